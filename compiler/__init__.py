@@ -1,0 +1,1 @@
+"""t2m compiler: importer, interpreter, pipeline, backends and command-line tools."""

@@ -1,0 +1,1 @@
+"""Backend: LLVM IR to Cortex-M4 objects and host JIT through llvmlite."""

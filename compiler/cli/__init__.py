@@ -1,0 +1,1 @@
+"""t2m command-line tools."""

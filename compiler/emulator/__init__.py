@@ -1,0 +1,1 @@
+"""Cortex-M4 emulator (unicorn) with the estimated-cycle model."""

@@ -1,0 +1,1 @@
+"""t2m dialects: nn (tensor-level neural network ops)."""

@@ -1,0 +1,1 @@
+"""t2m passes: one ModulePass per file."""
