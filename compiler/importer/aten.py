@@ -1,0 +1,616 @@
+"""Translate a `torch.export` graph (ATen ops) into a `func.func` of `nn` ops.
+
+One small handler per ATen op family, registered in `HANDLERS` by overload name. Weights (parameters, buffers,
+lifted constants) stay numpy arrays while the graph only reshapes or transposes them, and become `nn.constant` ops
+where an `nn` op consumes them: `addmm(b, x, permute(W))` imports as `nn.linear(x, W, b)` with no transpose left.
+
+Both forms torch.export produces are understood: the default (training) IR, with `aten.conv2d` and
+`aten.batch_norm`, and the core ATen IR after `run_decompositions()`, with `aten.convolution`,
+`aten._native_batch_norm_legit_no_training` and `aten.addmm`. Every op that cannot be imported is collected with
+the Python source line it came from, so a user sees the whole list at once.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from xdsl.builder import Builder
+from xdsl.rewriter import InsertPoint
+from xdsl.dialects import func
+from xdsl.dialects.builtin import BytesAttr, DenseIntOrFPElementsAttr, ModuleOp, TensorType, f32
+from xdsl.ir import Block, Operation, Region, SSAValue
+
+from t2m.dialects import nn
+
+Value = Any  # SSAValue (a tensor in the IR), np.ndarray (a folded constant), a Python scalar/list, or a tuple
+
+
+class Unsupported(Exception):
+    """This node cannot be imported; the message says why (op name and arguments)."""
+
+
+@dataclass
+class UnsupportedOp:
+    op: str
+    reason: str
+    source: str
+
+    def describe(self) -> str:
+        return f"{self.source}: {self.op}" + (f" ({self.reason})" if self.reason else "")
+
+
+HANDLERS: dict[str, Callable[[Translator, Any], Value]] = {}
+
+
+def handles(*names: str) -> Callable[[Callable[[Translator, Any], Value]], Callable[[Translator, Any], Value]]:
+    def register(fn: Callable[[Translator, Any], Value]) -> Callable[[Translator, Any], Value]:
+        for name in names:
+            HANDLERS[name] = fn
+        return fn
+
+    return register
+
+
+def op_name(node: Any) -> str:
+    return "getitem" if node.target is operator.getitem else str(node.target)
+
+
+_FRAME = re.compile(r'File "([^"]+)", line (\d+), in (\S+)')
+
+
+def source_line(node: Any) -> str:
+    """The innermost frame of the user's code that created this node: `file.py:LINE (code)`."""
+    trace: str = node.meta.get("stack_trace") or ""
+    lines = trace.splitlines()
+    best = None
+    for i, line in enumerate(lines):
+        m = _FRAME.search(line)
+        if m and "/torch/" not in m.group(1) and "<frozen" not in m.group(1):
+            code = lines[i + 1].strip() if i + 1 < len(lines) and not _FRAME.search(lines[i + 1]) else ""
+            best = f"{m.group(1)}:{m.group(2)}" + (f" `{code}`" if code else "")
+    return best or f"<graph node {node.name}>"
+
+
+class Translator:
+    """Walks the exported graph once, building the `nn` function."""
+
+    def __init__(self, program: Any, name: str):
+        self.program = program
+        self.name = name
+        self.values: dict[Any, Value] = {}
+        self.unsupported: list[UnsupportedOp] = []
+        self.builder: Builder
+        self._constants: dict[int, SSAValue] = {}
+
+    # -- values ------------------------------------------------------------------------------------------------
+
+    def arg(self, node: Any, index: int, default: Any = None, kw: str | None = None) -> Any:
+        """Argument `index` (or keyword `kw`) of `node`, with graph nodes replaced by their values."""
+        if index < len(node.args):
+            raw = node.args[index]
+        elif kw is not None and kw in node.kwargs:
+            raw = node.kwargs[kw]
+        else:
+            return default
+        return self.lookup(raw)
+
+    def lookup(self, raw: Any) -> Any:
+        import torch.fx
+
+        if isinstance(raw, torch.fx.Node):
+            return self.values[raw]
+        if isinstance(raw, list | tuple):
+            return type(raw)(self.lookup(r) for r in raw)
+        return raw
+
+    def tensor(self, value: Value) -> SSAValue:
+        """An IR tensor for `value`, materialising a folded constant as `nn.constant` (once per array)."""
+        if isinstance(value, SSAValue):
+            return value
+        if isinstance(value, int | float):
+            value = np.array(value, dtype=np.float32)
+        if isinstance(value, np.ndarray):
+            key = id(value)
+            if key not in self._constants:
+                data = np.ascontiguousarray(value, dtype="<f4")
+                attr = DenseIntOrFPElementsAttr(TensorType(f32, data.shape), BytesAttr(data.tobytes()))
+                self._constants[key] = self.emit(nn.ConstantOp(attr)).results[0]
+                self._keepalive.append(value)
+            return self._constants[key]
+        raise Unsupported(f"expected a tensor, got {type(value).__name__}")
+
+    def emit(self, op: Operation) -> Operation:
+        self.builder.insert(op)
+        return op
+
+    # -- translation -------------------------------------------------------------------------------------------
+
+    def translate(self) -> ModuleOp:
+        import torch
+
+        sig = self.program.graph_signature
+        state = {**self.program.state_dict, **self.program.constants}
+        graph = self.program.graph
+        self._keepalive: list[np.ndarray] = []
+        user_inputs: list[Any] = []
+        param_of = {spec.arg.name: spec.target for spec in sig.input_specs if spec.target is not None}
+        for node in graph.nodes:
+            if node.op != "placeholder":
+                continue
+            if node.name in param_of:
+                tensor = state[param_of[node.name]]
+                self.values[node] = tensor.detach().to(torch.float32).numpy() if tensor.is_floating_point() else (
+                    tensor.detach().numpy()
+                )
+            else:
+                user_inputs.append(node)
+        arg_types = []
+        for node in user_inputs:
+            val = node.meta.get("val")
+            if val is None or val.dtype != torch.float32:
+                raise Unsupported(f"input '{node.name}' must be a float32 tensor")
+            arg_types.append(TensorType(f32, tuple(val.shape)))
+        block = Block(arg_types=arg_types)
+        self.builder = Builder(InsertPoint.at_end(block))
+        for node, arg in zip(user_inputs, block.args, strict=True):
+            self.values[node] = arg
+            arg.name_hint = re.sub(r"[^0-9a-zA-Z_]", "_", node.name)
+
+        outputs: list[SSAValue] = []
+        for node in graph.nodes:
+            if node.op == "call_function":
+                self._translate_node(node)
+            elif node.op == "output":
+                outputs = [self.values.get(n) for n in node.args[0]]  # type: ignore[misc]
+        if self.unsupported:
+            return ModuleOp([])
+        results = [self.tensor(v) for v in outputs]
+        self.emit(func.ReturnOp(*results))
+        function = func.FuncOp(self.name, (arg_types, [r.type for r in results]), Region(block))
+        return ModuleOp([function])
+
+    def _translate_node(self, node: Any) -> None:
+        name = op_name(node)
+        handler = HANDLERS.get(name)
+        if handler is None:
+            self.unsupported.append(UnsupportedOp(name, "", source_line(node)))
+            return
+        if any(self.values.get(arg, 0) is None for arg in node.all_input_nodes):
+            self.values[node] = None  # depends on an unsupported op: already reported
+            return
+        try:
+            value = handler(self, node)
+        except Unsupported as e:
+            self.unsupported.append(UnsupportedOp(name, str(e), source_line(node)))
+            value = None
+        else:
+            self._check_shape(node, value)
+        self.values[node] = value
+
+    @staticmethod
+    def _check_shape(node: Any, value: Value) -> None:
+        """The importer's result must have the shape torch.export recorded: catch translation bugs at once."""
+        val = node.meta.get("val")
+        if isinstance(value, SSAValue) and val is not None and hasattr(val, "shape"):
+            got = tuple(value.type.get_shape())  # type: ignore[attr-defined]
+            if got != tuple(val.shape):
+                raise AssertionError(f"{op_name(node)} imported as shape {got}, torch says {tuple(val.shape)}")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _shape(value: Value) -> tuple[int, ...]:
+    if isinstance(value, SSAValue):
+        return tuple(value.type.get_shape())  # type: ignore[attr-defined]
+    return tuple(np.shape(value))
+
+
+def _pair(value: int | Sequence[int]) -> list[int]:
+    if isinstance(value, int):
+        return [value, value]
+    values = list(value)
+    return values * 2 if len(values) == 1 else values
+
+
+def _norm_dim(dim: int, rank: int) -> int:
+    return dim + rank if dim < 0 else dim
+
+
+def _result(t: Translator, op: Operation) -> SSAValue:
+    return t.emit(op).results[0]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Convolution and fully connected
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ZeroPad:
+    """An `aten.pad`/`constant_pad_nd` of zeros, kept pending so the consuming convolution absorbs it.
+
+    TensorFlow-style "same" padding (more at the bottom/right) is written in PyTorch as ZeroPad2d + conv2d; folding
+    the pad into the convolution's asymmetric padding avoids materialising the padded tensor.
+    """
+
+    input: SSAValue
+    pads: list[int]  # top, left, bottom, right
+
+
+def _conv(t: Translator, x: Value, w: Value, b: Value, stride: Any, padding: Any, dilation: Any, groups: int) -> Value:
+    extra = [0, 0, 0, 0]
+    if isinstance(x, ZeroPad):
+        x, extra = x.input, x.pads
+    if len(_shape(w)) != 4:
+        raise Unsupported(f"only 2-D convolution is supported, weight has shape {list(_shape(w))}")
+    stride, dilation = _pair(stride), _pair(dilation)
+    kh, kw = _shape(w)[2:]
+    if padding == "valid":
+        pads = [0, 0, 0, 0]
+    elif padding == "same":
+        total = [dilation[0] * (kh - 1), dilation[1] * (kw - 1)]
+        pads = [total[0] // 2, total[1] // 2, total[0] - total[0] // 2, total[1] - total[1] // 2]
+    else:
+        ph, pw = _pair(padding)
+        pads = [ph, pw, ph, pw]
+    pads = [p + e for p, e in zip(pads, extra, strict=True)]
+    bias = None if b is None else t.tensor(b)
+    return _result(t, nn.Conv2dOp(t.tensor(x), t.tensor(w), bias, stride, pads, dilation, groups))
+
+
+@handles("aten.conv2d.default", "aten.conv2d.padding")
+def conv2d(t: Translator, node: Any) -> Value:
+    return _conv(
+        t,
+        t.arg(node, 0),
+        t.arg(node, 1),
+        t.arg(node, 2, kw="bias"),
+        t.arg(node, 3, 1, "stride"),
+        t.arg(node, 4, 0, "padding"),
+        t.arg(node, 5, 1, "dilation"),
+        t.arg(node, 6, 1, "groups"),
+    )
+
+
+@handles("aten.convolution.default")
+def convolution(t: Translator, node: Any) -> Value:
+    x, w, b, stride, padding, dilation, transposed, _, groups = (t.arg(node, i) for i in range(9))
+    if transposed:
+        raise Unsupported("transposed convolution")
+    return _conv(t, x, w, b, stride, padding, dilation, groups)
+
+
+@handles("aten.linear.default")
+def linear(t: Translator, node: Any) -> Value:
+    b = t.arg(node, 2, kw="bias")
+    return _result(t, nn.LinearOp(t.tensor(t.arg(node, 0)), t.tensor(t.arg(node, 1)), None if b is None else t.tensor(b)))
+
+
+def _matmul_as_linear(t: Translator, x: Value, m: Value, bias: Value) -> Value:
+    if not isinstance(m, np.ndarray) or m.ndim != 2:
+        raise Unsupported("matrix product of two activations (only activation x weight imports, as nn.linear)")
+    weight = np.ascontiguousarray(m.T)  # [in, out] -> PyTorch's [out, in]
+    if bias is not None and _shape(bias) != (weight.shape[0],):
+        bias = np.broadcast_to(np.asarray(bias, dtype=np.float32), (weight.shape[0],)).copy()
+    return _result(t, nn.LinearOp(t.tensor(x), t.tensor(weight), None if bias is None else t.tensor(bias)))
+
+
+@handles("aten.addmm.default")
+def addmm(t: Translator, node: Any) -> Value:
+    if t.arg(node, 3, 1, "beta") != 1 or t.arg(node, 4, 1, "alpha") != 1:
+        raise Unsupported("addmm with beta or alpha other than 1")
+    return _matmul_as_linear(t, t.arg(node, 1), t.arg(node, 2), t.arg(node, 0))
+
+
+@handles("aten.mm.default", "aten.matmul.default")
+def mm(t: Translator, node: Any) -> Value:
+    return _matmul_as_linear(t, t.arg(node, 0), t.arg(node, 1), None)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Normalisation and activations
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _batch_norm(t: Translator, x: Value, w: Value, b: Value, mean: Value, var: Value, eps: float) -> Value:
+    channels = _shape(x)[1]
+    w = np.ones(channels, np.float32) if w is None else w
+    b = np.zeros(channels, np.float32) if b is None else b
+    if mean is None or var is None:
+        raise Unsupported("batch_norm without running statistics (track_running_stats=False)")
+    operands = [t.tensor(v) for v in (x, mean, var, w, b)]
+    return _result(t, nn.BatchNormOp(*operands, eps=float(eps)))
+
+
+@handles("aten.batch_norm.default")
+def batch_norm(t: Translator, node: Any) -> Value:
+    x, w, b, mean, var, training, _, eps = (t.arg(node, i) for i in range(8))
+    if training:
+        raise Unsupported("batch_norm in training mode: call model.eval() before export")
+    return _batch_norm(t, x, w, b, mean, var, eps)
+
+
+@handles("aten._native_batch_norm_legit_no_training.default")
+def native_batch_norm(t: Translator, node: Any) -> Value:
+    x, w, b, mean, var, _, eps = (t.arg(node, i) for i in range(7))
+    return (_batch_norm(t, x, w, b, mean, var, eps), None, None)
+
+
+@handles("aten.relu.default", "aten.relu_.default")
+def relu(t: Translator, node: Any) -> Value:
+    return _result(t, nn.ReluOp(t.tensor(t.arg(node, 0))))
+
+
+@handles("aten.hardtanh.default", "aten.hardtanh_.default")
+def hardtanh(t: Translator, node: Any) -> Value:
+    return _result(t, nn.ClampOp(t.tensor(t.arg(node, 0)), t.arg(node, 1, -1.0, "min_val"), t.arg(node, 2, 1.0, "max_val")))
+
+
+@handles("aten.relu6.default")
+def relu6(t: Translator, node: Any) -> Value:
+    return _result(t, nn.ClampOp(t.tensor(t.arg(node, 0)), 0.0, 6.0))
+
+
+@handles("aten.clamp.default")
+def clamp(t: Translator, node: Any) -> Value:
+    big = float(np.finfo(np.float32).max)
+    lo, hi = t.arg(node, 1, kw="min"), t.arg(node, 2, kw="max")
+    return _result(t, nn.ClampOp(t.tensor(t.arg(node, 0)), -big if lo is None else lo, big if hi is None else hi))
+
+
+@handles("aten.sigmoid.default")
+def sigmoid(t: Translator, node: Any) -> Value:
+    return _result(t, nn.SigmoidOp(t.tensor(t.arg(node, 0))))
+
+
+@handles("aten.tanh.default")
+def tanh(t: Translator, node: Any) -> Value:
+    return _result(t, nn.TanhOp(t.tensor(t.arg(node, 0))))
+
+
+@handles("aten.softmax.int", "aten._softmax.default")
+def softmax(t: Translator, node: Any) -> Value:
+    x = t.tensor(t.arg(node, 0))
+    return _result(t, nn.SoftmaxOp(x, _norm_dim(t.arg(node, 1), len(_shape(x)))))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Elementwise arithmetic (constants fold in numpy; anything touching an activation becomes an nn op)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _is_const(v: Value) -> bool:
+    return isinstance(v, np.ndarray | int | float)
+
+
+@handles("aten.add.Tensor", "aten.add_.Tensor", "aten.sub.Tensor", "aten.sub_.Tensor")
+def add_sub(t: Translator, node: Any) -> Value:
+    a, b, alpha = t.arg(node, 0), t.arg(node, 1), t.arg(node, 2, 1, "alpha")
+    if "sub" in op_name(node):
+        alpha = -alpha
+    if _is_const(a) and _is_const(b):
+        return np.asarray(a + alpha * np.asarray(b), dtype=np.float32)
+    if alpha != 1:
+        if not _is_const(b):
+            raise Unsupported("subtracting or scaling an activation (alpha != 1)")
+        b = np.asarray(alpha * np.asarray(b), dtype=np.float32)
+    return _result(t, nn.AddOp(t.tensor(a), t.tensor(b)))
+
+
+@handles("aten.mul.Tensor", "aten.mul_.Tensor")
+def mul(t: Translator, node: Any) -> Value:
+    a, b = t.arg(node, 0), t.arg(node, 1)
+    if _is_const(a) and _is_const(b):
+        return np.asarray(np.asarray(a) * np.asarray(b), dtype=np.float32)
+    return _result(t, nn.MulOp(t.tensor(a), t.tensor(b)))
+
+
+@handles("aten.div.Tensor")
+def div(t: Translator, node: Any) -> Value:
+    a, b = t.arg(node, 0), t.arg(node, 1)
+    if not _is_const(b):
+        raise Unsupported("division by an activation")
+    if _is_const(a):
+        return np.asarray(np.asarray(a) / np.asarray(b), dtype=np.float32)
+    return _result(t, nn.MulOp(t.tensor(a), t.tensor(np.asarray(1.0 / np.asarray(b, dtype=np.float64), np.float32))))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Pooling
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _pool_geometry(t: Translator, node: Any, first: int) -> tuple[list[int], list[int], list[int]]:
+    kernel = _pair(t.arg(node, first))
+    stride = _pair(t.arg(node, first + 1, []) or kernel)
+    ph, pw = _pair(t.arg(node, first + 2, 0))
+    return kernel, stride, [ph, pw, ph, pw]
+
+
+def _ceil_extra(size: int, k: int, s: int, p: int, d: int) -> int:
+    """Extra bottom/right padding that makes floor mode give PyTorch's ceil_mode size (0 when they agree)."""
+    floor_out = (size + 2 * p - d * (k - 1) - 1) // s + 1
+    ceil_out = -(-(size + 2 * p - d * (k - 1) - 1) // s) + 1
+    if (ceil_out - 1) * s >= size + p:  # PyTorch: the last window must start inside the input or left padding
+        ceil_out -= 1
+    return (ceil_out - floor_out) * s
+
+
+@handles("aten.max_pool2d.default", "aten.max_pool2d_with_indices.default")
+def max_pool2d(t: Translator, node: Any) -> Value:
+    x = t.tensor(t.arg(node, 0))
+    kernel, stride, pads = _pool_geometry(t, node, 1)
+    dilation = _pair(t.arg(node, 4, 1, "dilation"))
+    if t.arg(node, 5, False, "ceil_mode"):
+        h, w = _shape(x)[2:]
+        pads[2] += _ceil_extra(h, kernel[0], stride[0], pads[0], dilation[0])
+        pads[3] += _ceil_extra(w, kernel[1], stride[1], pads[1], dilation[1])
+    out = _result(t, nn.MaxPool2dOp(x, kernel, stride, pads, dilation))
+    return (out, None) if "with_indices" in op_name(node) else out
+
+
+@handles("aten.avg_pool2d.default")
+def avg_pool2d(t: Translator, node: Any) -> Value:
+    x = t.tensor(t.arg(node, 0))
+    kernel, stride, pads = _pool_geometry(t, node, 1)
+    if t.arg(node, 4, False, "ceil_mode"):
+        h, w = _shape(x)[2:]
+        if _ceil_extra(h, kernel[0], stride[0], pads[0], 1) or _ceil_extra(w, kernel[1], stride[1], pads[1], 1):
+            raise Unsupported("avg_pool2d with ceil_mode=True where it changes the output size")
+    if t.arg(node, 6, None, "divisor_override") is not None:
+        raise Unsupported("avg_pool2d with divisor_override")
+    return _result(t, nn.AvgPool2dOp(x, kernel, stride, pads, bool(t.arg(node, 5, True, "count_include_pad"))))
+
+
+@handles("aten.adaptive_avg_pool2d.default", "aten._adaptive_avg_pool2d.default")
+def adaptive_avg_pool2d(t: Translator, node: Any) -> Value:
+    x = t.tensor(t.arg(node, 0))
+    size = [s if s is not None else _shape(x)[2 + i] for i, s in enumerate(_pair(t.arg(node, 1)))]
+    return _result(t, nn.AdaptiveAvgPool2dOp(x, size))
+
+
+@handles("aten.mean.dim")
+def mean(t: Translator, node: Any) -> Value:
+    x, dims, keepdim = t.arg(node, 0), t.arg(node, 1), t.arg(node, 2, False, "keepdim")
+    if _is_const(x):
+        return np.asarray(np.mean(x, axis=tuple(dims), keepdims=keepdim), np.float32)
+    rank = len(_shape(x))
+    if rank != 4 or sorted(_norm_dim(d, rank) for d in dims) != [2, 3]:
+        raise Unsupported(f"mean over dims {list(dims)} (only the spatial mean of an NCHW tensor imports)")
+    pooled = _result(t, nn.AdaptiveAvgPool2dOp(t.tensor(x), [1, 1]))
+    return pooled if keepdim else _result(t, nn.ReshapeOp(pooled, _shape(x)[:2]))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Shapes, copies and tuples
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _resolve_shape(shape: Sequence[int], numel: int) -> list[int]:
+    shape = list(shape)
+    if -1 in shape:
+        known = math.prod(d for d in shape if d != -1)
+        shape[shape.index(-1)] = numel // known
+    return shape
+
+
+@handles("aten.view.default", "aten.reshape.default", "aten._unsafe_view.default")
+def reshape(t: Translator, node: Any) -> Value:
+    x = t.arg(node, 0)
+    shape = _resolve_shape(t.arg(node, 1), math.prod(_shape(x)))
+    if _is_const(x):
+        return np.reshape(x, shape)
+    return _result(t, nn.ReshapeOp(x, shape))
+
+
+@handles("aten.flatten.using_ints")
+def flatten(t: Translator, node: Any) -> Value:
+    x = t.arg(node, 0)
+    rank = len(_shape(x))
+    start, end = _norm_dim(t.arg(node, 1, 0), rank), _norm_dim(t.arg(node, 2, -1), rank)
+    if _is_const(x):
+        return np.reshape(x, nn.FlattenOp.flattened(_shape(x), start, end))
+    return _result(t, nn.FlattenOp(x, start, end))
+
+
+@handles("aten.squeeze.dim", "aten.squeeze.dims", "aten.unsqueeze.default")
+def squeeze(t: Translator, node: Any) -> Value:
+    x = t.arg(node, 0)
+    val = node.meta["val"]
+    if _is_const(x):
+        return np.reshape(x, tuple(val.shape))
+    return _result(t, nn.ReshapeOp(x, tuple(val.shape)))
+
+
+@handles("aten.permute.default", "aten.t.default", "aten.transpose.int", "aten.numpy_T.default")
+def permute(t: Translator, node: Any) -> Value:
+    x = t.arg(node, 0)
+    if not _is_const(x):
+        raise Unsupported("transposing an activation (t2m's nn tensors stay in NCHW order)")
+    name = op_name(node)
+    if "permute" in name:
+        return np.transpose(x, t.arg(node, 1))
+    if "transpose" in name:
+        return np.swapaxes(x, t.arg(node, 1), t.arg(node, 2))
+    return np.transpose(x)
+
+
+@handles(
+    "aten.clone.default",
+    "aten.contiguous.default",
+    "aten.alias.default",
+    "aten.detach.default",
+    "aten.lift_fresh_copy.default",
+)
+def identity(t: Translator, node: Any) -> Value:
+    return t.arg(node, 0)
+
+
+@handles("aten.dropout.default", "aten.dropout_.default", "aten.feature_dropout.default")
+def dropout(t: Translator, node: Any) -> Value:
+    if t.arg(node, 2, False, "train"):
+        raise Unsupported("dropout in training mode: call model.eval() before export")
+    return t.arg(node, 0)
+
+
+@handles("aten._to_copy.default", "aten.to.dtype")
+def to_copy(t: Translator, node: Any) -> Value:
+    import torch
+
+    dtype = node.kwargs.get("dtype", t.arg(node, 1) if op_name(node) == "aten.to.dtype" else None)
+    if dtype not in (None, torch.float32):
+        raise Unsupported(f"conversion to {dtype} (t2m's nn dialect is float32)")
+    return t.arg(node, 0)
+
+
+@handles("aten.slice.Tensor")
+def slice_(t: Translator, node: Any) -> Value:
+    x = t.arg(node, 0)
+    rank = len(_shape(x))
+    dim, start, end, step = _norm_dim(t.arg(node, 1, 0), rank), t.arg(node, 2, 0), t.arg(node, 3), t.arg(node, 4, 1)
+    if _is_const(x):
+        index = [slice(None)] * rank
+        index[dim] = slice(start, end, step)
+        return np.asarray(x)[tuple(index)]
+    size = _shape(x)[dim]
+    if start in (0, None) and (end is None or end >= size) and step == 1:
+        return x  # a full slice is a no-op
+    raise Unsupported(f"slicing an activation along dim {dim} [{start}:{end}:{step}]")
+
+
+@handles("aten.pad.default", "aten.constant_pad_nd.default")
+def pad(t: Translator, node: Any) -> Value:
+    x, widths = t.arg(node, 0), list(t.arg(node, 1))
+    mode = t.arg(node, 2, "constant", "mode") if op_name(node) == "aten.pad.default" else "constant"
+    value = t.arg(node, 3 if op_name(node) == "aten.pad.default" else 2, 0.0, "value") or 0.0
+    if mode != "constant" or value != 0.0:
+        raise Unsupported(f"{mode} padding with value {value} (only zero padding before a convolution imports)")
+    if len(_shape(x)) != 4 or len(widths) != 4 or min(widths) < 0:
+        raise Unsupported(f"padding {widths} (only non-negative H/W zero padding of an NCHW tensor imports)")
+    if any(op_name(user) not in ("aten.conv2d.default", "aten.convolution.default") for user in node.users):
+        raise Unsupported("zero padding whose result is used by something other than a convolution")
+    left, right, top, bottom = widths
+    return ZeroPad(t.tensor(x), [top, left, bottom, right])
+
+
+@handles("aten.cat.default", "aten.concat.default")
+def cat(t: Translator, node: Any) -> Value:
+    parts = [t.tensor(v) for v in t.arg(node, 0)]
+    return _result(t, nn.ConcatOp(parts, _norm_dim(t.arg(node, 1, 0, "dim"), len(_shape(parts[0])))))
+
+
+@handles("getitem")
+def getitem(t: Translator, node: Any) -> Value:
+    value = t.arg(node, 0)[node.args[1]]
+    if value is None:
+        raise Unsupported(f"output {node.args[1]} of {op_name(node.args[0])} (only the first output imports)")
+    return value

@@ -1,0 +1,196 @@
+"""Reference semantics of the `nn` dialect: numpy implementations registered as xDSL interpreter functions.
+
+This is the first rung of the verification ladder (DESIGN §6): every later stage (loops, host JIT, the emulated
+Cortex-M4) is checked against what these functions compute. They favour clarity over speed and accumulate in
+float64, so the reference is at least as accurate as the fp32 code it judges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from xdsl.dialects import func
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp
+from xdsl.interpreter import Interpreter, InterpreterFunctions, impl, register_impls
+from xdsl.interpreters.func import FuncFunctions
+
+from t2m.compiler.errors import T2MError
+from t2m.dialects import nn
+
+Array = np.ndarray
+
+
+def dense_to_numpy(attr: DenseIntOrFPElementsAttr) -> Array:
+    """A dense attribute's bytes viewed as a numpy array of its shape (no element-by-element decoding)."""
+    dtype = {"f32": "<f4", "f64": "<f8", "i8": "<i1", "i16": "<i2", "i32": "<i4", "i64": "<i8"}[
+        str(attr.get_element_type())
+    ]
+    return np.frombuffer(attr.data.data, dtype=dtype).reshape(attr.get_shape())
+
+
+def _ints(attr: Any) -> tuple[int, ...]:
+    return tuple(int(v) for v in attr.get_values())
+
+
+def _f32(x: Array) -> Array:
+    return np.asarray(x, dtype=np.float32)
+
+
+def _pad_nchw(x: Array, padding: Sequence[int], value: float) -> Array:
+    top, left, bottom, right = padding
+    return np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)), constant_values=value)
+
+
+def _windows(x: Array, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int]) -> Array:
+    """[N, C, OH, OW, KH, KW] view of every (dilated, strided) window of an NCHW array."""
+    kh, kw = kernel
+    span = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
+    win = sliding_window_view(x, span, axis=(2, 3))
+    return win[:, :, :: stride[0], :: stride[1], :: dilation[0], :: dilation[1]]
+
+
+def conv2d(x: Array, w: Array, b: Array | None, stride: Sequence[int], padding: Sequence[int],
+           dilation: Sequence[int], groups: int) -> Array:
+    n, c, _, _ = x.shape
+    oc, icg, kh, kw = w.shape
+    win = _windows(_pad_nchw(x.astype(np.float64), padding, 0.0), (kh, kw), stride, dilation)
+    oh, ow = win.shape[2:4]
+    win = win.reshape(n, groups, c // groups, oh, ow, kh, kw)
+    wg = w.astype(np.float64).reshape(groups, oc // groups, icg, kh, kw)
+    y = np.einsum("ngchwij,gocij->ngohw", win, wg, optimize=True).reshape(n, oc, oh, ow)
+    if b is not None:
+        y = y + b.astype(np.float64)[None, :, None, None]
+    return _f32(y)
+
+
+def adaptive_avg_pool2d(x: Array, size: Sequence[int]) -> Array:
+    n, c, h, w = x.shape
+    out = np.empty((n, c, *size), dtype=np.float64)
+    for i in range(size[0]):
+        h0, h1 = (i * h) // size[0], -(-((i + 1) * h) // size[0])
+        for j in range(size[1]):
+            w0, w1 = (j * w) // size[1], -(-((j + 1) * w) // size[1])
+            out[:, :, i, j] = x[:, :, h0:h1, w0:w1].astype(np.float64).mean(axis=(2, 3))
+    return _f32(out)
+
+
+@register_impls
+class NnFunctions(InterpreterFunctions):
+    """One numpy function per `nn` op."""
+
+    @impl(nn.ConstantOp)
+    def run_constant(self, interpreter: Interpreter, op: nn.ConstantOp, args: tuple[Any, ...]):
+        return (dense_to_numpy(op.value).astype(np.float32),)
+
+    @impl(nn.Conv2dOp)
+    def run_conv2d(self, interpreter: Interpreter, op: nn.Conv2dOp, args: tuple[Any, ...]):
+        x, w, *b = args
+        return (conv2d(x, w, b[0] if b else None, _ints(op.stride), _ints(op.padding), _ints(op.dilation),
+                       op.groups.value.data),)
+
+    @impl(nn.LinearOp)
+    def run_linear(self, interpreter: Interpreter, op: nn.LinearOp, args: tuple[Any, ...]):
+        x, w, *b = args
+        y = x.astype(np.float64) @ w.astype(np.float64).T
+        return (_f32(y + b[0] if b else y),)
+
+    @impl(nn.ReluOp)
+    def run_relu(self, interpreter: Interpreter, op: nn.ReluOp, args: tuple[Any, ...]):
+        return (np.maximum(args[0], np.float32(0)),)
+
+    @impl(nn.ClampOp)
+    def run_clamp(self, interpreter: Interpreter, op: nn.ClampOp, args: tuple[Any, ...]):
+        return (_f32(np.clip(args[0], op.min.value.data, op.max.value.data)),)
+
+    @impl(nn.SigmoidOp)
+    def run_sigmoid(self, interpreter: Interpreter, op: nn.SigmoidOp, args: tuple[Any, ...]):
+        return (_f32(1.0 / (1.0 + np.exp(-args[0].astype(np.float64)))),)
+
+    @impl(nn.TanhOp)
+    def run_tanh(self, interpreter: Interpreter, op: nn.TanhOp, args: tuple[Any, ...]):
+        return (_f32(np.tanh(args[0].astype(np.float64))),)
+
+    @impl(nn.AddOp)
+    def run_add(self, interpreter: Interpreter, op: nn.AddOp, args: tuple[Any, ...]):
+        return (_f32(args[0].astype(np.float64) + args[1]),)
+
+    @impl(nn.MulOp)
+    def run_mul(self, interpreter: Interpreter, op: nn.MulOp, args: tuple[Any, ...]):
+        return (_f32(args[0].astype(np.float64) * args[1]),)
+
+    @impl(nn.BatchNormOp)
+    def run_batch_norm(self, interpreter: Interpreter, op: nn.BatchNormOp, args: tuple[Any, ...]):
+        x, mean, var, weight, bias = (a.astype(np.float64) for a in args)
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        scale = weight / np.sqrt(var + op.eps.value.data)
+        return (_f32((x - mean.reshape(shape)) * scale.reshape(shape) + bias.reshape(shape)),)
+
+    @impl(nn.MaxPool2dOp)
+    def run_max_pool2d(self, interpreter: Interpreter, op: nn.MaxPool2dOp, args: tuple[Any, ...]):
+        kernel, stride, padding, dilation = op.window()
+        win = _windows(_pad_nchw(args[0], padding, -np.inf), kernel, stride, dilation)
+        return (_f32(win.max(axis=(4, 5))),)
+
+    @impl(nn.AvgPool2dOp)
+    def run_avg_pool2d(self, interpreter: Interpreter, op: nn.AvgPool2dOp, args: tuple[Any, ...]):
+        kernel, stride, padding, dilation = op.window()
+        x = args[0].astype(np.float64)
+        sums = _windows(_pad_nchw(x, padding, 0.0), kernel, stride, dilation).sum(axis=(4, 5))
+        if op.count_include_pad.value.data:
+            return (_f32(sums / (kernel[0] * kernel[1])),)
+        ones = np.ones((1, 1, *x.shape[2:]))
+        counts = _windows(_pad_nchw(ones, padding, 0.0), kernel, stride, dilation).sum(axis=(4, 5))
+        return (_f32(sums / counts),)
+
+    @impl(nn.AdaptiveAvgPool2dOp)
+    def run_adaptive_avg_pool2d(self, interpreter: Interpreter, op: nn.AdaptiveAvgPool2dOp, args: tuple[Any, ...]):
+        return (adaptive_avg_pool2d(args[0], _ints(op.output_size)),)
+
+    @impl(nn.FlattenOp)
+    def run_flatten(self, interpreter: Interpreter, op: nn.FlattenOp, args: tuple[Any, ...]):
+        return (args[0].reshape(op.output.type.get_shape()),)
+
+    @impl(nn.ReshapeOp)
+    def run_reshape(self, interpreter: Interpreter, op: nn.ReshapeOp, args: tuple[Any, ...]):
+        return (args[0].reshape(op.output.type.get_shape()),)
+
+    @impl(nn.ConcatOp)
+    def run_concat(self, interpreter: Interpreter, op: nn.ConcatOp, args: tuple[Any, ...]):
+        return (np.concatenate(args, axis=op.axis.value.data),)
+
+    @impl(nn.SoftmaxOp)
+    def run_softmax(self, interpreter: Interpreter, op: nn.SoftmaxOp, args: tuple[Any, ...]):
+        x = args[0].astype(np.float64)
+        e = np.exp(x - x.max(axis=op.axis.value.data, keepdims=True))
+        return (_f32(e / e.sum(axis=op.axis.value.data, keepdims=True)),)
+
+
+def entry_function(module: ModuleOp) -> func.FuncOp:
+    """The model function: the only public `func.func` with a body."""
+    funcs = [op for op in module.ops if isinstance(op, func.FuncOp) and op.body.blocks]
+    if len(funcs) != 1:
+        names = ", ".join(f.sym_name.data for f in funcs) or "none"
+        raise T2MError(f"expected one model function in the module, found {names}", "the input module",
+                       "keep one func.func per model file")
+    return funcs[0]
+
+
+def run_module(module: ModuleOp, inputs: Sequence[Array]) -> list[Array]:
+    """Run the model function of an `nn` module on numpy inputs (shapes are checked against its signature)."""
+    function = entry_function(module)
+    expected = [tuple(t.get_shape()) for t in function.function_type.inputs]  # type: ignore[attr-defined]
+    if len(inputs) != len(expected):
+        raise T2MError(f"model '{function.sym_name.data}' takes {len(expected)} inputs, got {len(inputs)}", "--input",
+                       "pass one .npy per input")
+    for i, (x, shape) in enumerate(zip(inputs, expected, strict=True)):
+        if tuple(x.shape) != shape:
+            raise T2MError(f"input {i} has shape {'x'.join(map(str, x.shape))}, the model expects "
+                           f"{'x'.join(map(str, shape))}", "--input", "pass an array of the model's input shape")
+    interpreter = Interpreter(module)
+    interpreter.register_implementations(FuncFunctions())
+    interpreter.register_implementations(NnFunctions())
+    results = interpreter.call_op(function, tuple(_f32(x) for x in inputs))
+    return [np.asarray(r) for r in results]

@@ -1,0 +1,30 @@
+"""t2m's dialects and passes as an xDSL `Universe`.
+
+Registered under the `xdsl.universe` entry point, so xDSL's own tools (`xdsl-opt`, `xdsl-run`, `xdsl-gui`) know
+the `nn` dialect and every t2m pass without any flag, and `t2m-opt` gets them the same way.
+"""
+
+from collections.abc import Callable
+
+from xdsl.ir import Dialect
+from xdsl.passes import ModulePass
+from xdsl.universe import Universe
+
+
+def _nn() -> Dialect:
+    from t2m.dialects.nn import NN
+
+    return NN
+
+
+def all_dialects() -> dict[str, Callable[[], Dialect]]:
+    return {"nn": _nn}
+
+
+def all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
+    from t2m.passes import get_all_passes
+
+    return get_all_passes()
+
+
+T2M_UNIVERSE = Universe(all_dialects=all_dialects(), all_passes=all_passes())

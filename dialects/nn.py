@@ -1,0 +1,739 @@
+"""The `nn` dialect: tensor-level neural-network ops, fp32, static shapes, NCHW as PyTorch has them.
+
+Every op takes and returns ranked tensors. Weights are `nn.constant` ops holding a dense attribute, which xDSL
+prints in hex for anything larger than 100 elements (a decimal list of a million floats takes ~20 s to parse).
+Each verifier checks shapes and names the op, the offending shapes and what was expected, so that a hand-edited
+`.mlir` file fails with a message a user can act on.
+
+Conventions shared by the window ops (conv2d, max_pool2d, avg_pool2d):
+  - `stride`, `dilation`, `kernel` are `[h, w]`;
+  - `padding` is `[top, left, bottom, right]` (PyTorch's symmetric padding has top == bottom, left == right;
+    TensorFlow's "same" padding does not).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import ClassVar
+
+from xdsl.dialects.builtin import (
+    BoolAttr,
+    DenseArrayBase,
+    DenseIntOrFPElementsAttr,
+    Float32Type,
+    FloatAttr,
+    IntegerAttr,
+    IntegerType,
+    TensorType,
+    f32,
+    i64,
+)
+from xdsl.ir import Attribute, Dialect, Operation, SSAValue
+from xdsl.irdl import (
+    IRDLOperation,
+    ParsePropInAttrDict,
+    VarConstraint,
+    irdl_op_definition,
+    operand_def,
+    opt_operand_def,
+    prop_def,
+    result_def,
+    traits_def,
+    var_operand_def,
+)
+from xdsl.parser import Parser
+from xdsl.printer import Printer
+from xdsl.traits import ConstantLike, Pure
+from xdsl.utils.exceptions import VerifyException
+
+Shape = tuple[int, ...]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Shape arithmetic (shared by the verifiers, the importer and the lowerings)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def window_output_size(size: int, kernel: int, stride: int, pad_before: int, pad_after: int, dilation: int) -> int:
+    """Output length of a sliding window along one axis (floor mode), as PyTorch computes it."""
+    return (size + pad_before + pad_after - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def conv2d_output_shape(
+    input: Shape, weight: Shape, stride: Sequence[int], padding: Sequence[int], dilation: Sequence[int]
+) -> Shape:
+    n, _, h, w = input
+    oc, _, kh, kw = weight
+    return (
+        n,
+        oc,
+        window_output_size(h, kh, stride[0], padding[0], padding[2], dilation[0]),
+        window_output_size(w, kw, stride[1], padding[1], padding[3], dilation[1]),
+    )
+
+
+def pool2d_output_shape(
+    input: Shape, kernel: Sequence[int], stride: Sequence[int], padding: Sequence[int], dilation: Sequence[int]
+) -> Shape:
+    n, c, h, w = input
+    return (
+        n,
+        c,
+        window_output_size(h, kernel[0], stride[0], padding[0], padding[2], dilation[0]),
+        window_output_size(w, kernel[1], stride[1], padding[1], padding[3], dilation[1]),
+    )
+
+
+def broadcast_shapes(lhs: Shape, rhs: Shape) -> Shape | None:
+    """numpy/PyTorch broadcasting; None when the shapes do not broadcast."""
+    rank = max(len(lhs), len(rhs))
+    a = (1,) * (rank - len(lhs)) + tuple(lhs)
+    b = (1,) * (rank - len(rhs)) + tuple(rhs)
+    out: list[int] = []
+    for x, y in zip(a, b, strict=True):
+        if x != y and 1 not in (x, y):
+            return None
+        out.append(max(x, y))
+    return tuple(out)
+
+
+def _fmt(shape: Sequence[int]) -> str:
+    return "x".join(str(d) for d in shape) if shape else "scalar"
+
+
+def _tensor_shape(value: SSAValue | Attribute) -> Shape:
+    type = value.type if isinstance(value, SSAValue) else value
+    assert isinstance(type, TensorType)
+    return tuple(type.get_shape())
+
+
+def _i64_array(values: Sequence[int]) -> DenseArrayBase:
+    return DenseArrayBase.from_list(i64, values)
+
+
+def _check_array(op: Operation, name: str, attr: DenseArrayBase, length: int, minimum: int) -> tuple[int, ...]:
+    values = attr.get_values()
+    assert all(isinstance(v, int) for v in values)
+    ints = tuple(int(v) for v in values)
+    if len(ints) != length or any(v < minimum for v in ints):
+        raise VerifyException(
+            f"'{op.name}' {name} must be {length} integers >= {minimum}, got {list(ints)}"
+        )
+    return ints
+
+
+def _expect_rank(op: Operation, what: str, shape: Shape, rank: int, layout: str) -> None:
+    if len(shape) != rank:
+        raise VerifyException(f"'{op.name}' {what} must be rank {rank} ({layout}), got tensor {_fmt(shape)}")
+
+
+def _expect_result(op: Operation, got: Shape, expected: Shape) -> None:
+    if got != expected:
+        raise VerifyException(f"'{op.name}' result shape {_fmt(got)} does not match the expected {_fmt(expected)}")
+
+
+def _f32_tensor(shape: Sequence[int]) -> TensorType[Float32Type]:
+    return TensorType(f32, shape)
+
+
+T: VarConstraint[Attribute] = VarConstraint("T", TensorType.constr(f32))
+"""Every operand and result of an elementwise op carries the same f32 tensor type."""
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Constants
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@irdl_op_definition
+class ConstantOp(IRDLOperation):
+    """A weight or other constant tensor, held as a dense attribute (stored in flash after lowering)."""
+
+    name = "nn.constant"
+
+    value = prop_def(DenseIntOrFPElementsAttr)
+    output = result_def(TensorType)
+
+    traits = traits_def(ConstantLike(), Pure())
+
+    def __init__(self, value: DenseIntOrFPElementsAttr):
+        super().__init__(properties={"value": value}, result_types=[value.type])
+
+    def verify_(self) -> None:
+        if self.value.type != self.output.type:
+            raise VerifyException(
+                f"'nn.constant' value type {self.value.type} does not match result type {self.output.type}"
+            )
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_attribute(self.value)
+        printer.print_op_attributes(self.attributes)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> ConstantOp:
+        pos = parser.pos
+        value = parser.parse_attribute()
+        if not isinstance(value, DenseIntOrFPElementsAttr):
+            parser.raise_error("'nn.constant' expects a dense<...> : tensor<...> attribute", pos, parser.pos)
+        op = cls(value)
+        if (attrs := parser.parse_optional_attr_dict()) is not None:
+            op.attributes.update(attrs)
+        return op
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Convolution and fully connected
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@irdl_op_definition
+class Conv2dOp(IRDLOperation):
+    """2-D convolution, NCHW input, OIHW weight ([out, in/groups, kh, kw]) as PyTorch stores it.
+
+    groups == in_channels == out_channels is a depthwise convolution.
+    """
+
+    name = "nn.conv2d"
+
+    input = operand_def(TensorType.constr(f32))
+    weight = operand_def(TensorType.constr(f32))
+    bias = opt_operand_def(TensorType.constr(f32))
+    output = result_def(TensorType.constr(f32))
+
+    stride = prop_def(DenseArrayBase)
+    padding = prop_def(DenseArrayBase)
+    dilation = prop_def(DenseArrayBase)
+    groups = prop_def(IntegerAttr[IntegerType])
+
+    traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)"
+
+    def __init__(
+        self,
+        input: SSAValue | Operation,
+        weight: SSAValue | Operation,
+        bias: SSAValue | Operation | None,
+        stride: Sequence[int],
+        padding: Sequence[int],
+        dilation: Sequence[int],
+        groups: int,
+    ):
+        in_shape, w_shape = _tensor_shape(SSAValue.get(input)), _tensor_shape(SSAValue.get(weight))
+        out_shape = conv2d_output_shape(in_shape, w_shape, stride, padding, dilation)
+        super().__init__(
+            operands=[input, weight, [] if bias is None else [bias]],
+            result_types=[_f32_tensor(out_shape)],
+            properties={
+                "stride": _i64_array(stride),
+                "padding": _i64_array(padding),
+                "dilation": _i64_array(dilation),
+                "groups": IntegerAttr(groups, i64),
+            },
+        )
+
+    def verify_(self) -> None:
+        stride = _check_array(self, "stride", self.stride, 2, 1)
+        padding = _check_array(self, "padding", self.padding, 4, 0)
+        dilation = _check_array(self, "dilation", self.dilation, 2, 1)
+        groups = self.groups.value.data
+        x, w = _tensor_shape(self.input), _tensor_shape(self.weight)
+        _expect_rank(self, "input", x, 4, "NCHW")
+        _expect_rank(self, "weight", w, 4, "OIHW")
+        if groups < 1 or x[1] % groups or w[0] % groups:
+            raise VerifyException(
+                f"'nn.conv2d' groups={groups} must divide input channels {x[1]} and output channels {w[0]}"
+            )
+        if w[1] * groups != x[1]:
+            raise VerifyException(
+                f"'nn.conv2d' weight {_fmt(w)} expects {w[1] * groups} input channels "
+                f"(weight dim 1 x groups={groups}), but input {_fmt(x)} has {x[1]}"
+            )
+        if self.bias is not None and _tensor_shape(self.bias) != (w[0],):
+            raise VerifyException(
+                f"'nn.conv2d' bias must be tensor {w[0]} (one per output channel), got {_fmt(_tensor_shape(self.bias))}"
+            )
+        expected = conv2d_output_shape(x, w, stride, padding, dilation)
+        if min(expected) < 1:
+            raise VerifyException(f"'nn.conv2d' kernel {_fmt(w[2:])} does not fit input {_fmt(x)} with this padding")
+        _expect_result(self, _tensor_shape(self.output), expected)
+
+
+@irdl_op_definition
+class LinearOp(IRDLOperation):
+    """y = x W^T + b with W of shape [out, in] as PyTorch stores it; x is [..., in]."""
+
+    name = "nn.linear"
+
+    input = operand_def(TensorType.constr(f32))
+    weight = operand_def(TensorType.constr(f32))
+    bias = opt_operand_def(TensorType.constr(f32))
+    output = result_def(TensorType.constr(f32))
+
+    traits = traits_def(Pure())
+    assembly_format = "$input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue | Operation, weight: SSAValue | Operation, bias: SSAValue | Operation | None):
+        x, w = _tensor_shape(SSAValue.get(input)), _tensor_shape(SSAValue.get(weight))
+        super().__init__(
+            operands=[input, weight, [] if bias is None else [bias]],
+            result_types=[_f32_tensor((*x[:-1], w[0]))],
+        )
+
+    def verify_(self) -> None:
+        x, w = _tensor_shape(self.input), _tensor_shape(self.weight)
+        _expect_rank(self, "weight", w, 2, "[out, in]")
+        if not x or x[-1] != w[1]:
+            raise VerifyException(
+                f"'nn.linear' input {_fmt(x)} must end in {w[1]} features to match weight {_fmt(w)} ([out, in])"
+            )
+        if self.bias is not None and _tensor_shape(self.bias) != (w[0],):
+            raise VerifyException(
+                f"'nn.linear' bias must be tensor {w[0]} (one per output feature), got {_fmt(_tensor_shape(self.bias))}"
+            )
+        _expect_result(self, _tensor_shape(self.output), (*x[:-1], w[0]))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Elementwise
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class UnaryOp(IRDLOperation):
+    """Base of the elementwise unary ops: one f32 tensor in, the same type out."""
+
+    input = operand_def(T)
+    output = result_def(T)
+
+    traits = traits_def(Pure())
+    assembly_format = "$input attr-dict `:` type($input)"
+
+    def __init__(self, input: SSAValue | Operation):
+        super().__init__(operands=[input], result_types=[SSAValue.get(input).type])
+
+
+@irdl_op_definition
+class ReluOp(UnaryOp):
+    """max(x, 0)."""
+
+    name = "nn.relu"
+
+
+@irdl_op_definition
+class SigmoidOp(UnaryOp):
+    """1 / (1 + exp(-x))."""
+
+    name = "nn.sigmoid"
+
+
+@irdl_op_definition
+class TanhOp(UnaryOp):
+    """Hyperbolic tangent."""
+
+    name = "nn.tanh"
+
+
+@irdl_op_definition
+class ClampOp(IRDLOperation):
+    """min(max(x, min), max): ReLU6 is clamp(0, 6), PyTorch's hardtanh is clamp(-1, 1)."""
+
+    name = "nn.clamp"
+
+    input = operand_def(T)
+    output = result_def(T)
+    min = prop_def(FloatAttr[Float32Type])
+    max = prop_def(FloatAttr[Float32Type])
+
+    traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$input attr-dict `:` type($input)"
+
+    def __init__(self, input: SSAValue | Operation, min: float, max: float):
+        super().__init__(
+            operands=[input],
+            result_types=[SSAValue.get(input).type],
+            properties={"min": FloatAttr(min, f32), "max": FloatAttr(max, f32)},
+        )
+
+    def verify_(self) -> None:
+        lo, hi = self.min.value.data, self.max.value.data
+        if not lo <= hi:
+            raise VerifyException(f"'nn.clamp' min {lo} must not exceed max {hi}")
+
+
+class BinaryOp(IRDLOperation):
+    """Base of the elementwise binary ops, with numpy/PyTorch broadcasting."""
+
+    lhs = operand_def(TensorType.constr(f32))
+    rhs = operand_def(TensorType.constr(f32))
+    output = result_def(TensorType.constr(f32))
+
+    traits = traits_def(Pure())
+    assembly_format = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, lhs: SSAValue | Operation, rhs: SSAValue | Operation):
+        shape = broadcast_shapes(_tensor_shape(SSAValue.get(lhs)), _tensor_shape(SSAValue.get(rhs)))
+        assert shape is not None, "operands do not broadcast"
+        super().__init__(operands=[lhs, rhs], result_types=[_f32_tensor(shape)])
+
+    def verify_(self) -> None:
+        a, b = _tensor_shape(self.lhs), _tensor_shape(self.rhs)
+        shape = broadcast_shapes(a, b)
+        if shape is None:
+            raise VerifyException(f"'{self.name}' operands {_fmt(a)} and {_fmt(b)} do not broadcast")
+        _expect_result(self, _tensor_shape(self.output), shape)
+
+
+@irdl_op_definition
+class AddOp(BinaryOp):
+    """Elementwise sum (residual connections)."""
+
+    name = "nn.add"
+
+
+@irdl_op_definition
+class MulOp(BinaryOp):
+    """Elementwise product (gating, squeeze-and-excitation)."""
+
+    name = "nn.mul"
+
+
+@irdl_op_definition
+class BatchNormOp(IRDLOperation):
+    """Inference batch normalisation over dim 1: (x - mean) / sqrt(var + eps) * weight + bias."""
+
+    name = "nn.batch_norm"
+
+    input = operand_def(TensorType.constr(f32))
+    mean = operand_def(TensorType.constr(f32))
+    var = operand_def(TensorType.constr(f32))
+    weight = operand_def(TensorType.constr(f32))
+    bias = operand_def(TensorType.constr(f32))
+    output = result_def(TensorType.constr(f32))
+    eps = prop_def(FloatAttr[Float32Type])
+
+    traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = (
+        "$input `,` $mean `,` $var `,` $weight `,` $bias attr-dict `:` functional-type(operands, results)"
+    )
+
+    def __init__(
+        self,
+        input: SSAValue | Operation,
+        mean: SSAValue | Operation,
+        var: SSAValue | Operation,
+        weight: SSAValue | Operation,
+        bias: SSAValue | Operation,
+        eps: float,
+    ):
+        super().__init__(
+            operands=[input, mean, var, weight, bias],
+            result_types=[SSAValue.get(input).type],
+            properties={"eps": FloatAttr(eps, f32)},
+        )
+
+    def verify_(self) -> None:
+        x = _tensor_shape(self.input)
+        if len(x) < 2:
+            raise VerifyException(f"'nn.batch_norm' input must have a channel dim 1, got tensor {_fmt(x)}")
+        for name in ("mean", "var", "weight", "bias"):
+            s = _tensor_shape(getattr(self, name))
+            if s != (x[1],):
+                raise VerifyException(
+                    f"'nn.batch_norm' {name} must be tensor {x[1]} (one per channel of input {_fmt(x)}), got {_fmt(s)}"
+                )
+        _expect_result(self, _tensor_shape(self.output), x)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Pooling
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class Pool2dOp(IRDLOperation):
+    """Base of the windowed pooling ops on NCHW tensors."""
+
+    input = operand_def(TensorType.constr(f32))
+    output = result_def(TensorType.constr(f32))
+    kernel = prop_def(DenseArrayBase)
+    stride = prop_def(DenseArrayBase)
+    padding = prop_def(DenseArrayBase)
+
+    traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    DILATION: ClassVar[tuple[int, int]] = (1, 1)
+
+    def window(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+        """Kernel, stride, padding, dilation as checked integer tuples."""
+        return (
+            _check_array(self, "kernel", self.kernel, 2, 1),
+            _check_array(self, "stride", self.stride, 2, 1),
+            _check_array(self, "padding", self.padding, 4, 0),
+            self.DILATION,
+        )
+
+    def verify_(self) -> None:
+        kernel, stride, padding, dilation = self.window()
+        x = _tensor_shape(self.input)
+        _expect_rank(self, "input", x, 4, "NCHW")
+        if padding[0] >= kernel[0] or padding[2] >= kernel[0] or padding[1] >= kernel[1] or padding[3] >= kernel[1]:
+            raise VerifyException(
+                f"'{self.name}' padding {list(padding)} must be smaller than the kernel {list(kernel)} on each side"
+            )
+        expected = pool2d_output_shape(x, kernel, stride, padding, dilation)
+        if min(expected) < 1:
+            raise VerifyException(f"'{self.name}' kernel {list(kernel)} does not fit input {_fmt(x)}")
+        _expect_result(self, _tensor_shape(self.output), expected)
+
+
+@irdl_op_definition
+class MaxPool2dOp(Pool2dOp):
+    """Max over each window; padding counts as -inf."""
+
+    name = "nn.max_pool2d"
+
+    dilation = prop_def(DenseArrayBase)
+
+    def __init__(
+        self,
+        input: SSAValue | Operation,
+        kernel: Sequence[int],
+        stride: Sequence[int],
+        padding: Sequence[int],
+        dilation: Sequence[int] = (1, 1),
+    ):
+        shape = pool2d_output_shape(_tensor_shape(SSAValue.get(input)), kernel, stride, padding, dilation)
+        super().__init__(
+            operands=[input],
+            result_types=[_f32_tensor(shape)],
+            properties={
+                "kernel": _i64_array(kernel),
+                "stride": _i64_array(stride),
+                "padding": _i64_array(padding),
+                "dilation": _i64_array(dilation),
+            },
+        )
+
+    def window(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+        kernel, stride, padding, _ = super().window()
+        return kernel, stride, padding, _check_array(self, "dilation", self.dilation, 2, 1)
+
+
+@irdl_op_definition
+class AvgPool2dOp(Pool2dOp):
+    """Mean over each window; `count_include_pad` decides whether padded zeros count in the divisor."""
+
+    name = "nn.avg_pool2d"
+
+    count_include_pad = prop_def(BoolAttr)
+
+    def __init__(
+        self,
+        input: SSAValue | Operation,
+        kernel: Sequence[int],
+        stride: Sequence[int],
+        padding: Sequence[int],
+        count_include_pad: bool = True,
+    ):
+        shape = pool2d_output_shape(_tensor_shape(SSAValue.get(input)), kernel, stride, padding, (1, 1))
+        super().__init__(
+            operands=[input],
+            result_types=[_f32_tensor(shape)],
+            properties={
+                "kernel": _i64_array(kernel),
+                "stride": _i64_array(stride),
+                "padding": _i64_array(padding),
+                "count_include_pad": BoolAttr.from_bool(count_include_pad),
+            },
+        )
+
+
+@irdl_op_definition
+class AdaptiveAvgPool2dOp(IRDLOperation):
+    """PyTorch's adaptive average pool: output cell i covers [floor(i*H/out), ceil((i+1)*H/out)).
+
+    output_size [1, 1] is global average pooling.
+    """
+
+    name = "nn.adaptive_avg_pool2d"
+
+    input = operand_def(TensorType.constr(f32))
+    output = result_def(TensorType.constr(f32))
+    output_size = prop_def(DenseArrayBase)
+
+    traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue | Operation, output_size: Sequence[int]):
+        n, c, _, _ = _tensor_shape(SSAValue.get(input))
+        super().__init__(
+            operands=[input],
+            result_types=[_f32_tensor((n, c, *output_size))],
+            properties={"output_size": _i64_array(output_size)},
+        )
+
+    def verify_(self) -> None:
+        size = _check_array(self, "output_size", self.output_size, 2, 1)
+        x = _tensor_shape(self.input)
+        _expect_rank(self, "input", x, 4, "NCHW")
+        _expect_result(self, _tensor_shape(self.output), (x[0], x[1], *size))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Shape ops
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@irdl_op_definition
+class FlattenOp(IRDLOperation):
+    """Merge dims start_dim..end_dim (inclusive, non-negative) into one, as torch.flatten."""
+
+    name = "nn.flatten"
+
+    input = operand_def(TensorType.constr(f32))
+    output = result_def(TensorType.constr(f32))
+    start_dim = prop_def(IntegerAttr[IntegerType])
+    end_dim = prop_def(IntegerAttr[IntegerType])
+
+    traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    @staticmethod
+    def flattened(shape: Shape, start: int, end: int) -> Shape:
+        return (*shape[:start], math.prod(shape[start : end + 1]), *shape[end + 1 :])
+
+    def __init__(self, input: SSAValue | Operation, start_dim: int, end_dim: int):
+        shape = self.flattened(_tensor_shape(SSAValue.get(input)), start_dim, end_dim)
+        super().__init__(
+            operands=[input],
+            result_types=[_f32_tensor(shape)],
+            properties={"start_dim": IntegerAttr(start_dim, i64), "end_dim": IntegerAttr(end_dim, i64)},
+        )
+
+    def verify_(self) -> None:
+        x = _tensor_shape(self.input)
+        start, end = self.start_dim.value.data, self.end_dim.value.data
+        if not 0 <= start <= end < len(x):
+            raise VerifyException(
+                f"'nn.flatten' needs 0 <= start_dim <= end_dim < rank {len(x)}, got start_dim={start} end_dim={end}"
+            )
+        _expect_result(self, _tensor_shape(self.output), self.flattened(x, start, end))
+
+
+@irdl_op_definition
+class ReshapeOp(IRDLOperation):
+    """Row-major reshape to the result type's shape (a view after bufferisation)."""
+
+    name = "nn.reshape"
+
+    input = operand_def(TensorType.constr(f32))
+    output = result_def(TensorType.constr(f32))
+
+    traits = traits_def(Pure())
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue | Operation, shape: Sequence[int]):
+        super().__init__(operands=[input], result_types=[_f32_tensor(shape)])
+
+    def verify_(self) -> None:
+        x, y = _tensor_shape(self.input), _tensor_shape(self.output)
+        if math.prod(x) != math.prod(y):
+            raise VerifyException(
+                f"'nn.reshape' cannot reshape {_fmt(x)} ({math.prod(x)} elements) to {_fmt(y)} ({math.prod(y)} elements)"
+            )
+
+
+@irdl_op_definition
+class ConcatOp(IRDLOperation):
+    """Concatenate along `axis`; all other dims must agree."""
+
+    name = "nn.concat"
+
+    inputs = var_operand_def(TensorType.constr(f32))
+    output = result_def(TensorType.constr(f32))
+    axis = prop_def(IntegerAttr[IntegerType])
+
+    traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$inputs attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, inputs: Sequence[SSAValue | Operation], axis: int):
+        shapes = [_tensor_shape(SSAValue.get(v)) for v in inputs]
+        out = list(shapes[0])
+        out[axis] = sum(s[axis] for s in shapes)
+        super().__init__(
+            operands=[inputs], result_types=[_f32_tensor(out)], properties={"axis": IntegerAttr(axis, i64)}
+        )
+
+    def verify_(self) -> None:
+        shapes = [_tensor_shape(v) for v in self.inputs]
+        axis = self.axis.value.data
+        if not shapes:
+            raise VerifyException("'nn.concat' needs at least one input")
+        rank = len(shapes[0])
+        if not 0 <= axis < rank:
+            raise VerifyException(f"'nn.concat' axis {axis} is out of range for rank {rank}")
+        for s in shapes:
+            if len(s) != rank or any(a != b for i, (a, b) in enumerate(zip(s, shapes[0], strict=True)) if i != axis):
+                raise VerifyException(
+                    f"'nn.concat' inputs {', '.join(_fmt(x) for x in shapes)} differ outside axis {axis}"
+                )
+        expected = list(shapes[0])
+        expected[axis] = sum(s[axis] for s in shapes)
+        _expect_result(self, _tensor_shape(self.output), tuple(expected))
+
+
+@irdl_op_definition
+class SoftmaxOp(IRDLOperation):
+    """exp(x - max) / sum(exp(x - max)) along `axis`."""
+
+    name = "nn.softmax"
+
+    input = operand_def(T)
+    output = result_def(T)
+    axis = prop_def(IntegerAttr[IntegerType])
+
+    traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$input attr-dict `:` type($input)"
+
+    def __init__(self, input: SSAValue | Operation, axis: int):
+        super().__init__(
+            operands=[input], result_types=[SSAValue.get(input).type], properties={"axis": IntegerAttr(axis, i64)}
+        )
+
+    def verify_(self) -> None:
+        rank = len(_tensor_shape(self.input))
+        if not 0 <= self.axis.value.data < rank:
+            raise VerifyException(f"'nn.softmax' axis {self.axis.value.data} is out of range for rank {rank}")
+
+
+NN = Dialect(
+    "nn",
+    [
+        ConstantOp,
+        Conv2dOp,
+        LinearOp,
+        ReluOp,
+        ClampOp,
+        SigmoidOp,
+        TanhOp,
+        AddOp,
+        MulOp,
+        BatchNormOp,
+        MaxPool2dOp,
+        AvgPool2dOp,
+        AdaptiveAvgPool2dOp,
+        FlattenOp,
+        ReshapeOp,
+        ConcatOp,
+        SoftmaxOp,
+    ],
+)
