@@ -1,0 +1,105 @@
+"""`t2m-opt`: xDSL's `xdsl-opt` with t2m's dialects and passes, plus the named pipelines `--fuse` and `--lower`.
+
+Dialects and passes come from the `xdsl.universe` entry point (see `t2m.compiler.universe`), so everything
+`xdsl-opt` offers is here too. t2m adds the one-line error contract and atomic output files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Sequence
+from io import StringIO
+
+from xdsl.utils.exceptions import DiagnosticException, ParseError, PassFailedException, VerifyException
+from xdsl.xdsl_opt_main import xDSLOptMain
+
+from t2m.compiler.errors import T2MError, run_tool, write_atomic
+from t2m.compiler.pipeline import NAMED_PIPELINES
+
+
+class T2MOptMain(xDSLOptMain):
+    """`xdsl-opt` grown the `--fuse` / `--lower` pipeline flags."""
+
+    def register_all_arguments(self, arg_parser: argparse.ArgumentParser) -> None:
+        super().register_all_arguments(arg_parser)
+        for flag, (_, help_text) in NAMED_PIPELINES.items():
+            arg_parser.add_argument(f"--{flag}", action="store_true", help=help_text)
+
+    def setup_pipeline(self) -> None:
+        stages = [flag for flag in NAMED_PIPELINES if getattr(self.args, flag)]
+        specs = [self.args.passes] if self.args.passes else []
+        for flag in stages:
+            passes = NAMED_PIPELINES[flag][0]
+            if not passes:
+                raise T2MError(f"no passes are registered for --{flag} yet", f"--{flag}",
+                               "use -p with the passes listed by t2m-opt --help")
+            specs.append(",".join(passes))
+        self.args.passes = ",".join(specs)
+        try:
+            super().setup_pipeline()
+        except Exception as e:  # unknown pass name or bad pass option
+            raise T2MError(str(e).strip().splitlines()[0], "-p", "see t2m-opt --help for the pass names") from e
+
+
+class _Buffer(StringIO):
+    """Output kept in memory until the run succeeded (`xDSLOptMain.run` closes the stream it was given)."""
+
+    def close(self) -> None:
+        pass
+
+
+def _main(argv: Sequence[str]) -> int:
+    try:
+        tool = T2MOptMain(description="t2m optimizer driver (xdsl-opt with t2m's dialects and passes)", args=argv)
+    except SystemExit as e:  # argparse already printed its usage message
+        return int(e.code or 0)
+    source = tool.args.input_file or "stdin"
+    if tool.args.input_file is not None:
+        try:
+            open(tool.args.input_file, "rb").close()
+        except OSError as e:
+            raise T2MError(f"cannot read '{source}': {e.strerror}", source, "check the path") from e
+    output = _Buffer()
+    tool.prepare_output = lambda: output  # type: ignore[method-assign]
+    try:
+        tool.run()
+    except ParseError as e:
+        raise T2MError(f"syntax error: {_first_line(e)}", _location(str(e), source), "fix the IR text") from e
+    except (VerifyException, DiagnosticException) as e:
+        raise T2MError(f"invalid IR: {_first_line(e)}", source, "fix the op named above") from e
+    except PassFailedException as e:
+        raise T2MError(f"pass failed: {_first_line(e)}", source, "rerun with --debug for the trace") from e
+    except ValueError as e:
+        raise T2MError(str(e), source, "t2m-opt reads .mlir files") from e
+    if tool.args.output_file:
+        write_atomic(tool.args.output_file, output.getvalue())
+    else:
+        sys.stdout.write(output.getvalue())
+    return 0
+
+
+def _first_line(e: Exception) -> str:
+    """The message of an xDSL diagnostic without its source excerpt."""
+    lines = [line for line in str(e).splitlines() if line.strip()]
+    for line in lines:
+        stripped = line.strip()
+        if not stripped.startswith(("^", "|")) and ":" not in stripped[:1]:
+            if "error:" in stripped:
+                return stripped.split("error:", 1)[1].strip()
+    return lines[-1].strip(" ^-") if lines else type(e).__name__
+
+
+def _location(message: str, source: str) -> str:
+    """`file:line:col` from the head of an xDSL parse error."""
+    first = message.splitlines()[0].strip() if message else ""
+    return first if re.fullmatch(r".*:\d+:\d+", first) else source
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_tool("t2m-opt", _main, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

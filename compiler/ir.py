@@ -1,0 +1,55 @@
+"""Reading and writing t2m modules as text: one parser context with every dialect t2m knows."""
+
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.parser import Parser
+from xdsl.printer import Printer
+from xdsl.universe import Universe
+from xdsl.utils.exceptions import ParseError, VerifyException
+
+from t2m.compiler.errors import T2MError
+
+
+def make_context() -> Context:
+    """A context with xDSL's dialects and t2m's (all through the `xdsl.universe` entry points, loaded lazily)."""
+    ctx = Context()
+    for name, factory in Universe.get_multiverse().all_dialects.items():
+        ctx.register_dialect(name, factory)
+    return ctx
+
+
+def module_to_text(module: ModuleOp) -> str:
+    """The module as `t2m-opt`/`xdsl-opt` print it, byte for byte (so an imported file re-prints identically)."""
+    out = StringIO()
+    printer = Printer(stream=out)
+    printer.print_op(module)
+    printer.print_metadata([])
+    return out.getvalue() + "\n\n"
+
+
+def parse_module(text: str, source: str = "<string>", ctx: Context | None = None) -> ModuleOp:
+    """Parse and verify; errors become one-line T2MErrors naming the file and line."""
+    try:
+        module = Parser(ctx or make_context(), text, source).parse_module()
+        module.verify()
+    except ParseError as e:
+        lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+        where = lines[0] if lines else source
+        raise T2MError(f"syntax error: {lines[-1] if lines else e}", where, "fix the IR text") from e
+    except VerifyException as e:
+        raise T2MError(f"invalid IR: {str(e).strip().splitlines()[-1]}", source, "fix the op named above") from e
+    return module
+
+
+def read_module(path: str | Path) -> ModuleOp:
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise T2MError(f"cannot read '{path}': {e.strerror}", str(path), "check the path") from e
+    return parse_module(text, str(path))
