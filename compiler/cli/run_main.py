@@ -23,6 +23,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="input array (repeat for several inputs; default: seeded random inputs)")
     p.add_argument("-o", "--output", help="write the (first) output array to this .npy file")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
+    p.add_argument("--torch", metavar="MODEL", help="also run this PyTorch model (t2m-import's MODEL forms) "
+                   "on the same inputs and check the outputs agree")
+    p.add_argument("--rtol", type=float, default=1e-5,
+                   help="largest accepted max|y - ref| / max|ref| for the checks (default 1e-5)")
+    p.add_argument("--arch", help="architecture for a .pth given to --torch")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     return p
 
@@ -51,6 +56,32 @@ def format_array(name: str, a: np.ndarray) -> str:
     return f"{name}: shape {'x'.join(map(str, a.shape))}, {shown}{more}"
 
 
+def check_against_torch(spec: str, arch: str | None, inputs: list[np.ndarray], outputs: list[np.ndarray],
+                        rtol: float) -> None:
+    """Run the PyTorch model on the same inputs; print its answer and fail if the outputs disagree."""
+    import torch
+
+    from t2m.compiler.compare import relative_error
+    from t2m.compiler.importer import load_model
+
+    loaded = load_model(spec, "x".join(map(str, inputs[0].shape)), arch)
+    if loaded.module is None:
+        raise T2MError(f"'{spec}' is an exported program, not a module", "--torch", "pass the model's .py:NAME")
+    with torch.no_grad():
+        ref = loaded.module(*(torch.from_numpy(x) for x in inputs))
+    refs = [r.numpy() for r in (ref if isinstance(ref, tuple | list) else (ref,))]
+    print(f"{spec}: PyTorch")
+    worst = 0.0
+    for i, (y, r) in enumerate(zip(outputs, refs, strict=True)):
+        print(format_array(f"output {i}", r))
+        worst = max(worst, relative_error(y, r))
+    verdict = "ok" if worst <= rtol else "FAILED"
+    print(f"check vs PyTorch: max relative error {worst:.3g} (tolerance {rtol:g}): {verdict}")
+    if worst > rtol:
+        raise T2MError(f"outputs differ from PyTorch: max relative error {worst:.3g} > {rtol:g}", "--torch",
+                       "this is a t2m bug if the model imported without errors: please report it")
+
+
 def _main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
     from t2m.compiler.interpreter import entry_function, run_module
@@ -66,6 +97,8 @@ def _main(argv: Sequence[str]) -> int:
     print(f"{function.sym_name.data}: nn reference interpreter")
     for i, y in enumerate(outputs):
         print(format_array(f"output {i}", y))
+    if args.torch:
+        check_against_torch(args.torch, args.arch, inputs, outputs, args.rtol)
     if args.output:
         buf = io.BytesIO()
         np.save(buf, outputs[0])

@@ -5,6 +5,7 @@ torch is imported here and only here (lazily), so `t2m-opt` and the rest of the 
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from xdsl.dialects.builtin import ModuleOp
@@ -32,7 +33,8 @@ def export(loaded: LoadedModel, input_flag: str = "--input-shape") -> Any:
         return loaded.program
     assert loaded.module is not None and loaded.example_inputs is not None
     try:
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's tracing chatter is not the user's concern
             return torch.export.export(loaded.module, loaded.example_inputs)
     except Exception as e:
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]

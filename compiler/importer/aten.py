@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import operator
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -73,7 +74,8 @@ def source_line(node: Any) -> str:
         m = _FRAME.search(line)
         if m and "/torch/" not in m.group(1) and "<frozen" not in m.group(1):
             code = lines[i + 1].strip() if i + 1 < len(lines) and not _FRAME.search(lines[i + 1]) else ""
-            best = f"{m.group(1)}:{m.group(2)}" + (f" `{code}`" if code else "")
+            path = os.path.relpath(m.group(1)) if m.group(1).startswith(os.getcwd() + os.sep) else m.group(1)
+            best = f"{path}:{m.group(2)}" + (f" `{code}`" if code else "")
     return best or f"<graph node {node.name}>"
 
 
@@ -180,6 +182,7 @@ class Translator:
         handler = HANDLERS.get(name)
         if handler is None:
             self.unsupported.append(UnsupportedOp(name, "", source_line(node)))
+            self.values[node] = None
             return
         if any(self.values.get(arg, 0) is None for arg in node.all_input_nodes):
             self.values[node] = None  # depends on an unsupported op: already reported
@@ -606,6 +609,17 @@ def pad(t: Translator, node: Any) -> Value:
 def cat(t: Translator, node: Any) -> Value:
     parts = [t.tensor(v) for v in t.arg(node, 0)]
     return _result(t, nn.ConcatOp(parts, _norm_dim(t.arg(node, 1, 0, "dim"), len(_shape(parts[0])))))
+
+
+@handles("aten.zeros.default", "aten.ones.default", "aten.full.default", "aten.scalar_tensor.default")
+def filled(t: Translator, node: Any) -> Value:
+    """Tensors of one value (e.g. an initial state) are constants."""
+    name = op_name(node)
+    fill = {"aten.zeros.default": 0.0, "aten.ones.default": 1.0}.get(name)
+    if name == "aten.scalar_tensor.default":
+        return np.array(t.arg(node, 0), dtype=np.float32)
+    value = t.arg(node, 1) if fill is None else fill
+    return np.full(tuple(t.arg(node, 0)), value, dtype=np.float32)
 
 
 @handles("getitem")

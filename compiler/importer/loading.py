@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -111,6 +112,11 @@ def _example_inputs(model: Any, input_shape: str | None, spec: str) -> tuple[Any
     )
 
 
+def _first(e: Exception) -> str:
+    """The first line of an exception's message (torch's are often pages long)."""
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
+
+
 def _load_pth(path: Path, arch: str | None, trust_pickle: bool) -> Any:
     import pickle
 
@@ -119,19 +125,26 @@ def _load_pth(path: Path, arch: str | None, trust_pickle: bool) -> Any:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
+        if "Unsupported global" not in str(e):
+            raise T2MError(f"corrupt or unreadable weights file '{path}' (not a valid PyTorch pickle)", str(path),
+                           "re-save it with torch.save(model.state_dict(), ...)") from e
         if not trust_pickle:
             raise T2MError(
                 f"'{path}' is not a plain state dict (its pickle needs code to load)",
                 str(path),
                 "a pickle can run code: pass --trust-pickle only if you trust the file, or save model.state_dict()",
             ) from e
+        # The pickle names its classes by module: let it find them beside the user's files, as `python` would.
+        search = [os.getcwd()] + ([str(Path(arch.rpartition(":")[0]).resolve().parent)] if arch else [])
+        sys.path[:0] = [p for p in search if p not in sys.path]
         try:
             state = torch.load(path, map_location="cpu", weights_only=False)  # trusted by --trust-pickle
         except Exception as e2:
-            raise T2MError(f"cannot read '{path}': {e2}", str(path), "check that it is a PyTorch .pth file") from e2
+            raise T2MError(f"cannot unpickle '{path}': {_first(e2)}", str(path),
+                           "the pickled model's classes must be importable (run from their folder or set PYTHONPATH)") from e2
     except Exception as e:
-        first = (str(e).strip().splitlines() or ["unreadable"])[0]
-        raise T2MError(f"corrupt or unreadable weights file '{path}' ({first})", str(path), "re-save it with torch.save") from e
+        raise T2MError(f"corrupt or unreadable weights file '{path}' ({_first(e)})", str(path),
+                       "re-save it with torch.save(model.state_dict(), ...)") from e
     if isinstance(state, torch.nn.Module):
         return state
     if not isinstance(state, dict):

@@ -1,0 +1,31 @@
+# t2m: two commands on a fresh machine — `make demo` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.t2m-installed
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: demo test lint venv clean
+
+venv: $(STAMP)
+
+# torch is pinned to the CPU build first: an unpinned torch would pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check torch==2.13.0
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python examples/demo.py
+
+test: $(STAMP)
+	$(BIN)/lit --quiet --succinct lit
+	$(BIN)/pytest --quiet -p no:cacheprovider tests
+
+lint: $(STAMP)
+	$(BIN)/ruff check compiler dialects passes tests examples
+	$(BIN)/pyright
+
+clean:
+	rm -rf out build *.egg-info lit/**/Output

@@ -1,0 +1,46 @@
+"""`make demo`: import a zoo model, show its nn IR, run it on the reference interpreter next to PyTorch.
+
+Each step is a t2m command-line tool, printed before it runs, so the demo doubles as a tutorial.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+OUT = Path("out")
+MODEL = "t2m.compiler.zoo:DSCNN"  # MLPerf Tiny keyword spotting, 1x1x49x10 MFCC -> 12 classes
+
+
+def step(title: str, *cmd: str, show_lines: int | None = None, width: int = 150) -> None:
+    print(f"\n== {title}\n$ {shlex.join(cmd)}", flush=True)
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    lines = result.stdout.splitlines()
+    shown = lines if show_lines is None else lines[:show_lines]
+    for line in shown:
+        print(line if len(line) <= width else line[: width - 3] + "...")
+    if show_lines is not None and len(lines) > show_lines:
+        print(f"... ({len(lines) - show_lines} more lines)")
+    if result.returncode != 0:
+        sys.stderr.write(result.stderr)
+        sys.exit(result.returncode)
+
+
+def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    x = np.random.default_rng(0).standard_normal((1, 1, 49, 10)).astype(np.float32)
+    np.save(OUT / "kws_input.npy", x)
+    step("import the DS-CNN keyword-spotting model into the nn dialect",
+         "t2m-import", MODEL, "-o", str(OUT / "kws.mlir"))
+    step("its nn IR (weights are nn.constant ops, printed in hex)", "t2m-opt", str(OUT / "kws.mlir"),
+         show_lines=40)
+    step("run it on the reference interpreter and check against PyTorch",
+         "t2m-run", str(OUT / "kws.mlir"), "--input", str(OUT / "kws_input.npy"), "--torch", MODEL)
+
+
+if __name__ == "__main__":
+    main()

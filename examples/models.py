@@ -1,0 +1,49 @@
+"""Small example models for trying t2m (`t2m-import examples/models.py:TinyCNN`)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class TinyCNN(nn.Module):
+    """conv + BN + ReLU6, max pool, global average pool, linear, softmax: 1x3x16x16 -> 1x5."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.bn = nn.BatchNorm2d(8)
+        self.act = nn.ReLU6()
+        self.pool = nn.MaxPool2d(2)
+        self.conv2 = nn.Conv2d(8, 8, 3, padding=1, groups=8)
+        self.gap = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(8, 5)
+        with torch.no_grad():
+            self.bn.running_mean.uniform_(-0.5, 0.5)
+            self.bn.running_var.uniform_(0.5, 2.0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.pool(self.act(self.bn(self.conv(x))))
+        x = torch.relu(self.conv2(x)) + x
+        x = torch.flatten(self.gap(x), 1)
+        return torch.softmax(self.fc(x), dim=1)
+
+    def example_inputs(self) -> tuple[torch.Tensor]:
+        return (torch.randn(1, 3, 16, 16, generator=torch.Generator().manual_seed(1)),)
+
+
+class WithLSTM(nn.Module):
+    """Uses layers t2m does not support (LSTM, and a slice of an activation): t2m-import lists them all."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(10, 16, batch_first=True)
+        self.fc = nn.Linear(16, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y, _ = self.lstm(x)
+        return self.fc(y[:, -1])
+
+    def example_inputs(self) -> tuple[torch.Tensor]:
+        return (torch.randn(1, 5, 10),)
