@@ -52,8 +52,15 @@ def _windows(x: Array, kernel: Sequence[int], stride: Sequence[int], dilation: S
     return win[:, :, :: stride[0], :: stride[1], :: dilation[0], :: dilation[1]]
 
 
-def conv2d(x: Array, w: Array, b: Array | None, stride: Sequence[int], padding: Sequence[int],
-           dilation: Sequence[int], groups: int) -> Array:
+def conv2d(
+    x: Array,
+    w: Array,
+    b: Array | None,
+    stride: Sequence[int],
+    padding: Sequence[int],
+    dilation: Sequence[int],
+    groups: int,
+) -> Array:
     n, c, _, _ = x.shape
     oc, icg, kh, kw = w.shape
     win = _windows(_pad_nchw(x.astype(np.float64), padding, 0.0), (kh, kw), stride, dilation)
@@ -88,8 +95,11 @@ class NnFunctions(InterpreterFunctions):
     @impl(nn.Conv2dOp)
     def run_conv2d(self, interpreter: Interpreter, op: nn.Conv2dOp, args: tuple[Any, ...]):
         x, w, *b = args
-        return (conv2d(x, w, b[0] if b else None, _ints(op.stride), _ints(op.padding), _ints(op.dilation),
-                       op.groups.value.data),)
+        return (
+            conv2d(
+                x, w, b[0] if b else None, _ints(op.stride), _ints(op.padding), _ints(op.dilation), op.groups.value.data
+            ),
+        )
 
     @impl(nn.LinearOp)
     def run_linear(self, interpreter: Interpreter, op: nn.LinearOp, args: tuple[Any, ...]):
@@ -173,8 +183,11 @@ def entry_function(module: ModuleOp) -> func.FuncOp:
     funcs = [op for op in module.ops if isinstance(op, func.FuncOp) and op.body.blocks]
     if len(funcs) != 1:
         names = ", ".join(f.sym_name.data for f in funcs) or "none"
-        raise T2MError(f"expected one model function in the module, found {names}", "the input module",
-                       "keep one func.func per model file")
+        raise T2MError(
+            f"expected one model function in the module, found {names}",
+            "the input module",
+            "keep one func.func per model file",
+        )
     return funcs[0]
 
 
@@ -183,12 +196,18 @@ def run_module(module: ModuleOp, inputs: Sequence[Array]) -> list[Array]:
     function = entry_function(module)
     expected = [tuple(t.get_shape()) for t in function.function_type.inputs]  # type: ignore[attr-defined]
     if len(inputs) != len(expected):
-        raise T2MError(f"model '{function.sym_name.data}' takes {len(expected)} inputs, got {len(inputs)}", "--input",
-                       "pass one .npy per input")
+        raise T2MError(
+            f"model '{function.sym_name.data}' takes {len(expected)} inputs, got {len(inputs)}",
+            "--input",
+            "pass one .npy per input",
+        )
     for i, (x, shape) in enumerate(zip(inputs, expected, strict=True)):
         if tuple(x.shape) != shape:
-            raise T2MError(f"input {i} has shape {'x'.join(map(str, x.shape))}, the model expects "
-                           f"{'x'.join(map(str, shape))}", "--input", "pass an array of the model's input shape")
+            raise T2MError(
+                f"input {i} has shape {'x'.join(map(str, x.shape))}, the model expects {'x'.join(map(str, shape))}",
+                "--input",
+                "pass an array of the model's input shape",
+            )
     interpreter = Interpreter(module)
     interpreter.register_implementations(FuncFunctions())
     interpreter.register_implementations(NnFunctions())

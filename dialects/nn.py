@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from xdsl.dialects.builtin import (
     BoolAttr,
@@ -113,19 +113,15 @@ def _i64_array(values: Sequence[int]) -> DenseArrayBase:
 
 
 def _check_array(op: Operation, name: str, attr: DenseArrayBase, length: int, minimum: int) -> tuple[int, ...]:
-    values = attr.get_values()
-    assert all(isinstance(v, int) for v in values)
-    ints = tuple(int(v) for v in values)
+    ints = tuple(int(v) for v in cast(DenseArrayBase[IntegerType], attr).get_values())
     if len(ints) != length or any(v < minimum for v in ints):
-        raise VerifyException(
-            f"'{op.name}' {name} must be {length} integers >= {minimum}, got {list(ints)}"
-        )
+        raise VerifyException(f"'{op.name}' {name} must be {length} integers >= {minimum}, got {list(ints)}")
     return ints
 
 
 def _expect_rank(op: Operation, what: str, shape: Shape, rank: int, layout: str) -> None:
     if len(shape) != rank:
-        raise VerifyException(f"'{op.name}' {what} must be rank {rank} ({layout}), got tensor {_fmt(shape)}")
+        raise VerifyException(f"'{op.name}' {what} must be rank {rank} ({layout}), got shape {_fmt(shape)}")
 
 
 def _expect_result(op: Operation, got: Shape, expected: Shape) -> None:
@@ -253,7 +249,8 @@ class Conv2dOp(IRDLOperation):
             )
         if self.bias is not None and _tensor_shape(self.bias) != (w[0],):
             raise VerifyException(
-                f"'nn.conv2d' bias must be tensor {w[0]} (one per output channel), got {_fmt(_tensor_shape(self.bias))}"
+                f"'nn.conv2d' bias must have shape {w[0]} (one per output channel), "
+                f"got {_fmt(_tensor_shape(self.bias))}"
             )
         expected = conv2d_output_shape(x, w, stride, padding, dilation)
         if min(expected) < 1:
@@ -291,7 +288,8 @@ class LinearOp(IRDLOperation):
             )
         if self.bias is not None and _tensor_shape(self.bias) != (w[0],):
             raise VerifyException(
-                f"'nn.linear' bias must be tensor {w[0]} (one per output feature), got {_fmt(_tensor_shape(self.bias))}"
+                f"'nn.linear' bias must have shape {w[0]} (one per output feature), "
+                f"got {_fmt(_tensor_shape(self.bias))}"
             )
         _expect_result(self, _tensor_shape(self.output), (*x[:-1], w[0]))
 
@@ -416,9 +414,7 @@ class BatchNormOp(IRDLOperation):
 
     traits = traits_def(Pure())
     irdl_options = (ParsePropInAttrDict(),)
-    assembly_format = (
-        "$input `,` $mean `,` $var `,` $weight `,` $bias attr-dict `:` functional-type(operands, results)"
-    )
+    assembly_format = "$input `,` $mean `,` $var `,` $weight `,` $bias attr-dict `:` functional-type(operands, results)"
 
     def __init__(
         self,
@@ -438,12 +434,12 @@ class BatchNormOp(IRDLOperation):
     def verify_(self) -> None:
         x = _tensor_shape(self.input)
         if len(x) < 2:
-            raise VerifyException(f"'nn.batch_norm' input must have a channel dim 1, got tensor {_fmt(x)}")
+            raise VerifyException(f"'nn.batch_norm' input must have a channel dim 1, got shape {_fmt(x)}")
         for name in ("mean", "var", "weight", "bias"):
             s = _tensor_shape(getattr(self, name))
             if s != (x[1],):
                 raise VerifyException(
-                    f"'nn.batch_norm' {name} must be tensor {x[1]} (one per channel of input {_fmt(x)}), got {_fmt(s)}"
+                    f"'nn.batch_norm' {name} must have shape {x[1]} (one per channel of input {_fmt(x)}), got {_fmt(s)}"
                 )
         _expect_result(self, _tensor_shape(self.output), x)
 
@@ -481,13 +477,18 @@ class Pool2dOp(IRDLOperation):
         kernel, stride, padding, dilation = self.window()
         x = _tensor_shape(self.input)
         _expect_rank(self, "input", x, 4, "NCHW")
-        if padding[0] >= kernel[0] or padding[2] >= kernel[0] or padding[1] >= kernel[1] or padding[3] >= kernel[1]:
-            raise VerifyException(
-                f"'{self.name}' padding {list(padding)} must be smaller than the kernel {list(kernel)} on each side"
-            )
         expected = pool2d_output_shape(x, kernel, stride, padding, dilation)
         if min(expected) < 1:
             raise VerifyException(f"'{self.name}' kernel {list(kernel)} does not fit input {_fmt(x)}")
+        for axis in (0, 1):
+            # Every window must overlap the input: a window of padding only has no maximum and no average.
+            first_ok = padding[axis] < dilation[axis] * (kernel[axis] - 1) + 1
+            last_ok = (expected[2 + axis] - 1) * stride[axis] - padding[axis] < x[2 + axis]
+            if not (first_ok and last_ok):
+                raise VerifyException(
+                    f"'{self.name}' padding {list(padding)} makes a {list(kernel)} window fall entirely outside "
+                    f"input {_fmt(x)}"
+                )
         _expect_result(self, _tensor_shape(self.output), expected)
 
 
@@ -646,7 +647,8 @@ class ReshapeOp(IRDLOperation):
         x, y = _tensor_shape(self.input), _tensor_shape(self.output)
         if math.prod(x) != math.prod(y):
             raise VerifyException(
-                f"'nn.reshape' cannot reshape {_fmt(x)} ({math.prod(x)} elements) to {_fmt(y)} ({math.prod(y)} elements)"
+                f"'nn.reshape' cannot reshape {_fmt(x)} ({math.prod(x)} elements) "
+                f"to {_fmt(y)} ({math.prod(y)} elements)"
             )
 
 

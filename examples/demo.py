@@ -34,12 +34,19 @@ def main() -> None:
     OUT.mkdir(exist_ok=True)
     x = np.random.default_rng(0).standard_normal((1, 1, 49, 10)).astype(np.float32)
     np.save(OUT / "kws_input.npy", x)
-    step("import the DS-CNN keyword-spotting model into the nn dialect",
-         "t2m-import", MODEL, "-o", str(OUT / "kws.mlir"))
-    step("its nn IR (weights are nn.constant ops, printed in hex)", "t2m-opt", str(OUT / "kws.mlir"),
-         show_lines=40)
-    step("run it on the reference interpreter and check against PyTorch",
-         "t2m-run", str(OUT / "kws.mlir"), "--input", str(OUT / "kws_input.npy"), "--torch", MODEL)
+    step(
+        "import the DS-CNN keyword-spotting model into the nn dialect", "t2m-import", MODEL, "-o", str(OUT / "kws.mlir")
+    )
+    step("its nn IR (weights are nn.constant ops, printed in hex)", "t2m-opt", str(OUT / "kws.mlir"), show_lines=40)
+    step(
+        "run it on the reference interpreter and check against PyTorch",
+        "t2m-run",
+        str(OUT / "kws.mlir"),
+        "--input",
+        str(OUT / "kws_input.npy"),
+        "--torch",
+        MODEL,
+    )
 
 
 if __name__ == "__main__":

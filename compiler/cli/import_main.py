@@ -20,8 +20,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="write the nn module here (default: standard output)")
     p.add_argument("--input-shape", help="input shape, e.g. 1x1x49x10 (default: the model's example_inputs())")
     p.add_argument("--arch", help="architecture for a .pth state dict: file.py:NAME")
-    p.add_argument("--trust-pickle", action="store_true",
-                   help="allow loading a fully pickled module (a pickle can run arbitrary code)")
+    p.add_argument(
+        "--trust-pickle",
+        action="store_true",
+        help="allow loading a fully pickled module (a pickle can run arbitrary code)",
+    )
     p.add_argument("--check", action="store_true", help="only report whether every op is supported")
     p.add_argument("--list-ops", action="store_true", help="list the ATen ops t2m imports and exit")
     p.add_argument("--debug", action="store_true", help="show tracebacks")

@@ -33,8 +33,11 @@ class T2MOptMain(xDSLOptMain):
         for flag in stages:
             passes = NAMED_PIPELINES[flag][0]
             if not passes:
-                raise T2MError(f"no passes are registered for --{flag} yet", f"--{flag}",
-                               "use -p with the passes listed by t2m-opt --help")
+                raise T2MError(
+                    f"no passes are registered for --{flag} yet",
+                    f"--{flag}",
+                    "use -p with the passes listed by t2m-opt --help",
+                )
             specs.append(",".join(passes))
         self.args.passes = ",".join(specs)
         try:
@@ -67,10 +70,10 @@ def _main(argv: Sequence[str]) -> int:
         tool.run()
     except ParseError as e:
         raise T2MError(f"syntax error: {_first_line(e)}", _location(str(e), source), "fix the IR text") from e
-    except (VerifyException, DiagnosticException) as e:
-        raise T2MError(f"invalid IR: {_first_line(e)}", source, "fix the op named above") from e
     except PassFailedException as e:
         raise T2MError(f"pass failed: {_first_line(e)}", source, "rerun with --debug for the trace") from e
+    except (VerifyException, DiagnosticException) as e:
+        raise T2MError(f"invalid IR: {_first_line(e)}", source, "fix the op named above") from e
     except ValueError as e:
         raise T2MError(str(e), source, "t2m-opt reads .mlir files") from e
     if tool.args.output_file:

@@ -19,14 +19,26 @@ from t2m.compiler.errors import T2MError, run_tool, write_atomic
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="t2m-run", description="Run a t2m module and print its outputs.")
     p.add_argument("module", metavar="MODULE", help="an nn-level .mlir file")
-    p.add_argument("--input", action="append", default=[], metavar="X.npy",
-                   help="input array (repeat for several inputs; default: seeded random inputs)")
+    p.add_argument(
+        "--input",
+        action="append",
+        default=[],
+        metavar="X.npy",
+        help="input array (repeat for several inputs; default: seeded random inputs)",
+    )
     p.add_argument("-o", "--output", help="write the (first) output array to this .npy file")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
-    p.add_argument("--torch", metavar="MODEL", help="also run this PyTorch model (t2m-import's MODEL forms) "
-                   "on the same inputs and check the outputs agree")
-    p.add_argument("--rtol", type=float, default=1e-5,
-                   help="largest accepted max|y - ref| / max|ref| for the checks (default 1e-5)")
+    p.add_argument(
+        "--torch",
+        metavar="MODEL",
+        help="also run this PyTorch model (t2m-import's MODEL forms) on the same inputs and check the outputs agree",
+    )
+    p.add_argument(
+        "--rtol",
+        type=float,
+        default=1e-5,
+        help="largest accepted max|y - ref| / max|ref| for the checks (default 1e-5)",
+    )
     p.add_argument("--arch", help="architecture for a .pth given to --torch")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     return p
@@ -56,8 +68,9 @@ def format_array(name: str, a: np.ndarray) -> str:
     return f"{name}: shape {'x'.join(map(str, a.shape))}, {shown}{more}"
 
 
-def check_against_torch(spec: str, arch: str | None, inputs: list[np.ndarray], outputs: list[np.ndarray],
-                        rtol: float) -> None:
+def check_against_torch(
+    spec: str, arch: str | None, inputs: list[np.ndarray], outputs: list[np.ndarray], rtol: float
+) -> None:
     """Run the PyTorch model on the same inputs; print its answer and fail if the outputs disagree."""
     import torch
 
@@ -78,8 +91,11 @@ def check_against_torch(spec: str, arch: str | None, inputs: list[np.ndarray], o
     verdict = "ok" if worst <= rtol else "FAILED"
     print(f"check vs PyTorch: max relative error {worst:.3g} (tolerance {rtol:g}): {verdict}")
     if worst > rtol:
-        raise T2MError(f"outputs differ from PyTorch: max relative error {worst:.3g} > {rtol:g}", "--torch",
-                       "this is a t2m bug if the model imported without errors: please report it")
+        raise T2MError(
+            f"outputs differ from PyTorch: max relative error {worst:.3g} > {rtol:g}",
+            "--torch",
+            "this is a t2m bug if the model imported without errors: please report it",
+        )
 
 
 def _main(argv: Sequence[str]) -> int:

@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 from xdsl.builder import Builder
-from xdsl.rewriter import InsertPoint
 from xdsl.dialects import func
 from xdsl.dialects.builtin import BytesAttr, DenseIntOrFPElementsAttr, ModuleOp, TensorType, f32
 from xdsl.ir import Block, Operation, Region, SSAValue
+from xdsl.rewriter import InsertPoint
 
 from t2m.dialects import nn
 
@@ -147,8 +147,10 @@ class Translator:
                 continue
             if node.name in param_of:
                 tensor = state[param_of[node.name]]
-                self.values[node] = tensor.detach().to(torch.float32).numpy() if tensor.is_floating_point() else (
-                    tensor.detach().numpy()
+                self.values[node] = (
+                    tensor.detach().to(torch.float32).numpy()
+                    if tensor.is_floating_point()
+                    else (tensor.detach().numpy())
                 )
             else:
                 user_inputs.append(node)
@@ -295,7 +297,9 @@ def convolution(t: Translator, node: Any) -> Value:
 @handles("aten.linear.default")
 def linear(t: Translator, node: Any) -> Value:
     b = t.arg(node, 2, kw="bias")
-    return _result(t, nn.LinearOp(t.tensor(t.arg(node, 0)), t.tensor(t.arg(node, 1)), None if b is None else t.tensor(b)))
+    return _result(
+        t, nn.LinearOp(t.tensor(t.arg(node, 0)), t.tensor(t.arg(node, 1)), None if b is None else t.tensor(b))
+    )
 
 
 def _matmul_as_linear(t: Translator, x: Value, m: Value, bias: Value) -> Value:
@@ -355,7 +359,9 @@ def relu(t: Translator, node: Any) -> Value:
 
 @handles("aten.hardtanh.default", "aten.hardtanh_.default")
 def hardtanh(t: Translator, node: Any) -> Value:
-    return _result(t, nn.ClampOp(t.tensor(t.arg(node, 0)), t.arg(node, 1, -1.0, "min_val"), t.arg(node, 2, 1.0, "max_val")))
+    return _result(
+        t, nn.ClampOp(t.tensor(t.arg(node, 0)), t.arg(node, 1, -1.0, "min_val"), t.arg(node, 2, 1.0, "max_val"))
+    )
 
 
 @handles("aten.relu6.default")

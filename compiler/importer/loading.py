@@ -52,7 +52,9 @@ def _load_python_object(spec: str, flag: str) -> tuple[Any, str]:
     """`file.py:NAME` or `package.module:NAME` -> the object NAME."""
     target, sep, attr = spec.rpartition(":")
     if not sep or not target or not attr:
-        raise T2MError(f"model '{spec}' names no class or factory", flag, "write path/file.py:NAME or package.module:NAME")
+        raise T2MError(
+            f"model '{spec}' names no class or factory", flag, "write path/file.py:NAME or package.module:NAME"
+        )
     if target.endswith(".py"):
         path = Path(target)
         if not path.is_file():
@@ -74,7 +76,9 @@ def _load_python_object(spec: str, flag: str) -> tuple[Any, str]:
         try:
             module = importlib.import_module(target)
         except ImportError as e:
-            raise T2MError(f"cannot import module '{target}': {e}", flag, "check the module name or use file.py:NAME") from e
+            raise T2MError(
+                f"cannot import module '{target}': {e}", flag, "check the module name or use file.py:NAME"
+            ) from e
     if not hasattr(module, attr):
         raise T2MError(f"'{target}' defines no '{attr}'", flag, "name an nn.Module class or a factory function")
     return getattr(module, attr), attr
@@ -126,8 +130,11 @@ def _load_pth(path: Path, arch: str | None, trust_pickle: bool) -> Any:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
         if "Unsupported global" not in str(e):
-            raise T2MError(f"corrupt or unreadable weights file '{path}' (not a valid PyTorch pickle)", str(path),
-                           "re-save it with torch.save(model.state_dict(), ...)") from e
+            raise T2MError(
+                f"corrupt or unreadable weights file '{path}' (not a valid PyTorch checkpoint)",
+                str(path),
+                "re-save it with torch.save(model.state_dict(), ...)",
+            ) from e
         if not trust_pickle:
             raise T2MError(
                 f"'{path}' is not a plain state dict (its pickle needs code to load)",
@@ -140,15 +147,23 @@ def _load_pth(path: Path, arch: str | None, trust_pickle: bool) -> Any:
         try:
             state = torch.load(path, map_location="cpu", weights_only=False)  # trusted by --trust-pickle
         except Exception as e2:
-            raise T2MError(f"cannot unpickle '{path}': {_first(e2)}", str(path),
-                           "the pickled model's classes must be importable (run from their folder or set PYTHONPATH)") from e2
+            raise T2MError(
+                f"cannot unpickle '{path}': {_first(e2)}",
+                str(path),
+                "the pickled model's classes must be importable (run from their folder or set PYTHONPATH)",
+            ) from e2
     except Exception as e:
-        raise T2MError(f"corrupt or unreadable weights file '{path}' ({_first(e)})", str(path),
-                       "re-save it with torch.save(model.state_dict(), ...)") from e
+        raise T2MError(
+            f"corrupt or unreadable weights file '{path}' (not a valid PyTorch checkpoint)",
+            str(path),
+            "re-save it with torch.save(model.state_dict(), ...)",
+        ) from e
     if isinstance(state, torch.nn.Module):
         return state
     if not isinstance(state, dict):
-        raise T2MError(f"'{path}' holds a {type(state).__name__}, not a state dict", str(path), "save model.state_dict()")
+        raise T2MError(
+            f"'{path}' holds a {type(state).__name__}, not a state dict", str(path), "save model.state_dict()"
+        )
     if arch is None:
         raise T2MError(f"'{path}' is a state dict without an architecture", "--arch", "pass --arch file.py:NAME")
     obj, _ = _load_python_object(arch, "--arch")
@@ -162,7 +177,9 @@ def _load_pth(path: Path, arch: str | None, trust_pickle: bool) -> Any:
     return model
 
 
-def load_model(spec: str, input_shape: str | None = None, arch: str | None = None, trust_pickle: bool = False) -> LoadedModel:
+def load_model(
+    spec: str, input_shape: str | None = None, arch: str | None = None, trust_pickle: bool = False
+) -> LoadedModel:
     """Resolve MODEL to something `torch.export` can take (or an already exported program)."""
     import torch
 
