@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from xdsl.dialects import func
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp
+from xdsl.dialects.builtin import ModuleOp
 from xdsl.interpreter import Interpreter, InterpreterFunctions, impl, register_impls
 from xdsl.interpreters.func import FuncFunctions
 
@@ -21,14 +21,6 @@ from t2m.compiler.errors import T2MError
 from t2m.dialects import nn
 
 Array = np.ndarray
-
-
-def dense_to_numpy(attr: DenseIntOrFPElementsAttr) -> Array:
-    """A dense attribute's bytes viewed as a numpy array of its shape (no element-by-element decoding)."""
-    dtype = {"f32": "<f4", "f64": "<f8", "i8": "<i1", "i16": "<i2", "i32": "<i4", "i64": "<i8"}[
-        str(attr.get_element_type())
-    ]
-    return np.frombuffer(attr.data.data, dtype=dtype).reshape(attr.get_shape())
 
 
 def _ints(attr: Any) -> tuple[int, ...]:
@@ -73,6 +65,16 @@ def conv2d(
     return _f32(y)
 
 
+def fused_activation(op: nn.FusedActivation, y: Array) -> Array:
+    """Apply the clamp that fuse-activation moved into `op` (NaN-free inputs: max/min order does not matter)."""
+    lo, hi = op.activation_bounds()
+    if lo is not None:
+        y = np.maximum(y, np.float32(lo))
+    if hi is not None:
+        y = np.minimum(y, np.float32(hi))
+    return y
+
+
 def adaptive_avg_pool2d(x: Array, size: Sequence[int]) -> Array:
     n, c, h, w = x.shape
     out = np.empty((n, c, *size), dtype=np.float64)
@@ -90,22 +92,20 @@ class NnFunctions(InterpreterFunctions):
 
     @impl(nn.ConstantOp)
     def run_constant(self, interpreter: Interpreter, op: nn.ConstantOp, args: tuple[Any, ...]):
-        return (dense_to_numpy(op.value).astype(np.float32),)
+        return (op.to_array().astype(np.float32),)
 
     @impl(nn.Conv2dOp)
     def run_conv2d(self, interpreter: Interpreter, op: nn.Conv2dOp, args: tuple[Any, ...]):
         x, w, *b = args
-        return (
-            conv2d(
-                x, w, b[0] if b else None, _ints(op.stride), _ints(op.padding), _ints(op.dilation), op.groups.value.data
-            ),
-        )
+        bias = b[0] if b else None
+        y = conv2d(x, w, bias, _ints(op.stride), _ints(op.padding), _ints(op.dilation), op.groups.value.data)
+        return (fused_activation(op, y),)
 
     @impl(nn.LinearOp)
     def run_linear(self, interpreter: Interpreter, op: nn.LinearOp, args: tuple[Any, ...]):
         x, w, *b = args
         y = x.astype(np.float64) @ w.astype(np.float64).T
-        return (_f32(y + b[0] if b else y),)
+        return (fused_activation(op, _f32(y + b[0] if b else y)),)
 
     @impl(nn.ReluOp)
     def run_relu(self, interpreter: Interpreter, op: nn.ReluOp, args: tuple[Any, ...]):
@@ -125,11 +125,11 @@ class NnFunctions(InterpreterFunctions):
 
     @impl(nn.AddOp)
     def run_add(self, interpreter: Interpreter, op: nn.AddOp, args: tuple[Any, ...]):
-        return (_f32(args[0].astype(np.float64) + args[1]),)
+        return (fused_activation(op, _f32(args[0].astype(np.float64) + args[1])),)
 
     @impl(nn.MulOp)
     def run_mul(self, interpreter: Interpreter, op: nn.MulOp, args: tuple[Any, ...]):
-        return (_f32(args[0].astype(np.float64) * args[1]),)
+        return (fused_activation(op, _f32(args[0].astype(np.float64) * args[1])),)
 
     @impl(nn.BatchNormOp)
     def run_batch_norm(self, interpreter: Interpreter, op: nn.BatchNormOp, args: tuple[Any, ...]):
@@ -142,7 +142,7 @@ class NnFunctions(InterpreterFunctions):
     def run_max_pool2d(self, interpreter: Interpreter, op: nn.MaxPool2dOp, args: tuple[Any, ...]):
         kernel, stride, padding, dilation = op.window()
         win = _windows(_pad_nchw(args[0], padding, -np.inf), kernel, stride, dilation)
-        return (_f32(win.max(axis=(4, 5))),)
+        return (fused_activation(op, _f32(win.max(axis=(4, 5)))),)
 
     @impl(nn.AvgPool2dOp)
     def run_avg_pool2d(self, interpreter: Interpreter, op: nn.AvgPool2dOp, args: tuple[Any, ...]):
@@ -150,10 +150,10 @@ class NnFunctions(InterpreterFunctions):
         x = args[0].astype(np.float64)
         sums = _windows(_pad_nchw(x, padding, 0.0), kernel, stride, dilation).sum(axis=(4, 5))
         if op.count_include_pad.value.data:
-            return (_f32(sums / (kernel[0] * kernel[1])),)
+            return (fused_activation(op, _f32(sums / (kernel[0] * kernel[1]))),)
         ones = np.ones((1, 1, *x.shape[2:]))
         counts = _windows(_pad_nchw(ones, padding, 0.0), kernel, stride, dilation).sum(axis=(4, 5))
-        return (_f32(sums / counts),)
+        return (fused_activation(op, _f32(sums / counts)),)
 
     @impl(nn.AdaptiveAvgPool2dOp)
     def run_adaptive_avg_pool2d(self, interpreter: Interpreter, op: nn.AdaptiveAvgPool2dOp, args: tuple[Any, ...]):

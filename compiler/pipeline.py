@@ -6,8 +6,8 @@ with no passes yet says so instead of silently doing nothing.
 
 from __future__ import annotations
 
-FUSE: list[str] = []
-"""nn -> nn: batch-norm folding, activation fusion, canonicalisation (filled by the fusion work)."""
+FUSE: list[str] = ["fold-batchnorm", "fuse-activation", "canonicalize-nn", "cse"]
+"""nn -> nn: fold inference batch norm into its conv/linear, fuse activations into their producer, simplify."""
 
 LOWER: list[str] = []
 """nn -> loops -> llvm (filled by the lowering work)."""

@@ -17,8 +17,10 @@ import math
 from collections.abc import Sequence
 from typing import ClassVar, cast
 
+import numpy as np
 from xdsl.dialects.builtin import (
     BoolAttr,
+    BytesAttr,
     DenseArrayBase,
     DenseIntOrFPElementsAttr,
     Float32Type,
@@ -37,6 +39,7 @@ from xdsl.irdl import (
     irdl_op_definition,
     operand_def,
     opt_operand_def,
+    opt_prop_def,
     prop_def,
     result_def,
     traits_def,
@@ -137,9 +140,46 @@ T: VarConstraint[Attribute] = VarConstraint("T", TensorType.constr(f32))
 """Every operand and result of an elementwise op carries the same f32 tensor type."""
 
 
+class FusedActivation(IRDLOperation):
+    """An op that can clamp its result as it stores it: `act_min` alone is ReLU, `act_min`/`act_max` ReLU6 or clamp.
+
+    `fuse-activation` moves a following relu/relu6/clamp here, so the lowering applies it in the producer's store
+    instead of making one more pass over memory.
+    """
+
+    act_min = opt_prop_def(FloatAttr[Float32Type])
+    act_max = opt_prop_def(FloatAttr[Float32Type])
+
+    def activation_bounds(self) -> tuple[float | None, float | None]:
+        lo, hi = self.act_min, self.act_max
+        return (None if lo is None else lo.value.data, None if hi is None else hi.value.data)
+
+    def set_activation_bounds(self, lo: float | None, hi: float | None) -> None:
+        for name, bound in (("act_min", lo), ("act_max", hi)):
+            if bound is None:
+                self.properties.pop(name, None)
+            else:
+                self.properties[name] = FloatAttr(bound, f32)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Constants
 # ---------------------------------------------------------------------------------------------------------------
+
+
+_NUMPY_DTYPES = {"f32": "<f4", "f64": "<f8", "i8": "<i1", "i16": "<i2", "i32": "<i4", "i64": "<i8"}
+
+
+def dense_to_numpy(attr: DenseIntOrFPElementsAttr) -> np.ndarray:
+    """A dense attribute's bytes viewed as a numpy array of its shape (no element-by-element decoding)."""
+    dtype = _NUMPY_DTYPES[str(attr.get_element_type())]
+    array = np.frombuffer(attr.data.data, dtype=dtype)
+    return np.broadcast_to(array, attr.get_shape()) if array.size == 1 else array.reshape(attr.get_shape())
+
+
+def constant_array(value: SSAValue) -> np.ndarray | None:
+    """The array behind `value` when an `nn.constant` defines it, else None (rewrites fold only constants)."""
+    return value.owner.to_array() if isinstance(value.owner, ConstantOp) else None
 
 
 @irdl_op_definition
@@ -155,6 +195,16 @@ class ConstantOp(IRDLOperation):
 
     def __init__(self, value: DenseIntOrFPElementsAttr):
         super().__init__(properties={"value": value}, result_types=[value.type])
+
+    @staticmethod
+    def from_array(array: np.ndarray) -> ConstantOp:
+        """An f32 constant holding `array` (stored as raw little-endian bytes: no per-element conversion)."""
+        data = np.ascontiguousarray(array, dtype="<f4")
+        return ConstantOp(DenseIntOrFPElementsAttr(TensorType(f32, data.shape), BytesAttr(data.tobytes())))
+
+    def to_array(self) -> np.ndarray:
+        """The value as a read-only numpy array of its shape."""
+        return dense_to_numpy(self.value)
 
     def verify_(self) -> None:
         if self.value.type != self.output.type:
@@ -185,7 +235,7 @@ class ConstantOp(IRDLOperation):
 
 
 @irdl_op_definition
-class Conv2dOp(IRDLOperation):
+class Conv2dOp(FusedActivation):
     """2-D convolution, NCHW input, OIHW weight ([out, in/groups, kh, kw]) as PyTorch stores it.
 
     groups == in_channels == out_channels is a depthwise convolution.
@@ -230,10 +280,16 @@ class Conv2dOp(IRDLOperation):
             },
         )
 
+    def geometry(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+        """(stride, padding, dilation) as checked integer tuples."""
+        return (
+            _check_array(self, "stride", self.stride, 2, 1),
+            _check_array(self, "padding", self.padding, 4, 0),
+            _check_array(self, "dilation", self.dilation, 2, 1),
+        )
+
     def verify_(self) -> None:
-        stride = _check_array(self, "stride", self.stride, 2, 1)
-        padding = _check_array(self, "padding", self.padding, 4, 0)
-        dilation = _check_array(self, "dilation", self.dilation, 2, 1)
+        stride, padding, dilation = self.geometry()
         groups = self.groups.value.data
         x, w = _tensor_shape(self.input), _tensor_shape(self.weight)
         _expect_rank(self, "input", x, 4, "NCHW")
@@ -259,7 +315,7 @@ class Conv2dOp(IRDLOperation):
 
 
 @irdl_op_definition
-class LinearOp(IRDLOperation):
+class LinearOp(FusedActivation):
     """y = x W^T + b with W of shape [out, in] as PyTorch stores it; x is [..., in]."""
 
     name = "nn.linear"
@@ -270,6 +326,7 @@ class LinearOp(IRDLOperation):
     output = result_def(TensorType.constr(f32))
 
     traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)"
 
     def __init__(self, input: SSAValue | Operation, weight: SSAValue | Operation, bias: SSAValue | Operation | None):
@@ -361,7 +418,7 @@ class ClampOp(IRDLOperation):
             raise VerifyException(f"'nn.clamp' min {lo} must not exceed max {hi}")
 
 
-class BinaryOp(IRDLOperation):
+class BinaryOp(FusedActivation):
     """Base of the elementwise binary ops, with numpy/PyTorch broadcasting."""
 
     lhs = operand_def(TensorType.constr(f32))
@@ -369,6 +426,7 @@ class BinaryOp(IRDLOperation):
     output = result_def(TensorType.constr(f32))
 
     traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)"
 
     def __init__(self, lhs: SSAValue | Operation, rhs: SSAValue | Operation):
@@ -449,7 +507,7 @@ class BatchNormOp(IRDLOperation):
 # ---------------------------------------------------------------------------------------------------------------
 
 
-class Pool2dOp(IRDLOperation):
+class Pool2dOp(FusedActivation):
     """Base of the windowed pooling ops on NCHW tensors."""
 
     input = operand_def(TensorType.constr(f32))

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from xdsl.builder import Builder
 from xdsl.dialects import func
-from xdsl.dialects.builtin import BytesAttr, DenseIntOrFPElementsAttr, ModuleOp, TensorType, f32
+from xdsl.dialects.builtin import ModuleOp, TensorType, f32
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.rewriter import InsertPoint
 
@@ -120,9 +120,7 @@ class Translator:
         if isinstance(value, np.ndarray):
             key = id(value)
             if key not in self._constants:
-                data = np.ascontiguousarray(value, dtype="<f4")
-                attr = DenseIntOrFPElementsAttr(TensorType(f32, data.shape), BytesAttr(data.tobytes()))
-                self._constants[key] = self.emit(nn.ConstantOp(attr)).results[0]
+                self._constants[key] = self.emit(nn.ConstantOp.from_array(value)).results[0]
                 self._keepalive.append(value)
             return self._constants[key]
         raise Unsupported(f"expected a tensor, got {type(value).__name__}")

@@ -1,0 +1,111 @@
+"""canonicalize-nn: local simplifications of `nn` ops that later passes then need not handle.
+
+- flatten is a reshape: one view op for the lowering to know;
+- reshape to the same shape is the identity; reshape of a reshape is one reshape;
+- clamp to the whole float range and relu of a relu do nothing;
+- adding a zero constant or multiplying by a one constant (same shape as the result) does nothing;
+- a weight no op uses any more (e.g. after batch-norm folding) is removed.
+
+Dropout in eval mode never reaches the nn dialect: the importer drops it (it is the identity at inference).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import (
+    GreedyRewritePatternApplier,
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+    op_type_rewrite_pattern,
+)
+
+from t2m.dialects import nn
+
+F32_MAX = float(np.finfo(np.float32).max)
+
+
+class FlattenToReshape(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: nn.FlattenOp, rewriter: PatternRewriter) -> None:
+        rewriter.replace(op, nn.ReshapeOp(op.input, op.output.type.get_shape()))  # type: ignore[attr-defined]
+
+
+class FoldReshape(RewritePattern):
+    """reshape(x) to x's own shape -> x; reshape(reshape(x)) -> reshape(x)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: nn.ReshapeOp, rewriter: PatternRewriter) -> None:
+        if op.input.type == op.output.type:
+            rewriter.replace_all_uses_with(op.output, op.input)
+            rewriter.erase(op)
+        elif isinstance(inner := op.input.owner, nn.ReshapeOp):
+            rewriter.replace(op, nn.ReshapeOp(inner.input, op.output.type.get_shape()))  # type: ignore[attr-defined]
+
+
+class RemoveNoOpActivation(RewritePattern):
+    """clamp(x, -FLT_MAX, FLT_MAX) -> x."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: nn.ClampOp, rewriter: PatternRewriter) -> None:
+        if op.min.value.data <= -F32_MAX and op.max.value.data >= F32_MAX:
+            rewriter.replace_all_uses_with(op.output, op.input)
+            rewriter.erase(op)
+
+
+class FoldReluOfRelu(RewritePattern):
+    """relu(relu(x)) -> relu(x)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: nn.ReluOp, rewriter: PatternRewriter) -> None:
+        if isinstance(op.input.owner, nn.ReluOp):
+            rewriter.replace_all_uses_with(op.output, op.input)
+            rewriter.erase(op)
+
+
+class RemoveNeutralOperand(RewritePattern):
+    """x + 0 -> x and x * 1 -> x, when x already has the result's shape and no activation is fused."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: nn.BinaryOp, rewriter: PatternRewriter) -> None:
+        neutral = 0.0 if isinstance(op, nn.AddOp) else 1.0
+        if op.activation_bounds() != (None, None):
+            return
+        for keep, other in ((op.lhs, op.rhs), (op.rhs, op.lhs)):
+            value = nn.constant_array(other)
+            if keep.type == op.output.type and value is not None and np.all(value == neutral):
+                rewriter.replace_all_uses_with(op.output, keep)
+                rewriter.erase(op)
+                return
+
+
+class RemoveDeadWeight(RewritePattern):
+    """A constant nothing uses is dead weight (in flash, later)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: nn.ConstantOp, rewriter: PatternRewriter) -> None:
+        if not op.output.uses:
+            rewriter.erase(op)
+
+
+@dataclass(frozen=True)
+class CanonicalizeNnPass(ModulePass):
+    """Simplify nn ops and drop unused weights."""
+
+    name = "canonicalize-nn"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        patterns = [
+            FlattenToReshape(),
+            FoldReshape(),
+            RemoveNoOpActivation(),
+            FoldReluOfRelu(),
+            RemoveNeutralOperand(),
+            RemoveDeadWeight(),
+        ]
+        PatternRewriteWalker(GreedyRewritePatternApplier(patterns)).rewrite_module(op)
