@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from t2m.compiler import zoo
 from torch import nn
+
+from t2m.compiler import zoo
 
 NAMES = ["kws", "vww", "ic", "ad"]
 

@@ -1,0 +1,36 @@
+"""--fuse on the zoo: no batch_norm or activation op left, and the same answers as the unfused model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from t2m.compiler import zoo
+from t2m.compiler.compare import relative_error
+from t2m.compiler.importer import export, import_program
+from t2m.compiler.importer.loading import LoadedModel
+from t2m.compiler.interpreter import run_module
+from t2m.compiler.ir import module_to_text, parse_module
+from t2m.compiler.pipeline import FUSE, apply_passes
+
+
+def fuse(module):
+    return apply_passes(module.clone(), FUSE)
+
+
+@pytest.mark.parametrize("name", sorted(zoo.ZOO))
+def test_fuse_zoo(name: str) -> None:
+    model = zoo.build(name)
+    module, _ = import_program(export(LoadedModel(name, model, None, model.example_inputs())), name)
+    fused = fuse(module)
+    ops = [op.name for op in fused.walk()]
+    assert not {"nn.batch_norm", "nn.relu", "nn.clamp", "nn.flatten"} & set(ops), ops
+    # every former activation now sits on its producer
+    assert any("act_min" in op.properties for op in fused.walk())
+    x = np.random.default_rng(5).standard_normal(model.example_inputs()[0].shape).astype(np.float32)
+    assert relative_error(run_module(fused, [x])[0], run_module(module, [x])[0]) <= 1e-5
+    # fusion left no dead weights, and the fused text round-trips
+    constants = [op for op in fused.walk() if op.name == "nn.constant"]
+    assert all(op.results[0].uses for op in constants)
+    text = module_to_text(fused)
+    assert module_to_text(parse_module(text)) == text
