@@ -4,7 +4,8 @@
 - reshape to the same shape is the identity; reshape of a reshape is one reshape;
 - clamp to the whole float range and relu of a relu do nothing;
 - adding a zero constant or multiplying by a one constant (same shape as the result) does nothing;
-- a weight no op uses any more (e.g. after batch-norm folding) is removed.
+- a weight no op uses any more (e.g. after batch-norm folding) is removed: the pattern walker erases every
+  trivially dead op (nn ops are Pure) before it tries the patterns.
 
 Dropout in eval mode never reaches the nn dialect: the importer drops it (it is the identity at inference).
 """
@@ -84,15 +85,6 @@ class RemoveNeutralOperand(RewritePattern):
                 return
 
 
-class RemoveDeadWeight(RewritePattern):
-    """A constant nothing uses is dead weight (in flash, later)."""
-
-    @op_type_rewrite_pattern
-    def match_and_rewrite(self, op: nn.ConstantOp, rewriter: PatternRewriter) -> None:
-        if not op.output.uses:
-            rewriter.erase(op)
-
-
 @dataclass(frozen=True)
 class CanonicalizeNnPass(ModulePass):
     """Simplify nn ops and drop unused weights."""
@@ -106,6 +98,5 @@ class CanonicalizeNnPass(ModulePass):
             RemoveNoOpActivation(),
             FoldReluOfRelu(),
             RemoveNeutralOperand(),
-            RemoveDeadWeight(),
         ]
         PatternRewriteWalker(GreedyRewritePatternApplier(patterns)).rewrite_module(op)

@@ -10,40 +10,85 @@ import argparse
 import re
 import sys
 from collections.abc import Sequence
+from contextlib import nullcontext
 from io import StringIO
+from typing import ClassVar
 
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass, PassPipeline
 from xdsl.utils.exceptions import DiagnosticException, ParseError, PassFailedException, VerifyException
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from t2m.compiler.errors import T2MError, run_tool, write_atomic
+from t2m.compiler.ir import module_to_text
+from t2m.compiler.pass_stats import PassStats, counting_patterns
 from t2m.compiler.pipeline import NAMED_PIPELINES
+from t2m.compiler.plugins import register_plugins
 
 
 class T2MOptMain(xDSLOptMain):
-    """`xdsl-opt` grown the `--fuse` / `--lower` pipeline flags."""
+    """`xdsl-opt` grown the `--fuse` / `--lower` pipeline flags, pass plugins, IR dumps and pattern statistics."""
+
+    plugin_files: ClassVar[list[str]] = []
+    stats: PassStats
+
+    def register_all_passes(self) -> None:
+        super().register_all_passes()
+        register_plugins(self.available_passes, self.plugin_files)
 
     def register_all_arguments(self, arg_parser: argparse.ArgumentParser) -> None:
         super().register_all_arguments(arg_parser)
         for flag, (_, help_text) in NAMED_PIPELINES.items():
             arg_parser.add_argument(f"--{flag}", action="store_true", help=help_text)
+        add_plugin_argument(arg_parser)
+        arg_parser.add_argument(
+            "--print-ir-after-change",
+            action="store_true",
+            help="print the IR (to stderr) after each pass that changed it",
+        )
+        arg_parser.add_argument("--print-ir-after-all", action="store_true", help="print the IR after every pass")
+        arg_parser.add_argument("--pass-stats", action="store_true", help="print how often each rewrite pattern fired")
 
     def setup_pipeline(self) -> None:
-        stages = [flag for flag in NAMED_PIPELINES if getattr(self.args, flag)]
         specs = [self.args.passes] if self.args.passes else []
-        for flag in stages:
-            passes = NAMED_PIPELINES[flag][0]
-            if not passes:
-                raise T2MError(
-                    f"no passes are registered for --{flag} yet",
-                    f"--{flag}",
-                    "use -p with the passes listed by t2m-opt --help",
-                )
-            specs.append(",".join(passes))
-        self.args.passes = ",".join(specs)
+        for flag, (passes, _) in NAMED_PIPELINES.items():
+            if getattr(self.args, flag):
+                if not passes:
+                    raise T2MError(
+                        f"no passes are registered for --{flag} yet",
+                        f"--{flag}",
+                        "use -p with the passes listed by t2m-opt --help",
+                    )
+                specs.append(",".join(passes))
+        self.stats = PassStats()
+        last_text: list[str] = []
+
+        def callback(previous: ModulePass | None, module: ModuleOp, next_pass: ModulePass | None) -> None:
+            if not self.args.disable_verify:
+                module.verify()
+            if next_pass is not None:
+                self.stats.current_pass = next_pass.name
+            if not (self.args.print_ir_after_change or self.args.print_ir_after_all):
+                return
+            text = module_to_text(module)
+            if previous is not None and (self.args.print_ir_after_all or text != last_text[-1]):
+                sys.stderr.write(f"// -----// IR Dump After {previous.name} //----- //\n{text}")
+            last_text.append(text)
+
         try:
-            super().setup_pipeline()
+            self.pipeline = PassPipeline.parse_spec(self.available_passes, ",".join(specs), callback)
         except Exception as e:  # unknown pass name or bad pass option
             raise T2MError(str(e).strip().splitlines()[0], "-p", "see t2m-opt --help for the pass names") from e
+
+
+def add_plugin_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--load-pass-plugin",
+        action="append",
+        default=[],
+        metavar="FILE.py",
+        help="register the ModulePass subclasses defined in FILE.py (repeatable)",
+    )
 
 
 class _Buffer(StringIO):
@@ -54,6 +99,10 @@ class _Buffer(StringIO):
 
 
 def _main(argv: Sequence[str]) -> int:
+    # Plugins must be registered before the parser lists the passes, so find them first.
+    pre = argparse.ArgumentParser(add_help=False)
+    add_plugin_argument(pre)
+    T2MOptMain.plugin_files = pre.parse_known_args(argv)[0].load_pass_plugin
     try:
         tool = T2MOptMain(description="t2m optimizer driver (xdsl-opt with t2m's dialects and passes)", args=argv)
     except SystemExit as e:  # argparse already printed its usage message
@@ -67,7 +116,8 @@ def _main(argv: Sequence[str]) -> int:
     output = _Buffer()
     tool.prepare_output = lambda: output  # type: ignore[method-assign]
     try:
-        tool.run()
+        with counting_patterns(tool.stats) if tool.args.pass_stats else nullcontext():
+            tool.run()
     except ParseError as e:
         raise T2MError(f"syntax error: {_first_line(e)}", _location(str(e), source), "fix the IR text") from e
     except PassFailedException as e:
@@ -76,6 +126,8 @@ def _main(argv: Sequence[str]) -> int:
         raise T2MError(f"invalid IR: {_first_line(e)}", source, "fix the op named above") from e
     except ValueError as e:
         raise T2MError(str(e), source, "t2m-opt reads .mlir files") from e
+    if tool.args.pass_stats:
+        print(tool.stats.report(), file=sys.stderr)
     if tool.args.output_file:
         write_atomic(tool.args.output_file, output.getvalue())
     else:
