@@ -1,7 +1,9 @@
-"""The compiler as a list: which passes each stage runs, in order.
+"""The compiler as a list: the passes of each stage, in order, and `transform`, which runs them up to a stage.
 
-`t2m-opt --fuse` and `--lower` expand to these pipelines; `t2m-compile` runs them one after another. A stage
-with no passes yet says so instead of silently doing nothing.
+    nn ──FUSE──▶ fused ──LOWER_TO_LOOPS──▶ loops ──LOWER_TO_LLVM──▶ llvm ──emit──▶ ll ──llvmlite──▶ obj
+
+`t2m-opt --fuse` / `--lower` expand to these lists; `t2m-compile` runs them all. Like xDSL's Toy compiler, every
+stage is inspectable: `t2m-compile --emit loops` stops there and writes the IR.
 """
 
 from __future__ import annotations
@@ -15,13 +17,46 @@ from t2m.compiler.ir import make_context
 FUSE: list[str] = ["fold-batchnorm", "fuse-activation", "canonicalize-nn", "cse"]
 """nn -> nn: fold inference batch norm into its conv/linear, fuse activations into their producer, simplify."""
 
-LOWER: list[str] = []
-"""nn -> loops -> llvm (filled by the lowering work)."""
+LOWER_TO_LOOPS: list[str] = [
+    "lower-nn-conv",  # conv2d -> explicit loop nests, border regions split from the interior
+    "lower-nn-linear",  # linear -> vector<4xf32> loads + fma + reduction
+    "lower-nn-pool",
+    "lower-nn-elementwise",  # relu, clamp, add, mul, batch_norm, sigmoid, tanh (exp expanded in arith)
+    "lower-nn-softmax",
+    "lower-nn-shape",  # reshape/flatten -> views, concat -> copies
+    "lower-nn-constant",  # weights -> memref.global constants (flash)
+    "bufferize",  # tensors -> memrefs; one function per layer; `<name>_run(inputs..., outputs...) -> i32`
+]
+"""nn (tensors) -> loops (affine/scf/memref/arith/vector on buffers)."""
+
+LOWER_TO_LLVM: list[str] = [
+    "lower-affine",  # xDSL: affine -> scf + arith (constant bounds, dimension maps)
+    "convert-vector-to-ptr",  # xDSL: vector.load/store -> ptr_xdsl
+    "convert-memref-to-llvm",  # t2m: globals, allocs -> .bss globals, views -> same pointer
+    "convert-memref-to-ptr{lower_func=true}",  # xDSL: memref.load/store, signatures -> ptr_xdsl
+    "convert-ptr-type-offsets",  # xDSL: sizeof -> constants
+    "convert-scf-to-cf",  # xDSL: loops -> blocks and branches
+    "canonicalize",  # fold the `0 * stride` address arithmetic, drop dead constants
+    "convert-ptr-to-llvm-gep",  # t2m: ptr_xdsl -> i8 GEPs + aligned loads/stores
+    "convert-vector-to-llvm",  # t2m: fma, reduction, broadcast, extract/insert
+    "convert-arith-to-llvm",  # t2m: arith -> llvm, index as i32
+    "convert-index-to-llvm",  # t2m: index block arguments -> i32
+    "convert-cf-to-llvm",  # t2m: branches
+    "convert-func-to-llvm",  # t2m: functions (linkage, noinline layers), calls, returns
+    "reconcile-unrealized-casts",  # xDSL: drop the index<->i32 / memref<->ptr cast pairs
+    "cse",
+]
+"""loops -> the llvm dialect (xDSL's conversions where they exist, t2m's own for the rest)."""
+
+LOWER: list[str] = LOWER_TO_LOOPS + LOWER_TO_LLVM
 
 NAMED_PIPELINES: dict[str, tuple[list[str], str]] = {
-    "fuse": (FUSE, "run the nn-level fusion pipeline"),
-    "lower": (LOWER, "lower nn to loops and the llvm dialect"),
+    "fuse": (FUSE, "fuse: " + ",".join(FUSE)),
+    "lower": (LOWER, "lower nn to loops, then to the llvm dialect"),
 }
+
+STAGES: dict[str, list[str]] = {"nn": [], "fused": FUSE, "loops": LOWER_TO_LOOPS, "llvm": LOWER_TO_LLVM}
+"""IR stages in order, each with the passes that produce it from the previous one."""
 
 
 def apply_passes(module: ModuleOp, passes: list[str]) -> ModuleOp:
@@ -30,3 +65,12 @@ def apply_passes(module: ModuleOp, passes: list[str]) -> ModuleOp:
         available = Universe.get_multiverse().all_passes
         PassPipeline.parse_spec(available, ",".join(passes), lambda _a, m, _b: m.verify()).apply(make_context(), module)
     return module
+
+
+def transform(module: ModuleOp, target: str = "llvm") -> ModuleOp:
+    """Lower an nn module, in place, stage by stage up to `target` (one of STAGES)."""
+    for stage, passes in STAGES.items():
+        apply_passes(module, passes)
+        if stage == target:
+            return module
+    raise ValueError(f"unknown stage '{target}'; choose one of {', '.join(STAGES)}")

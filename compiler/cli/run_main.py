@@ -1,12 +1,18 @@
-"""`t2m-run MODULE --input x.npy [-o y.npy]`: run a model at any stage and print its outputs.
+"""`t2m-run MODEL --input x.npy [--check] [--torch MODEL]`: run a model at any stage and print its outputs.
 
-An `nn`-level `.mlir` runs on the reference interpreter (numpy semantics of every op).
+- `model.o` (from t2m-compile): on the emulated Cortex-M4, with estimated cycles per layer and the stack used;
+- `model.ll`: compiled for this machine by llvmlite and called through ctypes (the host JIT);
+- an nn-level `.mlir`: on the reference interpreter (numpy semantics of every op).
+
+`--check` compares with the reference interpreter on the nn module t2m-compile saved beside the object;
+`--torch MODEL` compares with PyTorch itself.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,8 +23,8 @@ from t2m.compiler.errors import T2MError, run_tool, write_atomic
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="t2m-run", description="Run a t2m module and print its outputs.")
-    p.add_argument("module", metavar="MODULE", help="an nn-level .mlir file")
+    p = argparse.ArgumentParser(prog="t2m-run", description="Run a t2m model and print its outputs.")
+    p.add_argument("module", metavar="MODEL", help="a t2m-compile object (.o), LLVM IR (.ll) or nn-level .mlir")
     p.add_argument(
         "--input",
         action="append",
@@ -28,18 +34,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-o", "--output", help="write the (first) output array to this .npy file")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
+    p.add_argument("--check", action="store_true", help="compare with the reference interpreter (nn module)")
+    p.add_argument("--reference", help="nn-level .mlir for --check (default: <name>.mlir beside the object)")
     p.add_argument(
         "--torch",
         metavar="MODEL",
         help="also run this PyTorch model (t2m-import's MODEL forms) on the same inputs and check the outputs agree",
     )
-    p.add_argument(
-        "--rtol",
-        type=float,
-        default=1e-5,
-        help="largest accepted max|y - ref| / max|ref| for the checks (default 1e-5)",
-    )
     p.add_argument("--arch", help="architecture for a .pth given to --torch")
+    p.add_argument(
+        "--rtol", type=float, default=1e-5, help="largest accepted max|y - ref| / max|ref| for the checks (1e-5)"
+    )
+    p.add_argument("--mhz", type=float, default=120.0, help="clock for the estimated times (default 120 MHz)")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     return p
 
@@ -68,13 +74,23 @@ def format_array(name: str, a: np.ndarray) -> str:
     return f"{name}: shape {'x'.join(map(str, a.shape))}, {shown}{more}"
 
 
-def check_against_torch(
-    spec: str, arch: str | None, inputs: list[np.ndarray], outputs: list[np.ndarray], rtol: float
-) -> None:
-    """Run the PyTorch model on the same inputs; print its answer and fail if the outputs disagree."""
+def compare(label: str, outputs: list[np.ndarray], refs: list[np.ndarray], rtol: float, hint: str) -> None:
+    """Print the worst relative error against `refs`; a disagreement is an error (exit 1)."""
+    from t2m.compiler.compare import relative_error
+
+    worst = max(
+        relative_error(y, r.reshape(y.shape) if r.size == y.size else r) for y, r in zip(outputs, refs, strict=True)
+    )
+    print(
+        f"check vs {label}: max relative error {worst:.3g} (tolerance {rtol:g}): {'ok' if worst <= rtol else 'FAILED'}"
+    )
+    if worst > rtol:
+        raise T2MError(f"outputs differ from {label}: max relative error {worst:.3g} > {rtol:g}", "--check", hint)
+
+
+def torch_outputs(spec: str, arch: str | None, inputs: list[np.ndarray]) -> list[np.ndarray]:
     import torch
 
-    from t2m.compiler.compare import relative_error
     from t2m.compiler.importer import load_model
 
     loaded = load_model(spec, "x".join(map(str, inputs[0].shape)), arch)
@@ -82,44 +98,123 @@ def check_against_torch(
         raise T2MError(f"'{spec}' is an exported program, not a module", "--torch", "pass the model's .py:NAME")
     with torch.no_grad():
         ref = loaded.module(*(torch.from_numpy(x) for x in inputs))
-    refs = [r.numpy() for r in (ref if isinstance(ref, tuple | list) else (ref,))]
-    print(f"{spec}: PyTorch")
-    worst = 0.0
-    for i, (y, r) in enumerate(zip(outputs, refs, strict=True)):
-        print(format_array(f"output {i}", r))
-        worst = max(worst, relative_error(y, r))
-    verdict = "ok" if worst <= rtol else "FAILED"
-    print(f"check vs PyTorch: max relative error {worst:.3g} (tolerance {rtol:g}): {verdict}")
-    if worst > rtol:
-        raise T2MError(
-            f"outputs differ from PyTorch: max relative error {worst:.3g} > {rtol:g}",
-            "--torch",
-            "this is a t2m bug if the model imported without errors: please report it",
-        )
+    return [r.numpy() for r in (ref if isinstance(ref, tuple | list) else (ref,))]
+
+
+# --- the three kinds of model -----------------------------------------------------------------------------------
+
+
+def run_nn(path: str, args: argparse.Namespace) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    from t2m.compiler.interpreter import entry_function, run_module
+    from t2m.compiler.ir import read_module
+
+    module = read_module(path)
+    function = entry_function(module)
+    shapes = [t.get_shape() for t in function.function_type.inputs]  # type: ignore[attr-defined]
+    inputs = load_inputs(args.input) if args.input else random_inputs(shapes, args.seed)
+    print(f"{function.sym_name.data}: nn reference interpreter")
+    return inputs, run_module(module, inputs)
+
+
+def run_ll(path: str, args: argparse.Namespace) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    from t2m.compiler.backend import HostJIT
+    from t2m.compiler.model_info import META_PREFIX, ModelInfo
+
+    text = _read_text(path)
+    meta = re.search(r'!"' + re.escape(META_PREFIX) + r'(.*)"}', text)
+    if meta is None:
+        raise T2MError(f"'{path}' carries no t2m model description", path, "write it with t2m-compile --emit ll")
+    info = ModelInfo.from_json(meta.group(1).replace("\\22", '"').replace("\\5C", "\\"))
+    inputs = load_inputs(args.input) if args.input else random_inputs(info.inputs, args.seed)
+    outputs = [np.zeros(shape, np.float32) for shape in info.outputs]
+    status = HostJIT(text).run(info.entry, [x.reshape(s) for x, s in zip(inputs, info.inputs, strict=True)], outputs)
+    print(f"{info.entry}: host JIT (llvmlite), returned {status}")
+    return inputs, outputs
+
+
+def run_obj(path: str, args: argparse.Namespace) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    from t2m.compiler.emulate import run_object
+    from t2m.compiler.model_info import read_from_object
+
+    obj = Path(path).read_bytes() if Path(path).is_file() else None
+    if obj is None:
+        raise T2MError(f"no such file '{path}'", path, "check the path")
+    info = read_from_object(obj, path)
+    inputs = load_inputs(args.input) if args.input else random_inputs(info.inputs, args.seed)
+    run = run_object(obj, inputs, path)
+    print_layer_table(run, args.mhz)
+    if args.check and not args.reference:
+        args.reference = str(Path(path).with_name(f"{info.name}.mlir"))
+    return inputs, run.outputs
+
+
+def print_layer_table(run, mhz: float) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    total = run.cycles
+    table = Table(title=f"{run.info.entry} on an emulated Cortex-M4 (estimated cycles, TRM timing table)")
+    for column in ("layer", "op", "MACs", "est. cycles", "MAC/cycle", "share"):
+        table.add_column(column, justify="left" if column in ("layer", "op") else "right")
+    for layer in run.layers:
+        share = f"{100 * layer.cycles / total:.1f}%" if total else "-"
+        mpc = f"{layer.macs_per_cycle:.3f}" if layer.macs else "-"
+        table.add_row(layer.symbol, layer.op, f"{layer.macs:,}", f"{layer.cycles:,}", mpc, share)
+    macs = run.info.macs
+    table.add_section()
+    table.add_row("total", "", f"{macs:,}", f"{total:,}", f"{macs / total:.3f}" if total else "-", "100%")
+    console = Console(width=110)
+    console.print(table)
+    print(
+        f"estimated {total:,} cycles = {total / (mhz * 1e3):.2f} ms at {mhz:g} MHz; {run.result.instructions:,} "
+        f"instructions; stack {run.result.stack_bytes} B; activations {run.info.arena_bytes} B"
+    )
+
+
+def _read_text(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError as e:
+        raise T2MError(f"cannot read '{path}': {e.strerror}", path, "check the path") from e
 
 
 def _main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
-    from t2m.compiler.interpreter import entry_function, run_module
-    from t2m.compiler.ir import read_module
-
-    if not args.module.endswith(".mlir"):
-        raise T2MError(f"cannot run '{args.module}'", args.module, "t2m-run takes an nn-level .mlir file")
-    module = read_module(args.module)
-    function = entry_function(module)
-    shapes = [t.get_shape() for t in function.function_type.inputs]  # type: ignore[attr-defined]
-    inputs = load_inputs(args.input) if args.input else random_inputs(shapes, args.seed)
-    outputs = run_module(module, inputs)
-    print(f"{function.sym_name.data}: nn reference interpreter")
+    kinds = {".mlir": run_nn, ".ll": run_ll, ".o": run_obj}
+    runner = kinds.get(Path(args.module).suffix)
+    if runner is None:
+        raise T2MError(f"cannot run '{args.module}'", args.module, "t2m-run takes a .o, a .ll or an nn-level .mlir")
+    inputs, outputs = runner(args.module, args)
     for i, y in enumerate(outputs):
         print(format_array(f"output {i}", y))
+    if args.check:
+        from t2m.compiler.interpreter import run_module
+        from t2m.compiler.ir import read_module
+
+        if not args.reference:
+            raise T2MError("--check needs the nn module", "--reference", "pass --reference model.mlir")
+        refs = run_module(
+            read_module(args.reference), [x.reshape(s) for x, s in zip(inputs, _shapes(args), strict=True)]
+        )
+        compare("reference interpreter", outputs, refs, args.rtol, "this is a t2m bug: please report it")
     if args.torch:
-        check_against_torch(args.torch, args.arch, inputs, outputs, args.rtol)
+        refs = torch_outputs(args.torch, args.arch, inputs)
+        for i, r in enumerate(refs):
+            print(format_array(f"PyTorch output {i}", r))
+        compare("PyTorch", outputs, refs, args.rtol, "this is a t2m bug if the model imported without errors")
     if args.output:
         buf = io.BytesIO()
         np.save(buf, outputs[0])
         write_atomic(Path(args.output), buf.getvalue())
     return 0
+
+
+def _shapes(args: argparse.Namespace) -> list[list[int]]:
+    from t2m.compiler.interpreter import entry_function
+    from t2m.compiler.ir import read_module
+
+    function = entry_function(read_module(args.reference))
+    return [list(t.get_shape()) for t in function.function_type.inputs]  # type: ignore[attr-defined]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

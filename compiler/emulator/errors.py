@@ -1,8 +1,13 @@
 """Exceptions of the emulator: every failure is one readable line, never a raw unicorn traceback."""
 
+from t2m.compiler.errors import T2MError
 
-class EmulatorError(Exception):
+
+class EmulatorError(T2MError):
     """A run failed: memory fault, invalid instruction, CPU exception or runaway code."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
 
 
 class LoadError(EmulatorError):

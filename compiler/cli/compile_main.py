@@ -1,0 +1,103 @@
+"""`t2m-compile MODEL -o out/`: PyTorch model -> Cortex-M4 object + C header + report, in one shot."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from t2m.compiler.errors import run_tool, write_atomic
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="t2m-compile",
+        description="Compile a PyTorch model (or an nn-level .mlir) to a Cortex-M4 object and C header.",
+        epilog="MODEL is anything t2m-import takes, or an nn-dialect .mlir file.",
+    )
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("-o", "--output-dir", default="out", help="where to write <name>.o, <name>.h, report.json")
+    p.add_argument("--input-shape", help="input shape, e.g. 1x1x49x10 (default: the model's example_inputs())")
+    p.add_argument("--arch", help="architecture for a .pth state dict: file.py:NAME")
+    p.add_argument("--trust-pickle", action="store_true", help="allow a fully pickled module (runs its code)")
+    p.add_argument("--name", help="C symbol prefix (default: from the model)")
+    p.add_argument("--target", default="cortex-m4", help="cortex-m4 (default) or host")
+    p.add_argument("-O", dest="opt", default="O2", help="optimisation level: O0, O1, O2 (default), O3, Os, Oz")
+    p.add_argument("--flash-size", default="1M", help="flash available for code + weights (default 1M)")
+    p.add_argument("--no-fuse", action="store_true", help="skip the fusion passes (to measure what they bring)")
+    p.add_argument(
+        "--emit",
+        default="obj",
+        choices=["nn", "fused", "loops", "llvm", "ll", "obj"],
+        help="stop after this stage and write its output (default: obj, with header and report)",
+    )
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    return p
+
+
+def load_nn_module(model: str, args: argparse.Namespace):
+    """An nn module from a .mlir file, or imported from PyTorch."""
+    if model.endswith(".mlir"):
+        from t2m.compiler.ir import read_module
+
+        return read_module(model)
+    from t2m.compiler.importer import import_model
+
+    return import_model(model, args.input_shape, args.arch, args.trust_pickle)
+
+
+def _main(argv: Sequence[str]) -> int:
+    args = build_parser().parse_args(argv)
+    from t2m.compiler.backend import get_target
+    from t2m.compiler.compile import CompileOptions, compile_module, parse_size
+
+    get_target(args.target)  # an unknown target fails before any work
+    options = CompileOptions(args.target, args.opt, parse_size(args.flash_size), not args.no_fuse)
+    module = load_nn_module(args.model, args)
+    if args.name:
+        from t2m.compiler.importer.loading import c_identifier
+        from t2m.compiler.interpreter import entry_function
+
+        entry_function(module).sym_name = type(entry_function(module).sym_name)(c_identifier(args.name))
+    result = compile_module(module, args.model, options, stop_at=args.emit)
+    out = Path(args.output_dir)
+    if args.emit in result.ir:
+        name = result.info.name if args.emit not in ("nn", "fused") else "model"
+        write_atomic(out / f"{name}.{args.emit}.mlir", result.ir[args.emit])
+        return 0
+    if args.emit == "ll":
+        write_atomic(out / f"{result.info.name}.ll", result.ll)
+        return 0
+    name = result.info.name
+    report = {
+        "model": args.model,
+        "name": name,
+        "target": args.target,
+        "opt": args.opt,
+        "sizes": result.sizes,
+        "arena_bytes": result.info.arena_bytes,
+        "macs": result.info.macs,
+        "layers": [vars(layer) for layer in result.info.layers],
+        "compile_seconds": result.seconds,
+    }
+    write_atomic(out / f"{name}.o", result.obj)
+    write_atomic(out / f"{name}.h", result.header)
+    write_atomic(out / f"{name}.mlir", result.ir["nn"])  # the reference for `t2m-run --check`
+    write_atomic(out / "report.json", json.dumps(report, indent=2) + "\n")
+    flash = result.sizes.get("text", 0) + result.sizes.get("rodata", 0)
+    print(
+        f"t2m-compile: {out / (name + '.o')}: {len(result.info.layers)} layers, {result.info.macs} MACs, "
+        f"flash {flash} B (code {result.sizes.get('text', 0)}, weights {result.sizes.get('rodata', 0)}), "
+        f"RAM {result.info.arena_bytes} B of activations; compiled in {sum(result.seconds.values()):.1f} s"
+    )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_tool("t2m-compile", _main, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

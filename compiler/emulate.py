@@ -1,0 +1,82 @@
+"""Run a compiled t2m model on the emulated Cortex-M4 and attribute estimated cycles to its layers."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from t2m.compiler.emulator import RunResult, run_function
+from t2m.compiler.errors import T2MError
+from t2m.compiler.model_info import ModelInfo, read_from_object
+
+STACK_BYTES = 64 << 10
+
+
+@dataclass
+class LayerCost:
+    symbol: str
+    op: str
+    macs: int
+    cycles: int
+    instructions: int
+
+    @property
+    def macs_per_cycle(self) -> float:
+        return self.macs / self.cycles if self.cycles else 0.0
+
+
+@dataclass
+class ObjectRun:
+    info: ModelInfo
+    outputs: list[np.ndarray]
+    result: RunResult
+    layers: list[LayerCost]
+
+    @property
+    def cycles(self) -> int:
+        return self.result.cycles
+
+
+def _sram_size(info: ModelInfo) -> int:
+    io = sum(math.prod(s) * 4 for s in info.inputs + info.outputs)
+    needed = info.arena_bytes + io + STACK_BYTES + (64 << 10)
+    return 1 << max(19, math.ceil(math.log2(needed)))  # a power of two, at least 512 KiB
+
+
+def run_object(obj: bytes, inputs: list[np.ndarray], source: str = "model.o") -> ObjectRun:
+    """Call `<name>_run` with `inputs` and fresh output buffers; outputs, cycles and the per-layer table."""
+    info = read_from_object(obj, source)
+    if len(inputs) != len(info.inputs):
+        raise T2MError(
+            f"'{source}' takes {len(info.inputs)} inputs, got {len(inputs)}", "--input", "pass one .npy per input"
+        )
+    for i, (x, shape) in enumerate(zip(inputs, info.inputs, strict=True)):
+        if list(x.shape) != shape and x.size != math.prod(shape):
+            raise T2MError(
+                f"input {i} has {x.size} values ({'x'.join(map(str, x.shape))}), the model's header says "
+                f"{math.prod(shape)} ({'x'.join(map(str, shape))})",
+                "--input",
+                "pass an array of the model's input shape",
+            )
+    buffers = [
+        np.ascontiguousarray(x, dtype=np.float32).reshape(shape) for x, shape in zip(inputs, info.inputs, strict=True)
+    ]
+    buffers += [np.zeros(shape, np.float32) for shape in info.outputs]
+    result = run_function(obj, info.entry, buffers, name=source, sram_size=_sram_size(info), stack_size=STACK_BYTES)
+    if result.value != 0:
+        raise T2MError(f"{info.entry} returned {result.value}", source, "the model reported an error")
+    outputs = []
+    for raw, shape in zip(result.outputs[len(inputs) :], info.outputs, strict=True):
+        assert raw is not None
+        outputs.append(
+            np.frombuffer(bytes(raw) if not isinstance(raw, np.ndarray) else raw.tobytes(), "<f4").reshape(shape)
+        )
+    layers = []
+    for layer in info.layers:
+        cost = result.functions.get(layer.symbol)
+        layers.append(
+            LayerCost(layer.symbol, layer.op, layer.macs, cost.cycles if cost else 0, cost.instructions if cost else 0)
+        )
+    return ObjectRun(info, outputs, result, layers)
