@@ -1,0 +1,271 @@
+"""`t2m-bench`: compile the model zoo and the anchor layers, run them on the emulated Cortex-M4, compare.
+
+Every ratio is computed in the same run from the figures in `shared/anchors/` (read at run time, never copied
+into the code): MLPerf Tiny latencies per model, CMSIS-NN cycles per layer and the fp32 plain-C reference
+points, all measured with the same TRM timing table as t2m's estimated cycles. The ratio is anchor / t2m, so a
+number above 1 means t2m is faster.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from t2m.compiler.errors import T2MError
+
+# --- anchors ----------------------------------------------------------------------------------------------------
+
+
+def find_anchors(explicit: str | None = None) -> Path:
+    """shared/anchors beside the project checkout (as CI lays it out), or an explicit folder."""
+    candidates = [Path(explicit)] if explicit else []
+    root = Path(__file__).resolve().parents[1]
+    candidates += [root.parent / "shared" / "anchors", Path.cwd().parent / "shared" / "anchors"]
+    for path in candidates:
+        if (path / "cmsis-nn-m4.md").is_file():
+            return path
+    raise T2MError("cannot find shared/anchors", "--anchors", "pass --anchors path/to/shared/anchors")
+
+
+def _number(text: str) -> float:
+    return float(re.sub(r"[^\d.]", "", text.split("(")[0]))
+
+
+def _table_rows(markdown: str) -> list[list[str]]:
+    return [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in markdown.splitlines()
+        if line.startswith("|") and not line.startswith("|---")
+    ]
+
+
+@dataclass
+class ModelAnchor:
+    tflm_cmsis: float  # Mcycles, board, int8
+    microtvm: float
+    best: float
+    fp32: float | None  # Bosch fp32 submission, Mcycles
+
+
+def read_model_anchors(folder: Path) -> dict[str, ModelAnchor]:
+    """MLPerf Tiny reference latencies by zoo name, from mlperf-tiny.md."""
+    text = (folder / "mlperf-tiny.md").read_text()
+    bosch = next((line for line in text.splitlines() if "Bosch fp32" in line), "")
+    fp32 = {k.lower(): float(v) for k, v in re.findall(r"\b(VWW|IC|AD|KWS) (\d+\.\d+)", bosch)}
+    anchors = {}
+    for row in _table_rows(text):
+        key = row[0].split(":")[0].strip().lower()
+        if key in ("kws", "vww", "ic", "ad"):
+            anchors[key] = ModelAnchor(_number(row[3]), _number(row[4]), _number(row[5]), fp32.get(key))
+    return anchors
+
+
+def read_layer_anchors(folder: Path) -> dict[str, float]:
+    """Estimated cycles per anchor layer (CMSIS-NN int8 and fp32 plain C), by the table's layer label."""
+    rows = _table_rows((folder / "cmsis-nn-m4.md").read_text())
+    anchors: dict[str, float] = {}
+    for row in rows:
+        if len(row) == 5 and row[3][:1].isdigit():
+            anchors[row[0]] = _number(row[3])
+        elif len(row) == 4 and row[2][:1].isdigit():
+            anchors[row[0]] = _number(row[2])
+    return anchors
+
+
+# --- the anchor layers as PyTorch modules -----------------------------------------------------------------------
+
+
+def _layer_models() -> dict[str, tuple[Callable[[], Any], tuple[int, ...], str]]:
+    """Anchor label -> (module factory, NCHW input shape, kind: int8 CMSIS-NN or fp32 plain C)."""
+    from torch import nn
+
+    def conv(cin: int, cout: int, k: tuple[int, int], stride: int, pad: tuple[int, int, int, int], groups: int = 1):
+        return lambda: nn.Sequential(nn.ZeroPad2d(pad), nn.Conv2d(cin, cout, k, stride, groups=groups))
+
+    return {
+        "KWS first conv 10×4, stride 2: 49×10×1 → 25×5×64": (
+            conv(1, 64, (10, 4), 2, (1, 1, 4, 5)),
+            (1, 1, 49, 10),
+            "int8",
+        ),
+        "KWS depthwise 3×3, stride 1, pad 1: 25×5×64": (
+            conv(64, 64, (3, 3), 1, (1, 1, 1, 1), 64),
+            (1, 64, 25, 5),
+            "int8",
+        ),
+        "KWS pointwise 1×1: 25×5×64 → 64": (conv(64, 64, (1, 1), 1, (0, 0, 0, 0)), (1, 64, 25, 5), "int8"),
+        "fully connected 64 → 12": (lambda: nn.Linear(64, 12), (1, 64), "int8"),
+        "fully connected 640 → 128": (lambda: nn.Linear(640, 128), (1, 640), "int8"),
+        "ResNet-8 conv 3×3, stride 1, pad 1: 32×32×16 → 16": (
+            conv(16, 16, (3, 3), 1, (1, 1, 1, 1)),
+            (1, 16, 32, 32),
+            "int8",
+        ),
+        "MobileNetV1 first conv 3×3, stride 2: 96×96×3 → 48×48×8": (
+            conv(3, 8, (3, 3), 2, (0, 1, 0, 1)),
+            (1, 3, 96, 96),
+            "int8",
+        ),
+        "MobileNetV1 depthwise 3×3, stride 1, pad 1: 48×48×8": (
+            conv(8, 8, (3, 3), 1, (1, 1, 1, 1), 8),
+            (1, 8, 48, 48),
+            "int8",
+        ),
+        "max pool 2×2, stride 2: 32×32×16": (lambda: nn.MaxPool2d(2), (1, 16, 32, 32), "int8"),
+        "average pool 25×5 → 1: 25×5×64": (lambda: nn.AvgPool2d((25, 5)), (1, 64, 25, 5), "int8"),
+        "fp32 conv 3×3, pad 1: 32×32×16 → 16": (conv(16, 16, (3, 3), 1, (1, 1, 1, 1)), (1, 16, 32, 32), "fp32"),
+        "fp32 linear 640 → 128": (lambda: nn.Linear(640, 128), (1, 640), "fp32"),
+    }
+
+
+# --- measuring --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Measurement:
+    name: str
+    macs: int
+    cycles: int
+    code: int
+    weights: int
+    arena: int
+    stack: int
+    compile_seconds: float
+    rel_error: float  # emulator output vs the reference interpreter
+
+    @property
+    def macs_per_cycle(self) -> float:
+        return self.macs / self.cycles
+
+
+def measure(module: Any, source: str, flash_size: int) -> Measurement:
+    """Compile an nn module, run it on the emulator against the reference interpreter."""
+    from t2m.compiler.compare import relative_error
+    from t2m.compiler.compile import CompileOptions, compile_module
+    from t2m.compiler.emulate import run_object
+    from t2m.compiler.interpreter import run_module
+
+    start = time.perf_counter()
+    result = compile_module(module, source, CompileOptions(flash_size=flash_size))
+    seconds = time.perf_counter() - start
+    inputs = [np.random.default_rng(0).standard_normal(s).astype(np.float32) for s in result.info.inputs]
+    run = run_object(result.obj, inputs, source)
+    error = max(relative_error(y, r) for y, r in zip(run.outputs, run_module(module, inputs), strict=True))
+    return Measurement(
+        result.info.name,
+        result.info.macs,
+        run.cycles,
+        result.sizes.get("text", 0),
+        result.sizes.get("rodata", 0),
+        result.info.arena_bytes,
+        run.result.stack_bytes,
+        seconds,
+        error,
+    )
+
+
+def import_torch(model: Any, shape: tuple[int, ...], name: str) -> Any:
+    import torch
+
+    from t2m.compiler.importer import export, import_program
+    from t2m.compiler.importer.loading import LoadedModel
+
+    torch.manual_seed(0)
+    example = (torch.randn(shape),) if shape else model.example_inputs()
+    module, unsupported = import_program(export(LoadedModel(name, model.eval(), None, example)), name)
+    assert not unsupported, [u.describe() for u in unsupported]
+    return module
+
+
+def run_bench(anchors_dir: Path, models: list[str], layers: bool, log: Callable[[str], None]) -> str:
+    """Measure everything and return BENCHMARKS.md."""
+    from t2m.compiler import zoo
+
+    model_anchors = read_model_anchors(anchors_dir)
+    layer_anchors = read_layer_anchors(anchors_dir)
+    rows = []
+    for key in models:
+        log(f"model {key} ...")
+        m = measure(import_torch(zoo.build(key), (), key), f"t2m.compiler.zoo:{key}", 2 << 20)
+        rows.append((key, m))
+        log(f"  {m.cycles:,} est. cycles, {m.macs_per_cycle:.3f} MAC/cycle, compiled in {m.compile_seconds:.1f} s")
+    layer_rows = []
+    if layers:
+        for label, (factory, shape, kind) in _layer_models().items():
+            if label not in layer_anchors:
+                raise T2MError(
+                    f"anchor layer '{label}' not found",
+                    str(anchors_dir / "cmsis-nn-m4.md"),
+                    "update compiler/bench.py to the anchors' labels",
+                )
+            log(f"layer {label} ...")
+            name = re.sub(r"\W+", "_", label.split(":")[0]).strip("_").lower()
+            m = measure(import_torch(factory(), shape, name), label, 2 << 20)
+            layer_rows.append((label, kind, layer_anchors[label], m))
+    return render(rows, model_anchors, layer_rows)
+
+
+def render(
+    rows: list[tuple[str, Measurement]],
+    anchors: dict[str, ModelAnchor],
+    layer_rows: list[tuple[str, str, float, Measurement]],
+) -> str:
+    out = [
+        "# t2m benchmarks",
+        "",
+        "Produced by `t2m-bench` in one run: every model and layer compiled by t2m (fp32, `-O2`, Cortex-M4), run on",
+        "the emulated Cortex-M4 and priced with the TRM timing table of `shared/anchors/m4-timing.md`. All cycle",
+        "figures are **estimated** (zero-wait-state memory). Ratios are anchor cycles / t2m cycles: above 1 means",
+        "t2m is faster. Every output is checked against the reference interpreter (`rel. error`).",
+        "",
+        "## Models (fp32)",
+        "",
+        "| model | MACs | est. cycles | MAC/cycle | flash code | flash weights | RAM arena | stack | compile s "
+        "| rel. error |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for key, m in rows:
+        out.append(
+            f"| {key} | {m.macs:,} | {m.cycles:,} | {m.macs_per_cycle:.3f} | {m.code:,} | {m.weights:,} | "
+            f"{m.arena:,} | {m.stack:,} | {m.compile_seconds:.1f} | {m.rel_error:.1e} |"
+        )
+    out += [
+        "",
+        "### Against MLPerf Tiny (shared/anchors/mlperf-tiny.md)",
+        "",
+        "Those are int8 latencies measured on a real STM32L4R5 board (flash wait states included) and one fp32",
+        "submission (Bosch, PSoC6): not like for like with t2m's fp32 estimates, but the bar t2m is built to clear.",
+        "",
+        "| model | t2m fp32 Mcycles (est.) | vs TFLM + CMSIS-NN int8 | vs microTVM int8 | vs best published int8 "
+        "| vs fp32 (Bosch) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for key, m in rows:
+        a = anchors[key]
+        mc = m.cycles / 1e6
+        fp32 = f"{a.fp32 / mc:.2f}×" if a.fp32 else "-"
+        out.append(
+            f"| {key} | {mc:.2f} | {a.tflm_cmsis / mc:.2f}× | {a.microtvm / mc:.2f}× | {a.best / mc:.2f}× | {fp32} |"
+        )
+    if layer_rows:
+        out += [
+            "",
+            "## Layers against CMSIS-NN and plain C (shared/anchors/cmsis-nn-m4.md, same cycle model)",
+            "",
+            "t2m runs these layers in fp32; the CMSIS-NN rows are int8 kernels (SMLAD), the fp32 rows gcc -O3 plain C.",
+            "",
+            "| layer | anchor | anchor cycles | t2m fp32 cycles | t2m MAC/cycle | ratio |",
+            "|---|---|---:|---:|---:|---:|",
+        ]
+        for label, kind, anchor, m in layer_rows:
+            who = "CMSIS-NN int8" if kind == "int8" else "plain C fp32"
+            mpc = f"{m.macs_per_cycle:.3f}" if m.macs else "-"
+            out.append(f"| {label} | {who} | {anchor:,.0f} | {m.cycles:,} | {mpc} | {anchor / m.cycles:.2f}× |")
+    out.append("")
+    return "\n".join(out)

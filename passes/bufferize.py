@@ -1,0 +1,139 @@
+"""bufferize: finish the nn -> loops lowering; the model function becomes the C-callable `<name>_run`.
+
+The `lower-nn-*` passes leave the model function in tensor form, every layer wrapped in
+`to_buffer ... call @layer ... to_tensor`. This pass
+  1. lowers any `nn.constant` left (as lower-nn-constant does) and refuses any other nn op still there;
+  2. turns the signature into `func.func @<name>_run(%in: memref..., %out: memref...) -> i32`: inputs, then one
+     output buffer per result; `to_buffer(to_tensor(%m))` folds to `%m`;
+  3. lets the layer computing a result write straight into its output argument: the result's `memref.alloc`
+     (found through views) is replaced by the argument, or by a view of it. A result that is an input, a
+     weight, or the same buffer as another result is copied instead, by a small `@<name>_copy<i>` function;
+  4. returns `arith.constant 0 : i32`.
+Intermediate buffers stay `memref.alloc` (static shapes) until memory planning replaces them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import arith, bufferization, func, memref
+from xdsl.dialects.builtin import FunctionType, IntegerAttr, ModuleOp, StringAttr, TensorType, UnitAttr, i32, i64
+from xdsl.ir import Operation, Region, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import PatternRewriteWalker
+from xdsl.utils.exceptions import PassFailedException
+
+from t2m.passes._loops import Kernel, memref_of, reinterpret, shape_of, unique_symbol
+from t2m.passes.lower_nn_constant import LowerConstant
+
+
+def _copy_function(module: ModuleOp, name: str, shape: tuple[int, ...]) -> str:
+    """A private `(src, dst)` function copying a buffer (flat loop)."""
+    size = math.prod(shape)
+    k = Kernel([memref_of(shape)] * 2, ["src", "out"])
+    src, dst = (k.view(a, [size]) for a in k.args)
+    k.nest([(0, size, "i")], lambda ivs: k.store(k.load(src, ivs), dst, ivs))
+    k.put(func.ReturnOp())
+    name = unique_symbol(module, name)
+    copy = func.FuncOp(name, ([memref_of(shape)] * 2, []), Region(k.entry), "private")
+    copy.attributes["t2m.layer"] = UnitAttr()
+    copy.attributes["t2m.macs"] = IntegerAttr(0, i64)
+    module.body.block.add_op(copy)
+    return name
+
+
+def _root_alloc(value: SSAValue) -> memref.AllocOp | None:
+    """The `memref.alloc` a buffer value is, or is a view of."""
+    while isinstance(value.owner, memref.ReinterpretCastOp):
+        value = value.owner.source
+    return value.owner if isinstance(value.owner, memref.AllocOp) else None
+
+
+def bufferize_function(module: ModuleOp, function: func.FuncOp) -> None:
+    block = function.body.block
+    name = function.sym_name.data
+    ret = block.last_op
+    assert isinstance(ret, func.ReturnOp)
+
+    # inputs: tensor arguments -> memref arguments (seen as tensors through to_tensor until folded)
+    for old in list(block.args):
+        new = block.insert_arg(memref_of(shape_of(old)), len(block.args))
+        new.name_hint = old.name_hint
+        as_tensor = bufferization.ToTensorOp(new)
+        block.insert_op_before(as_tensor, block.first_op)  # type: ignore[arg-type]
+        old.replace_all_uses_with(as_tensor.tensor)
+        block.erase_arg(old)
+    outputs = []
+    for i, result in enumerate(ret.arguments):
+        out = block.insert_arg(memref_of(shape_of(result)), len(block.args))
+        out.name_hint = "output" if len(ret.arguments) == 1 else f"output{i}"
+        outputs.append(out)
+
+    # to_buffer(to_tensor(m)) -> m
+    for op in list(block.ops):
+        if isinstance(op, bufferization.ToBufferOp):
+            source = op.tensor.owner
+            if not isinstance(source, bufferization.ToTensorOp):
+                raise PassFailedException(f"bufferize: {op.tensor} is not a buffer; run the lower-nn-* passes first")
+            op.memref.replace_all_uses_with(source.memref)
+            block.erase_op(op)
+
+    # results: write in place into the output arguments where possible, else copy
+    claimed: set[int] = set()
+    new_ops: list[Operation] = []
+    for i, (result, out) in enumerate(zip(ret.arguments, outputs, strict=True)):
+        tensor = result.owner
+        assert isinstance(tensor, bufferization.ToTensorOp)
+        alloc = _root_alloc(tensor.memref)
+        if alloc is not None and id(alloc) not in claimed and alloc.parent_block() is block:
+            claimed.add(id(alloc))
+            if alloc.memref.type == out.type:
+                alloc.memref.replace_all_uses_with(out)
+                block.erase_op(alloc)
+            else:
+                view = reinterpret(out, shape_of(alloc.memref))
+                block.insert_op_before(view, alloc)
+                alloc.memref.replace_all_uses_with(view.result)
+                block.erase_op(alloc)
+        else:
+            callee = _copy_function(module, f"{name}_copy{i}", shape_of(out))
+            new_ops.append(func.CallOp(callee, [tensor.memref, out], []))
+    zero = arith.ConstantOp(IntegerAttr(0, i32))
+    new_ops += [zero, func.ReturnOp(zero.result)]
+    block.add_ops(new_ops)
+    block.erase_op(ret)
+
+    for op in reversed(list(block.ops)):
+        if isinstance(op, bufferization.ToTensorOp):
+            if op.tensor.uses:
+                raise PassFailedException(f"bufferize: tensor {op.tensor} is still used by {op.tensor.uses}")
+            block.erase_op(op)
+        elif isinstance(op, memref.ReinterpretCastOp | memref.GetGlobalOp) and not op.results[0].uses:
+            block.erase_op(op)  # views only the dropped tensors used
+    function.function_type = FunctionType.from_lists(list(block.arg_types), [i32])
+    function.sym_name = StringAttr(unique_symbol(module, f"{name}_run"))
+
+
+@dataclass(frozen=True)
+class Bufferize(ModulePass):
+    """Remove the tensor world: memref-only, C-callable `<name>_run(inputs..., outputs...) -> i32`."""
+
+    name = "bufferize"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        PatternRewriteWalker(LowerConstant(), apply_recursively=False).rewrite_module(op)
+        left = sorted({o.name for o in op.walk() if o.dialect_name() == "nn"})
+        if left:
+            raise PassFailedException(f"bufferize: nn ops not lowered yet: {', '.join(left)}")
+        for function in [f for f in op.ops if isinstance(f, func.FuncOp)]:
+            if any(isinstance(t, TensorType) for t in (*function.function_type.inputs,
+                                                       *function.function_type.outputs)):
+                bufferize_function(op, function)
+        # layer functions in layer order after their model function (they were appended pass by pass)
+        layers = sorted((f for f in op.ops if isinstance(f, func.FuncOp) and "t2m.layer" in f.attributes),
+                        key=lambda f: f.sym_name.data)
+        for f in layers:
+            f.detach()
+            op.body.block.add_op(f)

@@ -1,0 +1,75 @@
+"""lower-nn-constant: `nn.constant` -> `memref.global "private" constant` + `memref.get_global` (+ to_tensor).
+
+Weights become read-only globals (flash, `.rodata`) holding the same dense attribute, so no bytes are decoded or
+copied. A global is named after the layer that reads it when there is one (`@<model>_L03_conv2d_weight`), which
+makes the object's symbol table and size report readable; otherwise `@<model>_cst`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import bufferization, func, memref
+from xdsl.dialects.builtin import ModuleOp, StringAttr, UnitAttr
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import (
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+    op_type_rewrite_pattern,
+)
+from xdsl.rewriter import InsertPoint
+from xdsl.traits import SymbolTable
+
+from t2m.dialects import nn
+from t2m.passes._loops import dense_f32, memref_of, model_function, shape_of, unique_symbol
+
+
+def _reader_name(op: nn.ConstantOp) -> str | None:
+    """`<layer>_<arg>` of the first layer call reading this constant through a to_buffer."""
+    for use in op.output.uses:
+        if not isinstance(buf := use.operation, bufferization.ToBufferOp):
+            continue
+        for call_use in buf.memref.uses:
+            call = call_use.operation
+            if isinstance(call, func.CallOp):
+                callee = SymbolTable.lookup_symbol(call, call.callee)
+                if isinstance(callee, func.FuncOp) and callee.body.blocks:
+                    arg = callee.body.block.args[call_use.index]
+                    return f"{call.callee.root_reference.data}_{arg.name_hint or call_use.index}"
+    return None
+
+
+class LowerConstant(RewritePattern):
+    """nn.constant -> global + get_global + to_tensor (the to_tensor folds away in bufferize)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: nn.ConstantOp, rewriter: PatternRewriter) -> None:
+        if not op.output.uses:  # e.g. batch_norm statistics after folding: no dead weights in flash
+            rewriter.erase(op)
+            return
+        function = model_function(op)
+        module = function.parent_op()
+        assert isinstance(module, ModuleOp)
+        name = unique_symbol(module, _reader_name(op) or f"{function.sym_name.data}_cst")
+        mem_type = memref_of(shape_of(op.output))
+        value = op.value
+        if len(value.data.data) < 4 * math.prod(shape_of(op.output)):  # a splat: store every element
+            value = dense_f32(nn.dense_to_numpy(value))
+        glob = memref.GlobalOp.get(StringAttr(name), mem_type, value, StringAttr("private"), UnitAttr())
+        rewriter.insert(glob, InsertPoint.before(function))
+        get = memref.GetGlobalOp(name, mem_type)
+        get.memref.name_hint = name
+        rewriter.replace(op, [get, tensor := bufferization.ToTensorOp(get.memref)], [tensor.tensor])
+
+
+@dataclass(frozen=True)
+class LowerNnConstant(ModulePass):
+    """Turn every nn.constant into a constant memref.global."""
+
+    name = "lower-nn-constant"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        PatternRewriteWalker(LowerConstant(), apply_recursively=False).rewrite_module(op)

@@ -1,0 +1,166 @@
+"""lower-nn-linear: `nn.linear` (y = x W^T + b, W as PyTorch's [out, in]) -> a layer function of vector ops.
+
+Per output: `vector<4xf32>` loads of the input row and of the weight row, `vector.fma` into a vector
+accumulator, `vector.reduction <add>` with the bias as its accumulator, and a scalar loop for the `in % 4`
+remainder. Leading input dims are flattened into rows. The M4 has no SIMD floats, so LLVM scalarises the
+vectors: what they buy is four independent accumulators (no serial dependency through one register).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from xdsl.context import Context
+from xdsl.dialects import vector
+from xdsl.dialects.builtin import ModuleOp, VectorType, f32
+from xdsl.ir import SSAValue
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import (
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+    op_type_rewrite_pattern,
+)
+
+from t2m.dialects import nn
+from t2m.passes._loops import Ix, Kernel, constant_array, new_constant, replace_with_layer, shape_of
+
+WIDTH = 4
+VEC = VectorType(f32, [WIDTH])
+
+
+def build_dot(k: Kernel, rows: int, n_in: int, n_out: int, op: nn.LinearOp) -> None:
+    """One output at a time: vector dot product of the input row and the weight row (+ scalar remainder)."""
+    x, w, *rest = k.args
+    bias, out = (rest[0], rest[1]) if op.bias is not None else (None, rest[0])
+    x, out = k.view(x, [rows, n_in]), k.view(out, [rows, n_out])
+    n_vec = n_in - n_in % WIDTH
+    zero = k.emit(vector.BroadcastOp(k.f32(0.0), VEC))
+
+    def output(ivs: list[Ix]) -> None:
+        m, o = ivs
+
+        def vmac(ivs: list[Ix], acc: tuple[SSAValue, ...]) -> tuple[SSAValue, ...]:
+            xv = k.emit(vector.LoadOp(x, [k.index(m), k.index(ivs[0])], VEC))
+            wv = k.emit(vector.LoadOp(w, [k.index(o), k.index(ivs[0])], VEC))
+            return (k.emit(vector.FMAOp(xv, wv, acc[0])),)
+
+        init = k.load(bias, [o]) if bias is not None else k.f32(0.0)
+        if n_vec:
+            (vacc,) = k.reduce([(0, n_vec, "i", WIDTH)], [zero], vmac)
+            init = k.emit(vector.ReductionOp.build(operands=[vacc, init], result_types=[f32], properties={
+                "kind": vector.CombiningKindAttr(vector.CombiningKindFlag.ADD)}))
+
+        def mac(ivs: list[Ix], acc: tuple[SSAValue, ...]) -> tuple[SSAValue, ...]:
+            return (k.addf(acc[0], k.mulf(k.load(x, [m, ivs[0]]), k.load(w, [o, ivs[0]]))),)
+
+        (acc,) = k.reduce([(n_vec, n_in, "i")], [init], mac)
+        k.store(k.activation(acc, op), out, [m, o])
+
+    k.nest([(0, rows, "m"), (0, n_out, "o")], output)
+
+
+def pack_blocks(n_out: int) -> list[tuple[int, int]]:
+    """Output blocks [(first, width)]: 8 (two vector accumulators) while they fit, then one of 4."""
+    blocks, o = [], 0
+    for width in (2 * WIDTH, WIDTH):
+        while n_out - o >= width:
+            blocks.append((o, width))
+            o += width
+    return blocks
+
+
+def pack_weight(weight: np.ndarray) -> np.ndarray:
+    """[out, in] -> the blocks of `pack_blocks` as [in][width] each (what the blocked loop reads in order),
+    then the remaining rows unchanged."""
+    parts = [weight[o : o + width].T.ravel() for o, width in pack_blocks(weight.shape[0])]
+    done = sum(width for _, width in pack_blocks(weight.shape[0]))
+    return np.concatenate([*parts, weight[done:].ravel()]).astype(np.float32)
+
+
+def build_blocked(k: Kernel, rows: int, n_in: int, n_out: int, op: nn.LinearOp) -> None:
+    """8 outputs at once over weights packed by `pack_weight`: per input, one scalar load broadcast to two
+    vector<4xf32>, two contiguous weight vector loads, two vector.fma (8 MACs per input load); outputs that do
+    not fill a block of 4 use the dot product of `build_dot` over the packed tail (same row-major layout)."""
+    x, w, *rest = k.args
+    bias, out = (rest[0], rest[1]) if op.bias is not None else (None, rest[0])
+    x, out, w = k.view(x, [rows, n_in]), k.view(out, [rows, n_out]), k.view(w, [n_out * n_in])
+    zero = k.emit(vector.BroadcastOp(k.f32(0.0), VEC))
+
+    def row(ivs: list[Ix]) -> None:
+        m = ivs[0]
+        for o0, width in pack_blocks(n_out):
+            lanes = range(0, width, WIDTH)
+            inits = [k.emit(vector.LoadOp(bias, [k.index(o0 + lane)], VEC)) if bias is not None else zero
+                     for lane in lanes]
+
+            def mac(ivs: list[Ix], acc: tuple[SSAValue, ...], o0: int = o0, width: int = width,
+                    lanes: range = lanes) -> list[SSAValue]:
+                xb = k.emit(vector.BroadcastOp(k.load(x, [m, ivs[0]]), VEC))
+                base = ivs[0] * width + o0 * n_in
+                ws = [k.emit(vector.LoadOp(w, [k.index(base + lane)], VEC)) for lane in lanes]
+                return [k.emit(vector.FMAOp(xb, wv, a)) for wv, a in zip(ws, acc, strict=True)]
+
+            accs = k.reduce([(0, n_in, "i")], inits, mac)
+            for lane, acc in zip(lanes, accs, strict=True):
+                k.put(vector.StoreOp(acc, out, [k.index(m), k.index(o0 + lane)]))
+            if isinstance(op, nn.FusedActivation) and op.activation_bounds() != (None, None):
+                k.nest([(o0, o0 + width, "o")],
+                       lambda ivs: k.store(k.activation(k.load(out, [m, ivs[0]]), op), out, [m, ivs[0]]))
+        done = sum(width for _, width in pack_blocks(n_out))
+        if done < n_out:  # the tail rows, stored row-major after the blocks
+            def output(ivs: list[Ix]) -> None:
+                o = ivs[0]
+
+                def dot(ivs: list[Ix], acc: tuple[SSAValue, ...]) -> tuple[SSAValue, ...]:
+                    wv = k.load(w, [o * n_in + ivs[0]])
+                    return (k.addf(acc[0], k.mulf(k.load(x, [m, ivs[0]]), wv)),)
+
+                init = k.load(bias, [o]) if bias is not None else k.f32(0.0)
+                (acc,) = k.reduce([(0, n_in, "i")], [init], dot)
+                k.store(k.activation(acc, op), out, [m, o])
+
+            k.nest([(done, n_out, "o")], output)
+
+    k.nest([(0, rows, "m")], row)
+
+
+class LowerLinear(RewritePattern):
+    """nn.linear -> call of `@<model>_L<i>_linear(%in, %weight[, %bias], %out)`."""
+
+    def __init__(self, block: bool):
+        self.block = block
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: nn.LinearOp, rewriter: PatternRewriter) -> None:
+        x_shape = shape_of(op.input)
+        n_out, n_in = shape_of(op.weight)
+        rows = math.prod(x_shape[:-1])
+        weight = constant_array(op.weight)
+        build = build_dot
+        weight_value = op.weight
+        if self.block and weight is not None and n_out >= WIDTH:
+            weight_value = new_constant(rewriter, op, pack_weight(weight).reshape(n_out, n_in))
+            build = build_blocked
+        operands = [(op.input, "in"), (weight_value, "weight")]
+        if op.bias is not None:
+            operands.append((op.bias, "bias"))
+        old = op.weight
+        replace_with_layer(rewriter, op, operands, lambda k: build(k, rows, n_in, n_out, op), rows * n_in * n_out)
+        if weight_value is not old and isinstance(old.owner, nn.ConstantOp) and not old.uses:
+            rewriter.erase(old.owner)
+
+
+@dataclass(frozen=True)
+class LowerNnLinear(ModulePass):
+    """Lower every nn.linear to vector loops in its own layer function."""
+
+    name = "lower-nn-linear"
+
+    block: bool = True
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        PatternRewriteWalker(LowerLinear(self.block), apply_recursively=False).rewrite_module(op)
