@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 from xdsl.dialects import func, memref
 from xdsl.dialects.builtin import IntegerAttr, MemRefType, ModuleOp, TensorType
+from xdsl.ir import SSAValue
 
 from t2m.compiler.errors import T2MError
 
@@ -36,6 +37,7 @@ class ModelInfo:
     layout: str = "NCHW"
     layers: list[LayerInfo] = field(default_factory=list[LayerInfo])
     arena_bytes: int = 0  # static activation buffers (.bss)
+    live_bytes: list[int] = field(default_factory=list[int])  # activation bytes live while each layer runs
 
     @property
     def entry(self) -> str:
@@ -83,7 +85,35 @@ def collect(nn_module: ModuleOp, loop_module: ModuleOp) -> ModelInfo:
             type = op.memref.type
             assert isinstance(type, MemRefType)
             info.arena_bytes += math.prod(type.get_shape()) * 4
+    info.live_bytes = _live_bytes(loop_module, f"{name}_run")
     return info
+
+
+def _live_bytes(module: ModuleOp, entry: str) -> list[int]:
+    """Bytes of allocated buffers live during each layer call of `entry` (from first write to last read)."""
+    run = next((op for op in module.ops if isinstance(op, func.FuncOp) and op.sym_name.data == entry), None)
+    if run is None:
+        return []
+    size: dict[SSAValue, int] = {}
+    alias: dict[SSAValue, SSAValue] = {}  # a view -> the allocation it views
+    first: dict[SSAValue, int] = {}
+    last: dict[SSAValue, int] = {}
+    calls = 0
+    for op in run.body.walk():
+        if isinstance(op, memref.AllocOp):
+            type = op.memref.type
+            assert isinstance(type, MemRefType)
+            size[op.memref] = math.prod(type.get_shape()) * 4
+        elif isinstance(op, func.CallOp):
+            for arg in op.arguments:
+                base = alias.get(arg, arg)
+                if base in size:
+                    first.setdefault(base, calls)
+                    last[base] = calls
+            calls += 1
+        elif op.operands and op.results and op.operands[0] in size | alias:
+            alias[op.results[0]] = alias.get(op.operands[0], op.operands[0])  # reinterpret_cast and friends
+    return [sum(n for b, n in size.items() if b in first and first[b] <= i <= last[b]) for i in range(calls)]
 
 
 def llvm_ident(info: ModelInfo) -> str:

@@ -1,4 +1,4 @@
-"""`make demo`: import a zoo model, show its nn IR, run it on the reference interpreter next to PyTorch.
+"""`make demo`: compile the MLPerf Tiny keyword-spotting model for a Cortex-M4 and run it on the emulator.
 
 Each step is a t2m command-line tool, printed before it runs, so the demo doubles as a tutorial.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 OUT = Path("out")
-MODEL = "t2m.compiler.zoo:DSCNN"  # MLPerf Tiny keyword spotting, 1x1x49x10 MFCC -> 12 classes
+MODEL = "t2m.compiler.zoo:DSCNN"  # MLPerf Tiny keyword spotting (DS-CNN), 1x1x49x10 MFCC -> 12 classes
 
 
 def step(title: str, *cmd: str, show_lines: int | None = None, width: int = 150) -> None:
@@ -32,21 +32,38 @@ def step(title: str, *cmd: str, show_lines: int | None = None, width: int = 150)
 
 def main() -> None:
     OUT.mkdir(exist_ok=True)
-    x = np.random.default_rng(0).standard_normal((1, 1, 49, 10)).astype(np.float32)
-    np.save(OUT / "kws_input.npy", x)
+    np.save(OUT / "kws_input.npy", np.random.default_rng(0).standard_normal((1, 1, 49, 10)).astype(np.float32))
     step(
         "import the DS-CNN keyword-spotting model into the nn dialect", "t2m-import", MODEL, "-o", str(OUT / "kws.mlir")
     )
-    step("its nn IR (weights are nn.constant ops, printed in hex)", "t2m-opt", str(OUT / "kws.mlir"), show_lines=40)
     step(
-        "run it on the reference interpreter and check against PyTorch",
-        "t2m-run",
+        "fuse: batch norms fold into the convolutions, ReLUs into their producers",
+        "t2m-opt",
+        "--fuse",
         str(OUT / "kws.mlir"),
+        show_lines=12,
+    )
+    step(
+        "compile to a Cortex-M4 object, C header and report",
+        "t2m-compile",
+        str(OUT / "kws.mlir"),
+        "-o",
+        str(OUT),
+        "--name",
+        "kws",
+    )
+    step("the C interface", "sed", "-n", "/#define/p;/int kws_run/p", str(OUT / "kws.h"))
+    step(
+        "run it on the emulated Cortex-M4: estimated cycles per layer, checked against PyTorch",
+        "t2m-run",
+        str(OUT / "kws.o"),
         "--input",
         str(OUT / "kws_input.npy"),
+        "--check",
         "--torch",
         MODEL,
     )
+    print(f"\nReport with charts: {OUT / 'report.html'}")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-O", dest="opt", default="O2", help="optimisation level: O0, O1, O2 (default), O3, Os, Oz")
     p.add_argument("--flash-size", default="1M", help="flash available for code + weights (default 1M)")
     p.add_argument("--no-fuse", action="store_true", help="skip the fusion passes (to measure what they bring)")
+    p.add_argument("--no-run", action="store_true", help="do not run the object on the emulator for the report")
     p.add_argument(
         "--emit",
         default="obj",
@@ -71,26 +72,28 @@ def _main(argv: Sequence[str]) -> int:
         write_atomic(out / f"{result.info.name}.ll", result.ll)
         return 0
     name = result.info.name
-    report = {
-        "model": args.model,
-        "name": name,
-        "target": args.target,
-        "opt": args.opt,
-        "sizes": result.sizes,
-        "arena_bytes": result.info.arena_bytes,
-        "macs": result.info.macs,
-        "layers": [vars(layer) for layer in result.info.layers],
-        "compile_seconds": result.seconds,
-    }
+    run = None
+    if args.target == "cortex-m4" and not args.no_run:
+        import numpy as np
+
+        from t2m.compiler.emulate import run_object
+
+        rng = np.random.default_rng(0)
+        run = run_object(result.obj, [rng.standard_normal(s).astype(np.float32) for s in result.info.inputs], name)
+    from t2m.compiler.report import render_html, report_data
+
+    report = report_data(result, run, args.model, options)
     write_atomic(out / f"{name}.o", result.obj)
     write_atomic(out / f"{name}.h", result.header)
     write_atomic(out / f"{name}.mlir", result.ir["nn"])  # the reference for `t2m-run --check`
     write_atomic(out / "report.json", json.dumps(report, indent=2) + "\n")
+    write_atomic(out / "report.html", render_html(report))
     flash = result.sizes.get("text", 0) + result.sizes.get("rodata", 0)
     print(
         f"t2m-compile: {out / (name + '.o')}: {len(result.info.layers)} layers, {result.info.macs} MACs, "
         f"flash {flash} B (code {result.sizes.get('text', 0)}, weights {result.sizes.get('rodata', 0)}), "
         f"RAM {result.info.arena_bytes} B of activations; compiled in {sum(result.seconds.values()):.1f} s"
+        + (f"; {run.cycles:,} estimated cycles on the emulated Cortex-M4" if run else "")
     )
     return 0
 
