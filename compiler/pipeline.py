@@ -59,11 +59,21 @@ STAGES: dict[str, list[str]] = {"nn": [], "fused": FUSE, "loops": LOWER_TO_LOOPS
 """IR stages in order, each with the passes that produce it from the previous one."""
 
 
-def apply_passes(module: ModuleOp, passes: list[str]) -> ModuleOp:
-    """Run the named passes (t2m's or xDSL's, with `{opt=v}` options) on `module` in place, verifying after each."""
+def apply_passes(module: ModuleOp, passes: list[str], verify_each: bool = False) -> ModuleOp:
+    """Run the named passes (t2m's or xDSL's, with `{opt=v}` options) on `module` in place, then verify.
+
+    Verifying after every pass (`verify_each`, what `t2m-opt` does) pinpoints a broken pass but costs more than
+    the passes themselves on a large model; the stage boundary is checked either way.
+    """
     if passes:
         available = Universe.get_multiverse().all_passes
-        PassPipeline.parse_spec(available, ",".join(passes), lambda _a, m, _b: m.verify()).apply(make_context(), module)
+
+        def check(_previous: object, m: ModuleOp, _next: object) -> None:
+            if verify_each:
+                m.verify()
+
+        PassPipeline.parse_spec(available, ",".join(passes), check).apply(make_context(), module)
+        module.verify()
     return module
 
 
