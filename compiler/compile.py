@@ -13,7 +13,7 @@ from xdsl.dialects.builtin import ModuleOp
 from t2m.compiler.errors import T2MError
 from t2m.compiler.ir import module_to_text
 from t2m.compiler.model_info import ModelInfo, collect, llvm_ident
-from t2m.compiler.pipeline import FUSE, LOWER_TO_LLVM, LOWER_TO_LOOPS, apply_passes
+from t2m.compiler.pipeline import BUFFERIZE, FUSE, LOWER_NN, LOWER_TO_LLVM, apply_passes
 
 EMIT_STAGES = ("nn", "fused", "loops", "llvm", "ll", "obj")
 
@@ -60,7 +60,7 @@ def compile_module(nn_module: ModuleOp, source: str, options: CompileOptions, st
 
     target = get_target(options.target)
     module = nn_module.clone()
-    stages = [("fused", FUSE if options.fuse else []), ("loops", LOWER_TO_LOOPS), ("llvm", LOWER_TO_LLVM)]
+    stages = [("fused", FUSE if options.fuse else []), ("loops", LOWER_NN), ("llvm", LOWER_TO_LLVM)]
     result = CompileResult(info=ModelInfo("?", [], []))
     result.ir["nn"] = module_to_text(module)
     for stage, passes in stages:
@@ -74,6 +74,8 @@ def compile_module(nn_module: ModuleOp, source: str, options: CompileOptions, st
                 raise T2MError(
                     f"no lowering for {', '.join(left)}", source, "this op can be imported but not compiled yet"
                 )
+            apply_passes(module, BUFFERIZE)
+            result.seconds[stage] = time.perf_counter() - start
             result.info = collect(nn_module, module)
         result.ir[stage] = module_to_text(module)
     if stop_at == "llvm":

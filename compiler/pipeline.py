@@ -17,7 +17,7 @@ from t2m.compiler.ir import make_context
 FUSE: list[str] = ["fold-batchnorm", "fuse-activation", "canonicalize-nn", "cse"]
 """nn -> nn: fold inference batch norm into its conv/linear, fuse activations into their producer, simplify."""
 
-LOWER_TO_LOOPS: list[str] = [
+LOWER_NN: list[str] = [
     "lower-nn-conv",  # conv2d -> explicit loop nests, border regions split from the interior
     "lower-nn-linear",  # linear -> vector<4xf32> loads + fma + reduction
     "lower-nn-pool",
@@ -25,8 +25,13 @@ LOWER_TO_LOOPS: list[str] = [
     "lower-nn-softmax",
     "lower-nn-shape",  # reshape/flatten -> views, concat -> copies
     "lower-nn-constant",  # weights -> memref.global constants (flash)
-    "bufferize",  # tensors -> memrefs; one function per layer; `<name>_run(inputs..., outputs...) -> i32`
 ]
+"""One pass per op family: each nn op becomes loops over buffers, between to_buffer/to_tensor casts."""
+
+BUFFERIZE: list[str] = ["bufferize"]
+"""Tensors -> memrefs: one function per layer, `<name>_run(inputs..., outputs...) -> i32` calls them."""
+
+LOWER_TO_LOOPS: list[str] = LOWER_NN + BUFFERIZE
 """nn (tensors) -> loops (affine/scf/memref/arith/vector on buffers)."""
 
 LOWER_TO_LLVM: list[str] = [
