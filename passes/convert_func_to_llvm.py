@@ -3,7 +3,8 @@
 Linkage encodes t2m's object contract: the public `<name>_run` stays `external` (the C entry point); private
 functions become `internal`; a layer function (unit attribute `t2m.layer`) is also `noinline`, so it stays a
 function of its own in the object, where the emulator attributes cycles to it. Declarations stay external.
-Discardable attributes (`t2m.layer`, `t2m.macs`) ride along on the `llvm.func` for later tools.
+Discardable attributes (`t2m.layer`, `t2m.macs`) ride along on the `llvm.func` for later tools, and argument
+attributes (`{llvm.noalias}`, `{llvm.nonnull}`...) on the `func.func` carry over to the LLVM parameters.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.rewriter import InsertPoint
 from xdsl.utils.exceptions import DiagnosticException
 
-from t2m.passes.convert_index_to_llvm import as_llvm, llvm_type, replace_with_llvm
+from t2m.passes.convert_index_to_llvm import as_llvm, gc_paused, llvm_type, replace_with_llvm
 
 LAYER_ATTR = "t2m.layer"
 
@@ -43,6 +44,8 @@ class FuncToLLVM(RewritePattern):
         private = op.sym_visibility is not None and op.sym_visibility.data == "private"
         linkage = "internal" if private and not is_declaration else "external"
         props: dict = {"no_inline": UnitAttr()} if LAYER_ATTR in op.attributes else {}  # type: ignore[type-arg]
+        if op.arg_attrs is not None:  # e.g. {llvm.noalias} on a layer's output buffer
+            props["arg_attrs"] = op.arg_attrs
         body = rewriter.move_region_contents_to_new_regions(op.body)
         if body.blocks:
             entry = body.blocks[0]
@@ -88,7 +91,8 @@ class ConvertFuncToLLVMPass(ModulePass):
     name = "convert-func-to-llvm"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        PatternRewriteWalker(
-            GreedyRewritePatternApplier([FuncToLLVM(), CallToLLVM(), ReturnToLLVM()]),
-            apply_recursively=False,
-        ).rewrite_module(op)
+        with gc_paused():
+            PatternRewriteWalker(
+                GreedyRewritePatternApplier([FuncToLLVM(), CallToLLVM(), ReturnToLLVM()]),
+                apply_recursively=False,
+            ).rewrite_module(op)

@@ -18,10 +18,8 @@ from xdsl.dialects.builtin import (
     IntegerAttr,
     ModuleOp,
     UnrealizedConversionCastOp,
-    VectorType,
     i8,
 )
-from xdsl.ir import Attribute
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
     GreedyRewritePatternApplier,
@@ -33,17 +31,16 @@ from xdsl.pattern_rewriter import (
 from xdsl.rewriter import InsertPoint
 from xdsl.utils.exceptions import DiagnosticException
 
-from t2m.passes.convert_index_to_llvm import INDEX_TYPE, as_llvm, llvm_type, replace_with_llvm
+from t2m.passes.convert_index_to_llvm import (
+    INDEX_TYPE,
+    as_llvm,
+    element_alignment,
+    gc_paused,
+    llvm_type,
+    replace_with_llvm,
+)
 
 _PTR = llvm.LLVMPointerType()
-
-
-def element_alignment(t: Attribute) -> int:
-    """The alignment a memref element access can promise: the scalar element's size (vectors: per lane)."""
-    scalar = t.element_type if isinstance(t, VectorType) else t
-    if isinstance(scalar, FixedBitwidthType):
-        return scalar.compile_time_size
-    raise DiagnosticException(f"cannot load or store a value of type {t}")
 
 
 class PtrAddToGEP(RewritePattern):
@@ -137,6 +134,10 @@ class ConvertPtrToLLVMGEPPass(ModulePass):
     name = "convert-ptr-to-llvm-gep"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        with gc_paused():
+            self._apply(op)
+
+    def _apply(self, op: ModuleOp) -> None:
         PatternRewriteWalker(
             GreedyRewritePatternApplier(
                 [

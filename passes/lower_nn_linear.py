@@ -12,7 +12,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-
 from xdsl.context import Context
 from xdsl.dialects import vector
 from xdsl.dialects.builtin import ModuleOp, VectorType, f32
@@ -63,67 +62,63 @@ def build_dot(k: Kernel, rows: int, n_in: int, n_out: int, op: nn.LinearOp) -> N
     k.nest([(0, rows, "m"), (0, n_out, "o")], output)
 
 
-def pack_blocks(n_out: int) -> list[tuple[int, int]]:
-    """Output blocks [(first, width)]: 8 (two vector accumulators) while they fit, then one of 4."""
-    blocks, o = [], 0
-    for width in (2 * WIDTH, WIDTH):
-        while n_out - o >= width:
-            blocks.append((o, width))
-            o += width
-    return blocks
+def pack_blocks(n_out: int) -> list[tuple[int, int, int]]:
+    """Output blocks [(start, end, width)]: a loop over blocks of 8 (two vector accumulators), one of 4."""
+    n8 = n_out - n_out % (2 * WIDTH)
+    n4 = n8 + (WIDTH if n_out - n8 >= WIDTH else 0)
+    return [(s, e, w) for s, e, w in ((0, n8, 2 * WIDTH), (n8, n4, WIDTH)) if e > s]
 
 
 def pack_weight(weight: np.ndarray) -> np.ndarray:
-    """[out, in] -> the blocks of `pack_blocks` as [in][width] each (what the blocked loop reads in order),
-    then the remaining rows unchanged."""
-    parts = [weight[o : o + width].T.ravel() for o, width in pack_blocks(weight.shape[0])]
-    done = sum(width for _, width in pack_blocks(weight.shape[0]))
+    """[out, in] -> each block of `pack_blocks` as [in][width] (what the blocked loop reads in order), then
+    the remaining rows unchanged. A block starting at output o starts at o * in in the packed array."""
+    parts = [weight[o : o + width].T.ravel() for s, e, width in pack_blocks(weight.shape[0])
+             for o in range(s, e, width)]
+    done = pack_blocks(weight.shape[0])[-1][1] if pack_blocks(weight.shape[0]) else 0
     return np.concatenate([*parts, weight[done:].ravel()]).astype(np.float32)
 
 
 def build_blocked(k: Kernel, rows: int, n_in: int, n_out: int, op: nn.LinearOp) -> None:
     """8 outputs at once over weights packed by `pack_weight`: per input, one scalar load broadcast to two
     vector<4xf32>, two contiguous weight vector loads, two vector.fma (8 MACs per input load); outputs that do
-    not fill a block of 4 use the dot product of `build_dot` over the packed tail (same row-major layout)."""
+    not fill a block of 4 use a scalar dot product over the packed tail (row-major, as in the original)."""
     x, w, *rest = k.args
     bias, out = (rest[0], rest[1]) if op.bias is not None else (None, rest[0])
     x, out, w = k.view(x, [rows, n_in]), k.view(out, [rows, n_out]), k.view(w, [n_out * n_in])
     zero = k.emit(vector.BroadcastOp(k.f32(0.0), VEC))
+    activation = isinstance(op, nn.FusedActivation) and op.activation_bounds() != (None, None)
+
+    def block(m: Ix, o0: Ix, width: int) -> None:
+        lanes = range(0, width, WIDTH)
+        inits = [k.emit(vector.LoadOp(bias, [k.index(o0 + lane)], VEC)) if bias is not None else zero
+                 for lane in lanes]
+
+        def mac(ivs: list[Ix], acc: tuple[SSAValue, ...]) -> list[SSAValue]:
+            xb = k.emit(vector.BroadcastOp(k.load(x, [m, ivs[0]]), VEC))
+            base = o0 * n_in + ivs[0] * width
+            ws = [k.emit(vector.LoadOp(w, [k.index(base + lane)], VEC)) for lane in lanes]
+            return [k.emit(vector.FMAOp(xb, wv, a)) for wv, a in zip(ws, acc, strict=True)]
+
+        accs = k.reduce([(0, n_in, "i")], inits, mac)
+        for lane, acc in zip(lanes, accs, strict=True):
+            k.put(vector.StoreOp(acc, out, [k.index(m), k.index(o0 + lane)]))
+        if activation:  # the clamp on the stored block (lane-wise select would need vector masks)
+            k.nest([(0, width, "j")], lambda ivs: k.store(k.activation(k.load(out, [m, o0 + ivs[0]]), op), out,
+                                                          [m, o0 + ivs[0]]))
+
+    def tail_output(m: Ix, o: Ix) -> None:
+        def dot(ivs: list[Ix], acc: tuple[SSAValue, ...]) -> tuple[SSAValue, ...]:
+            return (k.addf(acc[0], k.mulf(k.load(x, [m, ivs[0]]), k.load(w, [o * n_in + ivs[0]]))),)
+
+        init = k.load(bias, [o]) if bias is not None else k.f32(0.0)
+        (acc,) = k.reduce([(0, n_in, "i")], [init], dot)
+        k.store(k.activation(acc, op), out, [m, o])
 
     def row(ivs: list[Ix]) -> None:
-        m = ivs[0]
-        for o0, width in pack_blocks(n_out):
-            lanes = range(0, width, WIDTH)
-            inits = [k.emit(vector.LoadOp(bias, [k.index(o0 + lane)], VEC)) if bias is not None else zero
-                     for lane in lanes]
-
-            def mac(ivs: list[Ix], acc: tuple[SSAValue, ...], o0: int = o0, width: int = width,
-                    lanes: range = lanes) -> list[SSAValue]:
-                xb = k.emit(vector.BroadcastOp(k.load(x, [m, ivs[0]]), VEC))
-                base = ivs[0] * width + o0 * n_in
-                ws = [k.emit(vector.LoadOp(w, [k.index(base + lane)], VEC)) for lane in lanes]
-                return [k.emit(vector.FMAOp(xb, wv, a)) for wv, a in zip(ws, acc, strict=True)]
-
-            accs = k.reduce([(0, n_in, "i")], inits, mac)
-            for lane, acc in zip(lanes, accs, strict=True):
-                k.put(vector.StoreOp(acc, out, [k.index(m), k.index(o0 + lane)]))
-            if isinstance(op, nn.FusedActivation) and op.activation_bounds() != (None, None):
-                k.nest([(o0, o0 + width, "o")],
-                       lambda ivs: k.store(k.activation(k.load(out, [m, ivs[0]]), op), out, [m, ivs[0]]))
-        done = sum(width for _, width in pack_blocks(n_out))
-        if done < n_out:  # the tail rows, stored row-major after the blocks
-            def output(ivs: list[Ix]) -> None:
-                o = ivs[0]
-
-                def dot(ivs: list[Ix], acc: tuple[SSAValue, ...]) -> tuple[SSAValue, ...]:
-                    wv = k.load(w, [o * n_in + ivs[0]])
-                    return (k.addf(acc[0], k.mulf(k.load(x, [m, ivs[0]]), wv)),)
-
-                init = k.load(bias, [o]) if bias is not None else k.f32(0.0)
-                (acc,) = k.reduce([(0, n_in, "i")], [init], dot)
-                k.store(k.activation(acc, op), out, [m, o])
-
-            k.nest([(done, n_out, "o")], output)
+        for start, end, width in pack_blocks(n_out):
+            k.nest([(start, end, "o", width)], lambda o, width=width: block(ivs[0], o[0], width))
+        done = pack_blocks(n_out)[-1][1]
+        k.nest([(done, n_out, "o")], lambda o: tail_output(ivs[0], o[0]))
 
     k.nest([(0, rows, "m")], row)
 

@@ -107,7 +107,8 @@ class LowerMaxPool(RewritePattern):
     def match_and_rewrite(self, op: nn.MaxPool2dOp, rewriter: PatternRewriter) -> None:
         rows, cols = _window_op(op)
         shape = shape_of(op.input)
-        replace_with_layer(rewriter, op, [(op.input, "in")], lambda k: build_pool(k, shape, rows, cols, "max", None, op))
+        replace_with_layer(rewriter, op, [(op.input, "in")],
+                           lambda k: build_pool(k, shape, rows, cols, "max", None, op))
 
 
 class LowerAvgPool(RewritePattern):
@@ -127,7 +128,8 @@ class LowerAdaptiveAvgPool(RewritePattern):
         shape = shape_of(op.input)
         _, _, oh, ow = shape_of(op.output)
         rows, cols = adaptive_axis(shape[2], oh), adaptive_axis(shape[3], ow)
-        replace_with_layer(rewriter, op, [(op.input, "in")], lambda k: build_pool(k, shape, rows, cols, "avg", None, op))
+        replace_with_layer(rewriter, op, [(op.input, "in")],
+                           lambda k: build_pool(k, shape, rows, cols, "avg", None, op))
 
 
 @dataclass(frozen=True)

@@ -45,20 +45,14 @@ __all__ = ["LOWER_TO_LLVM", "to_llvm_ir"]
 
 LOWER_TO_LLVM: list[str] = [
     "lower-affine",  # xDSL: affine -> scf + arith (constant bounds, dimension maps)
-    "convert-vector-to-ptr",  # xDSL: vector.load/store -> ptr_xdsl
-    "convert-memref-to-llvm",  # t2m: globals, allocs -> .bss globals, views -> same pointer
-    "convert-memref-to-ptr{lower_func=true}",  # xDSL: memref.load/store, subview, signatures -> ptr_xdsl
-    "convert-ptr-type-offsets",  # xDSL: sizeof -> constants
+    "convert-memref-to-llvm",  # t2m: globals, .bss buffers, GEP loads/stores (vector too), views
     "convert-scf-to-cf",  # xDSL: loops -> blocks and branches
-    "canonicalize",  # fold the `0 * stride` address arithmetic, drop dead constants
-    "convert-ptr-to-llvm-gep",  # t2m: ptr_xdsl -> i8 GEPs + aligned loads/stores
     "convert-vector-to-llvm",  # t2m: fma, reduction, broadcast, extract/insert
     "convert-arith-to-llvm",  # t2m: arith -> llvm, index as i32
-    "convert-index-to-llvm",  # t2m: index block arguments -> i32
+    "convert-index-to-llvm",  # t2m: index block arguments (loop counters) -> i32
     "convert-cf-to-llvm",  # t2m: branches
-    "convert-func-to-llvm",  # t2m: functions (linkage, noinline layers), calls, returns
+    "convert-func-to-llvm",  # t2m: functions (linkage, noinline layers, memref args as ptr), calls, returns
     "reconcile-unrealized-casts",  # xDSL: drop the index<->i32 / memref<->ptr cast pairs
-    "cse",
 ]
 """Passes, in order, that take t2m's loop-level IR (affine/scf/memref/arith/vector/func) to the llvm dialect."""
 
@@ -124,6 +118,17 @@ def _emit_global(op: llvm.GlobalOp, module: ir.Module) -> None:
 # --- functions ----------------------------------------------------------------------------------------------
 
 
+# MLIR's argument attributes that mean something for t2m's pointer parameters (a layer may promise its output
+# does not alias its inputs: `{llvm.noalias}`).
+_ARG_FLAGS = {
+    "llvm.noalias": "noalias",
+    "llvm.nonnull": "nonnull",
+    "llvm.noundef": "noundef",
+    "llvm.nocapture": "captures(none)",
+    "llvm.nofree": "nofree",
+}
+
+
 def _opaque(t: ir.Type) -> ir.Type:
     """llvmlite prints typed pointers (`[12 x float]*`) unless told otherwise at import; LLVM >= 17 wants `ptr`."""
     if isinstance(t, ir.PointerType) and not t.is_opaque:
@@ -147,6 +152,14 @@ def _declare_function(op: llvm.FuncOp, module: ir.Module) -> None:
     for value, arg in zip(function.args, op.body.blocks[0].args if op.body.blocks else (), strict=False):
         if arg.name_hint:
             value.name = arg.name_hint
+    for value, attributes in zip(function.args, op.arg_attrs or (), strict=False):
+        for name, attribute in attributes.data.items():
+            if name in _ARG_FLAGS:
+                value.add_attribute(_ARG_FLAGS[name])
+            elif name == "llvm.align" and isinstance(attribute, IntegerAttr):
+                value.attributes.align = attribute.value.data  # pyright: ignore[reportAttributeAccessIssue]
+            elif name == "llvm.dereferenceable" and isinstance(attribute, IntegerAttr):
+                value.attributes.dereferenceable = attribute.value.data  # pyright: ignore[reportAttributeAccessIssue]
 
 
 def _gep(op: llvm.GEPOp, builder: ir.IRBuilder, values: dict[SSAValue, ir.Value]) -> None:

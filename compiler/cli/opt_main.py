@@ -50,16 +50,10 @@ class T2MOptMain(xDSLOptMain):
         arg_parser.add_argument("--pass-stats", action="store_true", help="print how often each rewrite pattern fired")
 
     def setup_pipeline(self) -> None:
-        specs = [self.args.passes] if self.args.passes else []
-        for flag, (passes, _) in NAMED_PIPELINES.items():
-            if getattr(self.args, flag):
-                if not passes:
-                    raise T2MError(
-                        f"no passes are registered for --{flag} yet",
-                        f"--{flag}",
-                        "use -p with the passes listed by t2m-opt --help",
-                    )
-                specs.append(",".join(passes))
+        # The order is the compiler's: --fuse, then the passes given with -p, then --lower.
+        specs = [",".join(NAMED_PIPELINES["fuse"][0])] if self.args.fuse else []
+        specs += [self.args.passes] if self.args.passes else []
+        specs += [",".join(NAMED_PIPELINES["lower"][0])] if self.args.lower else []
         self.stats = PassStats()
         last_text: list[str] = []
 

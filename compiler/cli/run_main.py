@@ -112,8 +112,9 @@ def run_nn(path: str, args: argparse.Namespace) -> tuple[list[np.ndarray], list[
     function = entry_function(module)
     shapes = [t.get_shape() for t in function.function_type.inputs]  # type: ignore[attr-defined]
     inputs = load_inputs(args.input) if args.input else random_inputs(shapes, args.seed)
+    outputs = run_module(module, inputs)
     print(f"{function.sym_name.data}: nn reference interpreter")
-    return inputs, run_module(module, inputs)
+    return inputs, outputs
 
 
 def run_ll(path: str, args: argparse.Namespace) -> tuple[list[np.ndarray], list[np.ndarray]]:

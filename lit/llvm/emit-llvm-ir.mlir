@@ -1,5 +1,5 @@
 // Loop-level IR -> llvm dialect (LOWER_TO_LLVM) -> LLVM IR text and Cortex-M4 assembly.
-// RUN: t2m-opt %s -p "lower-affine,convert-vector-to-ptr,convert-memref-to-llvm,convert-memref-to-ptr{lower_func=true},convert-ptr-type-offsets,convert-scf-to-cf,canonicalize,convert-ptr-to-llvm-gep,convert-vector-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,convert-func-to-llvm,reconcile-unrealized-casts,cse" -o %t.mlir
+// RUN: t2m-opt %s -p "lower-affine,convert-memref-to-llvm,convert-scf-to-cf,convert-vector-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,convert-func-to-llvm,reconcile-unrealized-casts" -o %t.mlir
 // RUN: python -m t2m.compiler.cli.translate_main %t.mlir | filecheck %s
 // RUN: python -m t2m.compiler.cli.translate_main %t.mlir --emit asm -O2 | filecheck %s --check-prefix=ASM
 // RUN: python -m t2m.compiler.cli.translate_main %t.mlir --target host | filecheck %s --check-prefix=HOST

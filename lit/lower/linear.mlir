@@ -60,7 +60,7 @@ func.func @fc(%x: tensor<1x10xf32>) -> tensor<1x13xf32> {
 // BLOCK-NEXT:    vector.store %[[A]], %out[%c0, %c0] : memref<1x13xf32>, vector<4xf32>
 // BLOCK-NEXT:    vector.store %[[A2]], %out[%c0, %c4] : memref<1x13xf32>, vector<4xf32>
 // the fused ReLU, then the block of 4 (outputs 8..11, packed weights from offset 80), then output 12
-// BLOCK:         affine.for %o = 0 to 8 {
+// BLOCK:         affine.for %j = 0 to 8 {
 // BLOCK:           arith.cmpf olt
 // BLOCK:         affine.for %i_1 = 0 to 10 iter_args
 // BLOCK:           affine.apply affine_map<(d0) -> (((d0 * 4) + 80))> (%i_1)

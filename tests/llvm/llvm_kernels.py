@@ -513,10 +513,11 @@ ALL_KERNELS: dict[str, Callable[[], Kernel]] = {
 
 def lower_to_llvm_dialect(text: str):  # -> ModuleOp
     """Parse loop-level IR and run `LOWER_TO_LLVM` on it (t2m's and xDSL's passes, by name)."""
-    from t2m.compiler.backend.emit_llvm import LOWER_TO_LLVM
-    from t2m.compiler.ir import make_context, parse_module
     from xdsl.passes import PassPipeline
     from xdsl.universe import Universe
+
+    from t2m.compiler.backend.emit_llvm import LOWER_TO_LLVM
+    from t2m.compiler.ir import make_context, parse_module
 
     ctx = make_context()
     module = parse_module(text, ctx=ctx)

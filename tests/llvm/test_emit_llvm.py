@@ -7,6 +7,7 @@ import time
 import numpy as np
 import pytest
 from llvm_kernels import dense_hex, global_op, lower_to_llvm_dialect, memref_type
+
 from t2m.compiler.backend.emit_llvm import LOWER_TO_LLVM, to_llvm_ir
 from t2m.compiler.backend.errors import BackendError
 from t2m.compiler.backend.jit import HostJIT
@@ -156,9 +157,10 @@ def test_relu_with_a_constant_is_one_compare_and_select() -> None:
     ("fma", 'llvm.fma.v4f32"(', "vfma.f32"),
 ])  # fmt: skip
 def test_vector_fma_modes(mode: str, ir_text: str, m4_instruction: str) -> None:
-    from t2m.compiler.ir import make_context
     from xdsl.passes import PassPipeline
     from xdsl.universe import Universe
+
+    from t2m.compiler.ir import make_context
 
     body = """    %v = vector.load %x[%c0] : memref<4xf32>, vector<4xf32>
     %w = vector.load %y[%c0] : memref<4xf32>, vector<4xf32>
@@ -166,7 +168,9 @@ def test_vector_fma_modes(mode: str, ir_text: str, m4_instruction: str) -> None:
     vector.store %f, %y[%c0] : memref<4xf32>, vector<4xf32>"""
     ctx = make_context()
     module = parse_module(_one_layer(body), ctx=ctx)
-    spec = ",".join(p if p != "convert-vector-to-llvm" else f"convert-vector-to-llvm{{fma={mode}}}" for p in LOWER_TO_LLVM)
+    spec = ",".join(
+        p if p != "convert-vector-to-llvm" else f"convert-vector-to-llvm{{fma={mode}}}" for p in LOWER_TO_LLVM
+    )
     PassPipeline.parse_spec(Universe.get_multiverse().all_passes, spec).apply(ctx, module)
     ll = to_llvm_ir(module)
     assert ir_text in ll
@@ -229,3 +233,21 @@ def test_210k_weights_convert_in_seconds() -> None:
     obj = compile_object(ll)
     assert check_cortex_m4_object(obj) == []
     assert inspect_object(obj).section_sizes["rodata"] >= weights.nbytes
+
+
+def test_argument_attributes_reach_the_llvm_parameters() -> None:
+    """A lowering may promise that a layer's output does not alias its inputs: `{llvm.noalias}` -> `noalias`."""
+    text = """builtin.module {
+  func.func private @k_L0_copy(%x: memref<4xf32> {llvm.noalias}, %y: memref<4xf32> {llvm.noalias, llvm.align = 16 : i64}) attributes {t2m.layer} {
+    func.return
+  }
+  func.func @k_run(%x: memref<4xf32>, %y: memref<4xf32>) -> i32 {
+    func.call @k_L0_copy(%x, %y) : (memref<4xf32>, memref<4xf32>) -> ()
+    %ok = arith.constant 0 : i32
+    func.return %ok : i32
+  }
+}
+"""  # noqa: E501
+    ll = emit(text)
+    assert 'define internal void @"k_L0_copy"(ptr noalias %"x", ptr noalias align 16 %"y") noinline' in ll
+    assert 'define i32 @"k_run"(ptr %"x", ptr %"y")' in ll

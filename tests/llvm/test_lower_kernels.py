@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from llvm_kernels import ALL_KERNELS, Kernel, compile_kernel_ll, run_on_host
+
 from t2m.compiler.backend.llvm import compile_asm, compile_object
 from t2m.compiler.backend.objcheck import check_cortex_m4_object, inspect_object
 
@@ -66,3 +67,32 @@ def test_conv_inner_loop_is_vmul_vadd_on_cortex_m4() -> None:
     assert "vmul.f32" in body and "vadd.f32" in body
     assert "vfma" not in body and "vmla" not in body
     assert "bl\t" not in body  # no calls: no libm, no helpers
+
+
+XDSL_ROUTE = [
+    "lower-affine", "convert-vector-to-ptr", "convert-memref-to-ptr{lower_func=true}", "convert-memref-to-llvm",
+    "convert-ptr-type-offsets", "convert-scf-to-cf", "canonicalize", "convert-ptr-to-llvm-gep",
+    "convert-vector-to-llvm", "convert-arith-to-llvm", "convert-index-to-llvm", "convert-cf-to-llvm",
+    "convert-func-to-llvm", "reconcile-unrealized-casts",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["conv2d", "dot", "model"])
+def test_xdsl_memref_to_ptr_route_gives_the_same_results(name: str) -> None:
+    """xDSL's memref-to-ptr + t2m's ptr-to-llvm-gep (the slower route LOWER_TO_LLVM replaced) still works: the
+    accesses and views go through ptr_xdsl, convert-memref-to-llvm only does the storage."""
+    from xdsl.passes import PassPipeline
+    from xdsl.universe import Universe
+
+    from t2m.compiler.backend.emit_llvm import to_llvm_ir
+    from t2m.compiler.ir import make_context, parse_module
+
+    kernel = ALL_KERNELS[name]()
+    ctx = make_context()
+    module = parse_module(kernel.mlir, ctx=ctx)
+    PassPipeline.parse_spec(Universe.get_multiverse().all_passes, ",".join(XDSL_ROUTE)).apply(ctx, module)
+    ll = to_llvm_ir(module)
+    assert "getelementptr inbounds i8" in ll  # ptradd as an i8 GEP
+    assert "inttoptr" not in ll and "ptrtoint" not in ll
+    outputs = run_on_host(ll, kernel)
+    np.testing.assert_allclose(outputs[0], kernel.reference(*kernel.inputs)[0], rtol=kernel.rtol, atol=kernel.atol)

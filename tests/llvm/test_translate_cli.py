@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from llvm_kernels import ALL_KERNELS, lower_to_llvm_dialect
+
 from t2m.compiler.backend.objcheck import check_cortex_m4_object, inspect_object
 from t2m.compiler.ir import module_to_text
 

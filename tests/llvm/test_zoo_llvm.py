@@ -7,15 +7,16 @@ import time
 
 import numpy as np
 import pytest
+from xdsl.dialects import llvm
+from xdsl.passes import PassPipeline
+from xdsl.universe import Universe
+
 from t2m.compiler.backend.emit_llvm import LOWER_TO_LLVM, to_llvm_ir
 from t2m.compiler.backend.jit import HostJIT
 from t2m.compiler.backend.llvm import compile_object
 from t2m.compiler.backend.objcheck import check_cortex_m4_object, inspect_object
 from t2m.compiler.interpreter import entry_function, run_module
 from t2m.compiler.ir import make_context
-from xdsl.dialects import llvm
-from xdsl.passes import PassPipeline
-from xdsl.universe import Universe
 
 MODELS = {"ad": "FCAutoencoder", "kws": "DSCNN", "ic": "ResNet8", "vww": "MobileNetV1"}
 LOWER_TO_LOOPS = [
@@ -36,7 +37,8 @@ def model(request: pytest.FixtureRequest):
     module = import_model(f"t2m.compiler.zoo:{MODELS[request.param]}")
     function = entry_function(module)
     rng = np.random.default_rng(7)
-    inputs = [rng.standard_normal(tuple(t.get_shape())).astype(np.float32) for t in function.function_type.inputs]
+    shapes = [tuple(t.get_shape()) for t in function.function_type.inputs]  # pyright: ignore[reportAttributeAccessIssue]
+    inputs = [rng.standard_normal(shape).astype(np.float32) for shape in shapes]
     reference = run_module(module, inputs)
     ctx = make_context()
     PassPipeline.parse_spec(passes, ",".join(LOWER_TO_LOOPS)).apply(ctx, module)
@@ -45,7 +47,11 @@ def model(request: pytest.FixtureRequest):
     module.verify()
     ll = to_llvm_ir(module)
     seconds = time.perf_counter() - start
-    (run,) = [op.sym_name.data for op in module.ops if isinstance(op, llvm.FuncOp) and op.linkage.linkage.data == "external" and op.body.blocks]
+    (run,) = [
+        op.sym_name.data
+        for op in module.ops
+        if isinstance(op, llvm.FuncOp) and op.linkage.linkage.data == "external" and op.body.blocks
+    ]
     return request.param, run.removesuffix("_run"), inputs, reference, ll, seconds
 
 

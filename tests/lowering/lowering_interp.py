@@ -13,13 +13,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from t2m.compiler.interpreter import run_module
-from t2m.compiler.ir import make_context, module_to_text, parse_module
-from t2m.dialects import nn
-from t2m.passes import get_all_passes
-from t2m.passes._loops import dense_f32
 from xdsl.dialects import affine, arith, func, memref, vector
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, FloatAttr, ModuleOp, TensorType, f32
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, FloatAttr, MemRefType, ModuleOp, TensorType, f32
 from xdsl.interpreter import (
     Interpreter,
     InterpreterFunctions,
@@ -37,6 +32,12 @@ from xdsl.interpreters.utils.ptr import TypedPtr
 from xdsl.ir import Block, Region, SSAValue
 from xdsl.passes import PassPipeline
 from xdsl.transforms import get_all_passes as xdsl_passes
+
+from t2m.compiler.interpreter import run_module
+from t2m.compiler.ir import make_context, module_to_text, parse_module
+from t2m.dialects import nn
+from t2m.passes import get_all_passes
+from t2m.passes._loops import dense_f32
 
 LOWER_TO_LOOPS = [
     "lower-nn-conv",
@@ -71,7 +72,7 @@ class F32Functions(InterpreterFunctions):
     def run_constant(self, interpreter: Interpreter, op: arith.ConstantOp, args: PythonValues):
         value = op.value
         if isinstance(value, DenseIntOrFPElementsAttr):
-            return (tuple(r32(v) for v in value.get_values()),)
+            return (tuple(r32(float(v)) for v in value.get_values()),)  # type: ignore[arg-type]
         if isinstance(value, FloatAttr):
             return (r32(value.value.data),)
         return (value.value.data,)  # type: ignore[union-attr]  (index/integer: t2m uses small non-negatives)
@@ -194,7 +195,7 @@ def _lift(f: Callable[[float, float], float], a: Any, b: Any) -> Any:
 
 
 def nn_module(name: str, input_shapes: Sequence[Sequence[int]],
-              body: Callable[[list[SSAValue], Callable[[np.ndarray], SSAValue]], SSAValue | list[SSAValue]]
+              body: Callable[[list[SSAValue], Callable[[np.ndarray], SSAValue]], Any]
               ) -> ModuleOp:
     """A one-function nn module: body(inputs, const) returns the result(s); const(array) adds an nn.constant."""
     block = Block(arg_types=[TensorType(f32, s) for s in input_shapes])
@@ -261,6 +262,7 @@ def run_lowered(module: ModuleOp, inputs: Sequence[np.ndarray]) -> list[np.ndarr
         args.append(ShapedArray(TypedPtr.new_float32([float(v) for v in np.ravel(x)]), list(np.shape(x))))
     outputs = []
     for t in types[len(inputs):]:
+        assert isinstance(t, MemRefType)
         shape = list(t.get_shape())
         outputs.append(ShapedArray(TypedPtr.new_float32([math.nan] * math.prod(shape)), shape))
     (rc,) = interpreter.call_op(run, (*args, *outputs))

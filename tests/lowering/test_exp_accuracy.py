@@ -8,11 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from lowering_interp import check_lowering, nn_module, run_lowered
-from t2m.dialects import nn
-from t2m.passes._loops import Kernel, memref_of
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Region
+
+from t2m.dialects import nn
+from t2m.passes._loops import Kernel, memref_of
 
 FLT_MIN = float(np.finfo(np.float32).tiny)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from lowering_interp import LOWER_TO_LOOPS, check_lowering, nn_module
+
 from t2m.dialects import nn
 
 # (C, H, W, OC, KH, KW, stride, padding [t, l, b, r], dilation, groups, bias)
@@ -47,3 +48,15 @@ def test_conv2d(cfg: tuple, blocking: str) -> None:
     module = nn_module("net", [(1, c, h, w)], body)
     passes = [BLOCKINGS[blocking], *LOWER_TO_LOOPS[1:]]
     check_lowering(module, [rng.standard_normal((1, c, h, w))], passes=passes)
+
+
+def test_batch_of_two_through_conv_pool_linear() -> None:
+    rng = np.random.default_rng(7)
+    w, lw = rng.standard_normal((3, 2, 3, 3)).astype(np.float32), rng.standard_normal((5, 12)).astype(np.float32)
+
+    def body(xs, const):
+        y = nn.Conv2dOp(xs[0], const(w), None, (1, 1), (1, 1, 1, 1), (1, 1), 1).output
+        y = nn.MaxPool2dOp(y, (2, 2), (2, 2), (0, 0, 0, 0)).output
+        return nn.LinearOp(nn.FlattenOp(y, 1, 3).output, const(lw), None).output
+
+    check_lowering(nn_module("net", [(2, 2, 4, 4)], body), [rng.standard_normal((2, 2, 4, 4))])

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from lowering_interp import check_lowering, nn_module
+from lowering_interp import LOWER_TO_LOOPS, check_lowering, nn_module
+from xdsl.dialects import func
+
 from t2m.dialects import nn
 
 
@@ -12,14 +14,40 @@ def rand(rng: np.random.Generator, *shape: int) -> np.ndarray:
     return rng.standard_normal(shape).astype(np.float32)
 
 
+@pytest.mark.parametrize("block", [True, False], ids=["blocked", "dot"])
 @pytest.mark.parametrize("rows,n_in,n_out,bias", [((1,), 10, 3, True), ((1,), 8, 5, False), ((2,), 3, 2, True),
-                                                   ((2, 3), 13, 4, True), ((1,), 1, 1, True)])
-def test_linear(rows: tuple[int, ...], n_in: int, n_out: int, bias: bool) -> None:
+                                                   ((2, 3), 13, 4, True), ((1,), 1, 1, True), ((1,), 6, 13, True),
+                                                   ((2,), 5, 16, False), ((1,), 9, 12, True)])
+def test_linear(rows: tuple[int, ...], n_in: int, n_out: int, bias: bool, block: bool) -> None:
     rng = np.random.default_rng(n_in * 10 + n_out)
     w, b = rand(rng, n_out, n_in), rand(rng, n_out)
     module = nn_module("net", [(*rows, n_in)],
                        lambda xs, c: nn.LinearOp(xs[0], c(w), c(b) if bias else None).output)
-    check_lowering(module, [rand(rng, *rows, n_in)])
+    passes = ["lower-nn-linear" if block else "lower-nn-linear{block=false}", *LOWER_TO_LOOPS[2:]]
+    check_lowering(module, [rand(rng, *rows, n_in)], passes=passes)
+
+
+def fused(op, lo: float | None, hi: float | None):
+    op.set_activation_bounds(lo, hi)
+    return op.output
+
+
+@pytest.mark.parametrize("lo,hi", [(0.0, None), (0.0, 6.0), (-0.5, 0.5), (None, 0.25)])
+def test_fused_activations(lo: float | None, hi: float | None) -> None:
+    """act_min / act_max that fuse-activation moves into conv2d, linear, add, mul and pools."""
+    rng = np.random.default_rng(12)
+    w, lw, lw2 = rand(rng, 4, 2, 3, 3), rand(rng, 3, 16), rand(rng, 9, 16)
+
+    def body(xs, c):
+        y = fused(nn.Conv2dOp(xs[0], c(w), None, (1, 1), (1, 1, 1, 1), (1, 1), 1), lo, hi)
+        y = fused(nn.MaxPool2dOp(y, (2, 2), (2, 2), (0, 0, 0, 0)), lo, hi)
+        y = fused(nn.AddOp(y, c(rand(rng, 1, 4, 1, 1))), lo, hi)
+        y = fused(nn.MulOp(y, c(rand(rng, 2, 2))), lo, hi)
+        y = fused(nn.AvgPool2dOp(y, (1, 1), (1, 1), (0, 0, 0, 0)), lo, hi)
+        flat = nn.FlattenOp(y, 1, 3).output
+        return [fused(nn.LinearOp(flat, c(lw), None), lo, hi), fused(nn.LinearOp(flat, c(lw2), None), lo, hi)]
+
+    check_lowering(nn_module("net", [(1, 2, 4, 4)], body), [rand(rng, 1, 2, 4, 4) * 2])
 
 
 POOLS = [  # kernel, stride, padding, dilation, input hw
@@ -123,7 +151,7 @@ def test_flatten_reshape_views_feed_linear() -> None:
         return nn.ReshapeOp(lin, (3, 1)).output
 
     lowered = check_lowering(nn_module("net", [(1, 3, 2, 2)], body), [rand(rng, 1, 3, 2, 2)])
-    names = [f.sym_name.data for f in lowered.ops if hasattr(f, "sym_name")]
+    names = [f.sym_name.data for f in lowered.ops if isinstance(f, func.FuncOp)]
     assert not any("flatten" in n or "reshape" in n for n in names)  # views: no layer function
 
 
