@@ -104,6 +104,8 @@ class NnFunctions(InterpreterFunctions):
     @impl(nn.LinearOp)
     def run_linear(self, interpreter: Interpreter, op: nn.LinearOp, args: tuple[Any, ...]):
         x, w, *b = args
+        if op.weight_layout is not None:
+            w = nn.unpack_linear_weight(w)
         y = x.astype(np.float64) @ w.astype(np.float64).T
         return (fused_activation(op, _f32(y + b[0] if b else y)),)
 

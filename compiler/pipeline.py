@@ -18,6 +18,7 @@ FUSE: list[str] = ["fold-batchnorm", "fuse-activation", "canonicalize-nn", "cse"
 """nn -> nn: fold inference batch norm into its conv/linear, fuse activations into their producer, simplify."""
 
 LOWER_NN: list[str] = [
+    "pack-weights",  # weights reordered into the layout their kernel reads (blocked linear)
     "lower-nn-conv",  # conv2d -> explicit loop nests, border regions split from the interior
     "lower-nn-linear",  # linear -> vector<4xf32> loads + fma + reduction
     "lower-nn-pool",

@@ -27,6 +27,7 @@ from xdsl.dialects.builtin import (
     FloatAttr,
     IntegerAttr,
     IntegerType,
+    StringAttr,
     TensorType,
     f32,
     i64,
@@ -314,9 +315,48 @@ class Conv2dOp(FusedActivation):
         _expect_result(self, _tensor_shape(self.output), expected)
 
 
+LINEAR_LANES = 4
+"""Vector width of the blocked linear kernel (four f32 accumulators per vector)."""
+
+
+def linear_weight_blocks(n_out: int) -> list[tuple[int, int, int]]:
+    """Output blocks [(start, end, width)] of the "blocked" linear layout: blocks of 8 outputs, one of 4, then
+    the remaining (< 4) outputs, which stay row-major."""
+    n8 = n_out - n_out % (2 * LINEAR_LANES)
+    n4 = n8 + (LINEAR_LANES if n_out - n8 >= LINEAR_LANES else 0)
+    return [(s, e, w) for s, e, w in ((0, n8, 2 * LINEAR_LANES), (n8, n4, LINEAR_LANES)) if e > s]
+
+
+def _blocked_order(n_out: int, n_in: int) -> np.ndarray:
+    """Row-major [out, in] index of each element of the "blocked" layout, in storage order."""
+    index = np.arange(n_out * n_in).reshape(n_out, n_in)
+    parts = [index[o : o + w].T.ravel() for s, e, w in linear_weight_blocks(n_out) for o in range(s, e, w)]
+    done = linear_weight_blocks(n_out)[-1][1] if linear_weight_blocks(n_out) else 0
+    return np.concatenate([*parts, index[done:].ravel()])
+
+
+def pack_linear_weight(weight: np.ndarray) -> np.ndarray:
+    """[out, in] -> the "blocked" layout (same shape and size): each block of outputs stored as [in][width], so the
+    kernel that computes `width` outputs at once reads its weights in one sequential stream."""
+    n_out, n_in = weight.shape
+    return np.ascontiguousarray(weight.ravel()[_blocked_order(n_out, n_in)].reshape(n_out, n_in))
+
+
+def unpack_linear_weight(packed: np.ndarray) -> np.ndarray:
+    """The inverse of `pack_linear_weight`."""
+    n_out, n_in = packed.shape
+    weight = np.empty(n_out * n_in, packed.dtype)
+    weight[_blocked_order(n_out, n_in)] = packed.ravel()
+    return weight.reshape(n_out, n_in)
+
+
 @irdl_op_definition
 class LinearOp(FusedActivation):
-    """y = x W^T + b with W of shape [out, in] as PyTorch stores it; x is [..., in]."""
+    """y = x W^T + b with W of shape [out, in] as PyTorch stores it; x is [..., in].
+
+    `weight_layout = "blocked"` (set by pack-weights) says the weight's elements are stored in the order the blocked
+    kernel reads them (`pack_linear_weight`); the tensor keeps its [out, in] type.
+    """
 
     name = "nn.linear"
 
@@ -324,6 +364,7 @@ class LinearOp(FusedActivation):
     weight = operand_def(TensorType.constr(f32))
     bias = opt_operand_def(TensorType.constr(f32))
     output = result_def(TensorType.constr(f32))
+    weight_layout = opt_prop_def(StringAttr)
 
     traits = traits_def(Pure())
     irdl_options = (ParsePropInAttrDict(),)
@@ -338,6 +379,8 @@ class LinearOp(FusedActivation):
 
     def verify_(self) -> None:
         x, w = _tensor_shape(self.input), _tensor_shape(self.weight)
+        if self.weight_layout is not None and self.weight_layout.data != "blocked":
+            raise VerifyException(f"'nn.linear' weight_layout must be \"blocked\", got \"{self.weight_layout.data}\"")
         _expect_rank(self, "weight", w, 2, "[out, in]")
         if not x or x[-1] != w[1]:
             raise VerifyException(

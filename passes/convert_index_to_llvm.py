@@ -6,8 +6,9 @@ dialect conversion does: an operand still typed `index` is bridged with `builtin
 `reconcile-unrealized-casts` deletes the pairs once both sides are converted. So every pass leaves valid IR
 and the passes can run in any order; a cast that survives names the op nobody converted.
 
-This file holds that policy (`llvm_type`, `as_llvm`, `replace_with_llvm`) and the pass for the one place
-`index` lives outside an op: block arguments, which `convert-scf-to-cf` creates for loop induction variables.
+This file holds that policy (`llvm_type`, `as_llvm`, `replace_with_llvm`), the helpers the conversions share
+(`int_constant`, `element_alignment`, `gc_paused`) and the pass for the one place `index` lives outside an op:
+block arguments, which `convert-scf-to-cf` creates for loop induction variables.
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ JIT cannot retarget). Its loads and stores carry no alignment, so LLVM assumes t
 type: 16 bytes for `<4 x float>` on the host, where a `vector.load` at `%i = 1` would then fault. Here
 `ptradd` is an `i8` GEP (`inbounds`: memref accesses stay inside their buffer) with an i32 offset, and every
 load/store is aligned to its element size.
+
+`LOWER_TO_LLVM` does not need this pass (`convert-memref-to-llvm` addresses memrefs directly, with fewer ops);
+it is for IR that went through xDSL's `convert-memref-to-ptr` / `convert-vector-to-ptr`.
 """
 
 from __future__ import annotations

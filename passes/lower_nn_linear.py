@@ -2,7 +2,8 @@
 
 Per output: `vector<4xf32>` loads of the input row and of the weight row, `vector.fma` into a vector
 accumulator, `vector.reduction <add>` with the bias as its accumulator, and a scalar loop for the `in % 4`
-remainder. Leading input dims are flattened into rows. The M4 has no SIMD floats, so LLVM scalarises the
+remainder. With weights in the "blocked" layout (the pack-weights pass), 8 outputs at once instead: one input load
+feeds 8 MACs. Leading input dims are flattened into rows. The M4 has no SIMD floats, so LLVM scalarises the
 vectors: what they buy is four independent accumulators (no serial dependency through one register).
 """
 
@@ -11,7 +12,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import vector
 from xdsl.dialects.builtin import ModuleOp, VectorType, f32
@@ -25,7 +25,7 @@ from xdsl.pattern_rewriter import (
 )
 
 from t2m.dialects import nn
-from t2m.passes._loops import Ix, Kernel, constant_array, new_constant, replace_with_layer, shape_of
+from t2m.passes._loops import Ix, Kernel, replace_with_layer, shape_of
 
 WIDTH = 4
 VEC = VectorType(f32, [WIDTH])
@@ -62,25 +62,9 @@ def build_dot(k: Kernel, rows: int, n_in: int, n_out: int, op: nn.LinearOp) -> N
     k.nest([(0, rows, "m"), (0, n_out, "o")], output)
 
 
-def pack_blocks(n_out: int) -> list[tuple[int, int, int]]:
-    """Output blocks [(start, end, width)]: a loop over blocks of 8 (two vector accumulators), one of 4."""
-    n8 = n_out - n_out % (2 * WIDTH)
-    n4 = n8 + (WIDTH if n_out - n8 >= WIDTH else 0)
-    return [(s, e, w) for s, e, w in ((0, n8, 2 * WIDTH), (n8, n4, WIDTH)) if e > s]
-
-
-def pack_weight(weight: np.ndarray) -> np.ndarray:
-    """[out, in] -> each block of `pack_blocks` as [in][width] (what the blocked loop reads in order), then
-    the remaining rows unchanged. A block starting at output o starts at o * in in the packed array."""
-    parts = [weight[o : o + width].T.ravel() for s, e, width in pack_blocks(weight.shape[0])
-             for o in range(s, e, width)]
-    done = pack_blocks(weight.shape[0])[-1][1] if pack_blocks(weight.shape[0]) else 0
-    return np.concatenate([*parts, weight[done:].ravel()]).astype(np.float32)
-
-
 def build_blocked(k: Kernel, rows: int, n_in: int, n_out: int, op: nn.LinearOp) -> None:
-    """8 outputs at once over weights packed by `pack_weight`: per input, one scalar load broadcast to two
-    vector<4xf32>, two contiguous weight vector loads, two vector.fma (8 MACs per input load); outputs that do
+    """8 outputs at once over weights in the "blocked" layout (pack-weights): per input, one scalar load
+    broadcast to two vector<4xf32>, two contiguous weight vector loads, two vector.fma (8 MACs per input load); outputs that do
     not fill a block of 4 use a scalar dot product over the packed tail (row-major, as in the original)."""
     x, w, *rest = k.args
     bias, out = (rest[0], rest[1]) if op.bias is not None else (None, rest[0])
@@ -115,38 +99,28 @@ def build_blocked(k: Kernel, rows: int, n_in: int, n_out: int, op: nn.LinearOp) 
         k.store(k.activation(acc, op), out, [m, o])
 
     def row(ivs: list[Ix]) -> None:
-        for start, end, width in pack_blocks(n_out):
+        for start, end, width in nn.linear_weight_blocks(n_out):
             k.nest([(start, end, "o", width)], lambda o, width=width: block(ivs[0], o[0], width))
-        done = pack_blocks(n_out)[-1][1]
+        done = nn.linear_weight_blocks(n_out)[-1][1]
         k.nest([(done, n_out, "o")], lambda o: tail_output(ivs[0], o[0]))
 
     k.nest([(0, rows, "m")], row)
 
 
 class LowerLinear(RewritePattern):
-    """nn.linear -> call of `@<model>_L<i>_linear(%in, %weight[, %bias], %out)`."""
-
-    def __init__(self, block: bool):
-        self.block = block
+    """nn.linear -> call of `@<model>_L<i>_linear(%in, %weight[, %bias], %out)`: the blocked kernel when
+    pack-weights stored the weights for it, the dot-product kernel otherwise."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: nn.LinearOp, rewriter: PatternRewriter) -> None:
         x_shape = shape_of(op.input)
         n_out, n_in = shape_of(op.weight)
         rows = math.prod(x_shape[:-1])
-        weight = constant_array(op.weight)
-        build = build_dot
-        weight_value = op.weight
-        if self.block and weight is not None and n_out >= WIDTH:
-            weight_value = new_constant(rewriter, op, pack_weight(weight).reshape(n_out, n_in))
-            build = build_blocked
-        operands = [(op.input, "in"), (weight_value, "weight")]
+        build = build_blocked if op.weight_layout is not None else build_dot
+        operands = [(op.input, "in"), (op.weight, "weight")]
         if op.bias is not None:
             operands.append((op.bias, "bias"))
-        old = op.weight
         replace_with_layer(rewriter, op, operands, lambda k: build(k, rows, n_in, n_out, op), rows * n_in * n_out)
-        if weight_value is not old and isinstance(old.owner, nn.ConstantOp) and not old.uses:
-            rewriter.erase(old.owner)
 
 
 @dataclass(frozen=True)
@@ -155,7 +129,5 @@ class LowerNnLinear(ModulePass):
 
     name = "lower-nn-linear"
 
-    block: bool = True
-
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        PatternRewriteWalker(LowerLinear(self.block), apply_recursively=False).rewrite_module(op)
+        PatternRewriteWalker(LowerLinear(), apply_recursively=False).rewrite_module(op)

@@ -34,3 +34,8 @@ def test_fuse_zoo(name: str) -> None:
     assert all(op.results[0].uses for op in constants)
     text = module_to_text(fused)
     assert module_to_text(parse_module(text)) == text
+    # packed weights mean the same thing to the reference interpreter
+    packed = apply_passes(fused.clone(), ["pack-weights"])
+    wide = [op for op in packed.walk() if op.name == "nn.linear" and op.results[0].type.get_shape()[-1] >= 4]
+    assert wide and all(op.properties.get("weight_layout") for op in wide) or name == "vww"  # vww's head: 2 outputs
+    assert relative_error(run_module(packed, [x])[0], run_module(fused, [x])[0]) == 0

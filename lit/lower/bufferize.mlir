@@ -1,4 +1,4 @@
-// RUN: t2m-opt %s -p 'lower-nn-linear{block=false},lower-nn-elementwise,lower-nn-shape,bufferize' | filecheck %s
+// RUN: t2m-opt %s -p 'lower-nn-linear,lower-nn-elementwise,lower-nn-shape,bufferize' | filecheck %s
 
 // The model function becomes `<name>_run(inputs..., outputs...) -> i32`: the last layer writes straight into
 // its output (here through a view: relu writes %output0 seen as 1x4, the reshape costs nothing); a result
@@ -37,7 +37,7 @@ func.func @net(%x: tensor<1x4xf32>) -> (tensor<1x2x2xf32>, tensor<1x4xf32>, tens
 // CHECK-NOT:   tensor<
 
 // The whole chain on a small convnet, then xDSL's lower-affine / scf-to-cf / canonicalize / cse accept it.
-// RUN: t2m-opt %S/Inputs/convnet.mlir -p 'lower-nn-conv,lower-nn-linear,lower-nn-pool,lower-nn-elementwise,lower-nn-softmax,lower-nn-shape,lower-nn-constant,bufferize,lower-affine,convert-scf-to-cf,canonicalize,cse' | filecheck %s --check-prefix=CF
+// RUN: t2m-opt %S/Inputs/convnet.mlir -p 'pack-weights,lower-nn-conv,lower-nn-linear,lower-nn-pool,lower-nn-elementwise,lower-nn-softmax,lower-nn-shape,lower-nn-constant,bufferize,lower-affine,convert-scf-to-cf,canonicalize,cse' | filecheck %s --check-prefix=CF
 // CF:      func.func @convnet_run(%x: memref<1x1x6x6xf32>, %output: memref<1x3xf32>) -> i32 {
 // CF-NOT:  affine.
 // CF-NOT:  scf.

@@ -1,5 +1,5 @@
-// RUN: t2m-opt %s -p 'lower-nn-linear{block=false}' | filecheck %s --check-prefix=DOT
-// RUN: t2m-opt %s -p lower-nn-linear | filecheck %s --check-prefix=BLOCK
+// RUN: t2m-opt %s -p lower-nn-linear | filecheck %s --check-prefix=DOT
+// RUN: t2m-opt %s -p pack-weights,lower-nn-linear | filecheck %s --check-prefix=BLOCK
 
 // y = x W^T + b, W [out=13, in=10]: in % 4 = 2 needs a scalar remainder; 13 outputs = 8 + 4 + 1.
 // nn.sigmoid (another family) is left alone.

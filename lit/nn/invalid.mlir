@@ -287,3 +287,12 @@ func.func @f(%x: tensor<2x6xf32>) {
   %y = "nn.constant"() <{value = dense<1.0> : tensor<2x6xf32>}> : () -> tensor<6x2xf32>
   func.return
 }
+
+// -----
+
+// CHECK: Operation does not verify: 'nn.linear' weight_layout must be "blocked", got "oi"
+func.func @f(%x: tensor<2x6xf32>) {
+  %w = nn.constant dense<1.0> : tensor<4x6xf32>
+  %y = nn.linear %x, %w {weight_layout = "oi"} : (tensor<2x6xf32>, tensor<4x6xf32>) -> tensor<2x4xf32>
+  func.return
+}

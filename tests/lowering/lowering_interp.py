@@ -35,20 +35,10 @@ from xdsl.transforms import get_all_passes as xdsl_passes
 
 from t2m.compiler.interpreter import run_module
 from t2m.compiler.ir import make_context, module_to_text, parse_module
+from t2m.compiler.pipeline import LOWER_TO_LOOPS
 from t2m.dialects import nn
 from t2m.passes import get_all_passes
 from t2m.passes._loops import dense_f32
-
-LOWER_TO_LOOPS = [
-    "lower-nn-conv",
-    "lower-nn-linear",
-    "lower-nn-pool",
-    "lower-nn-elementwise",
-    "lower-nn-softmax",
-    "lower-nn-shape",
-    "lower-nn-constant",
-    "bufferize",
-]
 
 
 def r32(x: float) -> float:
