@@ -19,9 +19,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
 
+# Both suites always run (one report of everything that fails); the target fails if either does.
 test: $(STAMP)
-	$(BIN)/lit --quiet --succinct lit
-	$(BIN)/pytest --quiet -p no:cacheprovider tests
+	@$(BIN)/lit --succinct lit; lit=$$?; \
+	$(BIN)/pytest --quiet -p no:cacheprovider tests; pytest=$$?; \
+	test $$lit -eq 0 -a $$pytest -eq 0
 
 lint: $(STAMP)
 	$(BIN)/ruff check compiler dialects passes tests examples

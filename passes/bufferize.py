@@ -8,7 +8,7 @@ The `lower-nn-*` passes leave the model function in tensor form, every layer wra
   3. lets the layer computing a result write straight into its output argument: the result's `memref.alloc`
      (found through views) is replaced by the argument, or by a view of it. A result that is an input, a
      weight, or the same buffer as another result is copied instead, by a small `@<name>_copy<i>` function;
-  4. returns `arith.constant 0 : i32`.
+  4. returns `arith.constant 0 : i32`, and records how many arguments are inputs (`t2m.inputs`).
 Intermediate buffers stay `memref.alloc` (static shapes) until memory planning replaces them.
 """
 
@@ -114,6 +114,7 @@ def bufferize_function(module: ModuleOp, function: func.FuncOp) -> None:
             block.erase_op(op)  # views only the dropped tensors used
     function.function_type = FunctionType.from_lists(list(block.arg_types), [i32])
     function.sym_name = StringAttr(unique_symbol(module, f"{name}_run"))
+    function.attributes["t2m.inputs"] = IntegerAttr(len(block.args) - len(outputs), i64)  # the rest are outputs
 
 
 @dataclass(frozen=True)

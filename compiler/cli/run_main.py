@@ -2,7 +2,8 @@
 
 - `model.o` (from t2m-compile): on the emulated Cortex-M4, with estimated cycles per layer and the stack used;
 - `model.ll`: compiled for this machine by llvmlite and called through ctypes (the host JIT);
-- an nn-level `.mlir`: on the reference interpreter (numpy semantics of every op).
+- an nn-level `.mlir`: on the reference interpreter (numpy semantics of every op);
+- a loop-level `.mlir` (after `bufferize`): lowered to LLVM IR and run by the host JIT.
 
 `--check` compares with the reference interpreter on the nn module t2m-compile saved beside the object;
 `--torch MODEL` compares with PyTorch itself.
@@ -16,10 +17,16 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from t2m.compiler.errors import T2MError, run_tool, write_atomic
+
+if TYPE_CHECKING:
+    from xdsl.dialects.builtin import ModuleOp
+
+    from t2m.compiler.model_info import ModelInfo
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,7 +64,7 @@ def load_inputs(paths: Sequence[str]) -> list[np.ndarray]:
             arrays.append(np.load(path, allow_pickle=False).astype(np.float32))
         except FileNotFoundError as e:
             raise T2MError(f"no such file '{path}'", "--input", "check the path") from e
-        except (ValueError, OSError) as e:
+        except (ValueError, OSError, EOFError) as e:
             raise T2MError(f"'{path}' is not a readable .npy array ({e})", "--input", "save it with numpy.save") from e
     return arrays
 
@@ -104,11 +111,14 @@ def torch_outputs(spec: str, arch: str | None, inputs: list[np.ndarray]) -> list
 # --- the three kinds of model -----------------------------------------------------------------------------------
 
 
-def run_nn(path: str, args: argparse.Namespace) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def run_mlir(path: str, args: argparse.Namespace) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """An nn module runs on the reference interpreter; a loop-level one is lowered to LLVM and JIT-compiled."""
     from t2m.compiler.interpreter import entry_function, run_module
     from t2m.compiler.ir import read_module
 
     module = read_module(path)
+    if not any(op.name.startswith("nn.") for op in module.walk()):
+        return run_loops(module, path, args)
     function = entry_function(module)
     shapes = [t.get_shape() for t in function.function_type.inputs]  # type: ignore[attr-defined]
     inputs = load_inputs(args.input) if args.input else random_inputs(shapes, args.seed)
@@ -117,15 +127,40 @@ def run_nn(path: str, args: argparse.Namespace) -> tuple[list[np.ndarray], list[
     return inputs, outputs
 
 
+def run_loops(module: ModuleOp, path: str, args: argparse.Namespace) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """A loop-level module (the output of `t2m-opt -p ...,bufferize`): to LLVM IR, then the host JIT."""
+    from xdsl.dialects import func
+
+    from t2m.compiler.backend.emit_llvm import to_llvm_ir
+    from t2m.compiler.model_info import ModelInfo
+    from t2m.compiler.pipeline import LOWER_TO_LLVM, apply_passes
+
+    entry = next((f for f in module.ops if isinstance(f, func.FuncOp) and "t2m.inputs" in f.attributes), None)
+    if entry is None:
+        raise T2MError(
+            f"'{path}' has no nn ops and no t2m model function",
+            path,
+            "run an nn module, or a loop-level one produced by the bufferize pass",
+        )
+    shapes = [list(t.get_shape()) for t in entry.function_type.inputs]  # type: ignore[attr-defined]
+    n_inputs = entry.attributes["t2m.inputs"].value.data  # type: ignore[attr-defined]
+    info = ModelInfo(entry.sym_name.data.removesuffix("_run"), shapes[:n_inputs], shapes[n_inputs:])
+    return _jit(to_llvm_ir(apply_passes(module, LOWER_TO_LLVM)), info, args)
+
+
 def run_ll(path: str, args: argparse.Namespace) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    from t2m.compiler.backend import HostJIT
     from t2m.compiler.model_info import META_PREFIX, ModelInfo
 
     text = _read_text(path)
     meta = re.search(r'!"' + re.escape(META_PREFIX) + r'(.*)"}', text)
     if meta is None:
         raise T2MError(f"'{path}' carries no t2m model description", path, "write it with t2m-compile --emit ll")
-    info = ModelInfo.from_json(meta.group(1).replace("\\22", '"').replace("\\5C", "\\"))
+    return _jit(text, ModelInfo.from_json(meta.group(1).replace("\\22", '"').replace("\\5C", "\\")), args)
+
+
+def _jit(text: str, info: ModelInfo, args: argparse.Namespace) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    from t2m.compiler.backend import HostJIT
+
     inputs = load_inputs(args.input) if args.input else random_inputs(info.inputs, args.seed)
     outputs = [np.zeros(shape, np.float32) for shape in info.outputs]
     status = HostJIT(text).run(info.entry, [x.reshape(s) for x, s in zip(inputs, info.inputs, strict=True)], outputs)
@@ -181,7 +216,7 @@ def _read_text(path: str) -> str:
 
 def _main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
-    kinds = {".mlir": run_nn, ".ll": run_ll, ".o": run_obj}
+    kinds = {".mlir": run_mlir, ".ll": run_ll, ".o": run_obj}
     runner = kinds.get(Path(args.module).suffix)
     if runner is None:
         raise T2MError(f"cannot run '{args.module}'", args.module, "t2m-run takes a .o, a .ll or an nn-level .mlir")
