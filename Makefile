@@ -22,7 +22,7 @@ demo: $(STAMP)
 # Both suites always run (one report of everything that fails); the target fails if either does.
 test: $(STAMP)
 	@$(BIN)/lit --succinct lit; lit=$$?; \
-	$(BIN)/pytest --quiet -p no:cacheprovider tests; pytest=$$?; \
+	$(BIN)/pytest --quiet -p no:cacheprovider -n 2 --dist loadfile tests; pytest=$$?; \
 	test $$lit -eq 0 -a $$pytest -eq 0
 
 lint: $(STAMP)

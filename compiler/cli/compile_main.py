@@ -65,8 +65,9 @@ def _main(argv: Sequence[str]) -> int:
     result = compile_module(module, args.model, options, stop_at=args.emit)
     out = Path(args.output_dir)
     if args.emit in result.ir:
-        name = result.info.name if args.emit not in ("nn", "fused") else "model"
-        write_atomic(out / f"{name}.{args.emit}.mlir", result.ir[args.emit])
+        from t2m.compiler.model_info import nn_signature
+
+        write_atomic(out / f"{nn_signature(module)[0]}.{args.emit}.mlir", result.ir[args.emit])
         return 0
     if args.emit == "ll":
         write_atomic(out / f"{result.info.name}.ll", result.ll)
