@@ -8,6 +8,10 @@ stage is inspectable: `t2m-compile --emit loops` stops there and writes the IR.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import PassPipeline
 from xdsl.universe import Universe
@@ -37,20 +41,14 @@ LOWER_TO_LOOPS: list[str] = LOWER_NN + BUFFERIZE
 
 LOWER_TO_LLVM: list[str] = [
     "lower-affine",  # xDSL: affine -> scf + arith (constant bounds, dimension maps)
-    "convert-vector-to-ptr",  # xDSL: vector.load/store -> ptr_xdsl
-    "convert-memref-to-llvm",  # t2m: globals, allocs -> .bss globals, views -> same pointer
-    "convert-memref-to-ptr{lower_func=true}",  # xDSL: memref.load/store, signatures -> ptr_xdsl
-    "convert-ptr-type-offsets",  # xDSL: sizeof -> constants
+    "convert-memref-to-llvm",  # t2m: weights -> constant globals, buffers -> .bss, GEP loads/stores, views
     "convert-scf-to-cf",  # xDSL: loops -> blocks and branches
-    "canonicalize",  # fold the `0 * stride` address arithmetic, drop dead constants
-    "convert-ptr-to-llvm-gep",  # t2m: ptr_xdsl -> i8 GEPs + aligned loads/stores
-    "convert-vector-to-llvm",  # t2m: fma, reduction, broadcast, extract/insert
+    "convert-vector-to-llvm",  # t2m: fma (fmul + fadd), reduction, broadcast, extract/insert
     "convert-arith-to-llvm",  # t2m: arith -> llvm, index as i32
-    "convert-index-to-llvm",  # t2m: index block arguments -> i32
+    "convert-index-to-llvm",  # t2m: index block arguments (loop counters) -> i32
     "convert-cf-to-llvm",  # t2m: branches
-    "convert-func-to-llvm",  # t2m: functions (linkage, noinline layers), calls, returns
+    "convert-func-to-llvm",  # t2m: functions (linkage, noinline layers, memref args as ptr), calls, returns
     "reconcile-unrealized-casts",  # xDSL: drop the index<->i32 / memref<->ptr cast pairs
-    "cse",
 ]
 """loops -> the llvm dialect (xDSL's conversions where they exist, t2m's own for the rest)."""
 
@@ -78,9 +76,23 @@ def apply_passes(module: ModuleOp, passes: list[str], verify_each: bool = False)
             if verify_each:
                 m.verify()
 
-        PassPipeline.parse_spec(available, ",".join(passes), check).apply(make_context(), module)
-        module.verify()
+        with gc_paused():
+            PassPipeline.parse_spec(available, ",".join(passes), check).apply(make_context(), module)
+            module.verify()
     return module
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Rewriting creates and drops millions of small IR objects; Python's cycle collector, scanning them again
+    and again, took ~45% of the llvm stage. IR cycles are few and freed after the pass anyway."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def transform(module: ModuleOp, target: str = "llvm") -> ModuleOp:

@@ -17,8 +17,14 @@ def _nn() -> Dialect:
     return NN
 
 
+def _llvm_ext() -> Dialect:
+    from t2m.dialects.llvm_ext import LLVM_EXT
+
+    return LLVM_EXT
+
+
 def all_dialects() -> dict[str, Callable[[], Dialect]]:
-    return {"nn": _nn}
+    return {"nn": _nn, "llvm_ext": _llvm_ext}
 
 
 def all_passes() -> dict[str, Callable[[], type[ModulePass]]]:

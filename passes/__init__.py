@@ -23,7 +23,7 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "lower-nn-shape": _lower_nn_shape,
         "lower-nn-constant": _lower_nn_constant,
         "bufferize": _bufferize,
-        # loops -> llvm dialect: t2m's conversions where xDSL 0.74 has none (order: emit_llvm.LOWER_TO_LLVM)
+        # loops -> llvm dialect: t2m's conversions where xDSL 0.74 has none (order: pipeline.LOWER_TO_LLVM)
         "convert-memref-to-llvm": _load("convert_memref_to_llvm", "ConvertMemRefToLLVMPass"),
         "convert-ptr-to-llvm-gep": _load("convert_ptr_to_llvm", "ConvertPtrToLLVMGEPPass"),
         "convert-index-to-llvm": _load("convert_index_to_llvm", "ConvertIndexToLLVMPass"),

@@ -35,7 +35,7 @@ from xdsl.pattern_rewriter import (
     RewritePattern,
     op_type_rewrite_pattern,
 )
-from xdsl.utils.exceptions import DiagnosticException
+from xdsl.utils.exceptions import PassFailedException
 
 from t2m.dialects import llvm_ext
 from t2m.passes.convert_index_to_llvm import as_llvm, gc_paused, llvm_type, replace_with_llvm
@@ -102,7 +102,7 @@ class ConstantToLLVM(RewritePattern):
             ints = [_int_value(int(v), t.element_type) for v in value.get_values()]  # type: ignore[arg-type]
             value = DenseIntOrFPElementsAttr.from_list(t, ints)
         elif not isinstance(value, FloatAttr | DenseIntOrFPElementsAttr):
-            raise DiagnosticException(f"cannot convert constant {value} to LLVM")
+            raise PassFailedException(f"cannot convert constant {value} to LLVM")
         new = llvm.ConstantOp(value, t)
         replace_with_llvm(rewriter, op, [new], [new.result])
 
@@ -205,7 +205,7 @@ class MinMaxFToLLVM(RewritePattern):
                           rewriter: PatternRewriter, /):  # fmt: skip
         a, b = as_llvm(op.lhs, rewriter), as_llvm(op.rhs, rewriter)
         if isinstance(a.type, VectorType):
-            raise DiagnosticException(f"{op.name} on vectors is not supported; use it on scalars")
+            raise PassFailedException(f"{op.name} on vectors is not supported; use it on scalars")
         is_max = isinstance(op, arith.MaximumfOp | arith.MaxnumfOp)
         propagate_nan = isinstance(op, arith.MaximumfOp | arith.MinimumfOp)
         if _is_number_constant(op.lhs):
@@ -249,7 +249,7 @@ class RoundingDivToLLVM(RewritePattern):
         a, b = as_llvm(op.lhs, rewriter), as_llvm(op.rhs, rewriter)
         t = a.type
         if not isinstance(t, IntegerType):
-            raise DiagnosticException(f"{op.name} on {t} is not supported; use it on scalars")
+            raise PassFailedException(f"{op.name} on {t} is not supported; use it on scalars")
 
         def icmp(x: SSAValue, y: SSAValue, predicate: str) -> llvm.ICmpOp:
             return llvm.ICmpOp(x, y, IntegerAttr(llvm.ICmpPredicateFlag(predicate).to_int(), i64))

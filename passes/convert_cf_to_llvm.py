@@ -20,7 +20,7 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 from xdsl.rewriter import InsertPoint
-from xdsl.utils.exceptions import DiagnosticException
+from xdsl.utils.exceptions import PassFailedException
 
 from t2m.passes.convert_index_to_llvm import cast, convert_block_arguments, gc_paused
 
@@ -59,7 +59,7 @@ class RejectUnsupported(RewritePattern):
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: cf.SwitchOp | cf.AssertOp, rewriter: PatternRewriter, /):
-        raise DiagnosticException(f"{op.name} is not supported by convert-cf-to-llvm")
+        raise PassFailedException(f"{op.name} is not supported by convert-cf-to-llvm")
 
 
 class ConvertCfToLLVMPass(ModulePass):

@@ -21,7 +21,7 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 from xdsl.rewriter import InsertPoint
-from xdsl.utils.exceptions import DiagnosticException
+from xdsl.utils.exceptions import PassFailedException
 
 from t2m.passes.convert_index_to_llvm import as_llvm, gc_paused, llvm_type, replace_with_llvm
 
@@ -30,7 +30,7 @@ LAYER_ATTR = "t2m.layer"
 
 def _single_result(types: tuple, what: str):  # type: ignore[type-arg]
     if len(types) > 1:
-        raise DiagnosticException(f"{what} returns {len(types)} values; LLVM functions return at most one")
+        raise PassFailedException(f"{what} returns {len(types)} values; LLVM functions return at most one")
     return llvm_type(types[0]) if types else llvm.LLVMVoidType()
 
 
@@ -80,7 +80,7 @@ class ReturnToLLVM(RewritePattern):
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: func.ReturnOp, rewriter: PatternRewriter, /):
         if len(op.arguments) > 1:
-            raise DiagnosticException("func.return of several values; LLVM functions return at most one")
+            raise PassFailedException("func.return of several values; LLVM functions return at most one")
         value = as_llvm(op.arguments[0], rewriter) if op.arguments else None
         rewriter.replace(op, llvm.ReturnOp(value))
 

@@ -33,7 +33,7 @@ from xdsl.ir import Attribute, Block, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter
 from xdsl.rewriter import InsertPoint, Rewriter
-from xdsl.utils.exceptions import DiagnosticException
+from xdsl.utils.exceptions import PassFailedException
 
 INDEX_BITS = 32
 """Width of `index` on the target: Cortex-M4 pointers and `size_t` are 32-bit."""
@@ -57,7 +57,7 @@ def element_alignment(t: Attribute) -> int:
     scalar = t.element_type if isinstance(t, VectorType) else t
     if isinstance(scalar, FixedBitwidthType):
         return scalar.compile_time_size
-    raise DiagnosticException(f"cannot load or store a value of type {t}")
+    raise PassFailedException(f"cannot load or store a value of type {t}")
 
 
 def int_constant(value: SSAValue) -> int | None:
@@ -127,7 +127,7 @@ def _forwarded_operands(term: Operation, block: Block) -> list[tuple[int, int]]:
             n_then = len(term.then_arguments)
             groups = [(term.then_block, 1, n_then), (term.else_block, 1 + n_then, len(term.else_arguments))]
         case _:
-            raise DiagnosticException(f"cannot retype the block arguments {term.name} passes (index -> i32)")
+            raise PassFailedException(f"cannot retype the block arguments {term.name} passes (index -> i32)")
     return [(start + i, i) for succ, start, count in groups if succ is block for i in range(count)]
 
 

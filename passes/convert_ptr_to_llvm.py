@@ -32,7 +32,7 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 from xdsl.rewriter import InsertPoint
-from xdsl.utils.exceptions import DiagnosticException
+from xdsl.utils.exceptions import PassFailedException
 
 from t2m.passes.convert_index_to_llvm import (
     INDEX_TYPE,
@@ -91,7 +91,7 @@ class TypeOffsetToConstant(RewritePattern):
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: ptr.TypeOffsetOp, rewriter: PatternRewriter, /):
         if not isinstance(op.elem_type, FixedBitwidthType):
-            raise DiagnosticException(f"no static size for {op.elem_type}")
+            raise PassFailedException(f"no static size for {op.elem_type}")
         size = llvm.ConstantOp(IntegerAttr(op.elem_type.compile_time_size, INDEX_TYPE), INDEX_TYPE)
         replace_with_llvm(rewriter, op, [size], [size.result])
 
@@ -126,7 +126,7 @@ class CallToLLVMPtr(RewritePattern):
         if not any(isinstance(a.type, ptr.PtrType) for a in op.arguments):
             return
         if any(isinstance(t, ptr.PtrType) for t in op.result_types):
-            raise DiagnosticException("functions returning pointers are not supported")
+            raise PassFailedException("functions returning pointers are not supported")
         new = func.CallOp(op.callee, [as_llvm(a, rewriter) for a in op.arguments], op.result_types)
         rewriter.replace(op, new)
 

@@ -38,7 +38,7 @@ from xdsl.pattern_rewriter import (
     RewritePattern,
     op_type_rewrite_pattern,
 )
-from xdsl.utils.exceptions import DiagnosticException
+from xdsl.utils.exceptions import PassFailedException
 
 from t2m.dialects import llvm_ext
 from t2m.passes.convert_index_to_llvm import as_llvm, gc_paused, llvm_type, replace_with_llvm
@@ -87,7 +87,7 @@ def _combine(kind: str, acc: SSAValue, lane: SSAValue) -> list[Operation]:
     if not is_float and kind in predicates:
         cmp = llvm.ICmpOp(acc, lane, IntegerAttr(llvm.ICmpPredicateFlag(predicates[kind]).to_int(), i64))
         return [cmp, llvm.SelectOp(cmp, acc, lane)]
-    raise DiagnosticException(f"vector.reduction <{kind}> on {acc.type} is not supported")
+    raise PassFailedException(f"vector.reduction <{kind}> on {acc.type} is not supported")
 
 
 class ReductionToLLVM(RewritePattern):
@@ -115,7 +115,7 @@ class BroadcastToLLVM(RewritePattern):
         result_type = llvm_type(op.vector.type)
         assert isinstance(result_type, VectorType)
         if result_type.get_num_dims() != 1:
-            raise DiagnosticException(f"vector.broadcast to {op.vector.type}: only 1-D vectors are supported")
+            raise PassFailedException(f"vector.broadcast to {op.vector.type}: only 1-D vectors are supported")
         source = as_llvm(op.source, rewriter)
         if source.type == result_type:
             replace_with_llvm(rewriter, op, [], [source])
@@ -140,7 +140,7 @@ class BroadcastToLLVM(RewritePattern):
 def _static_lane(op: vector.ExtractOp | vector.InsertOp) -> int:
     positions = op.static_position.get_values()
     if op.dynamic_position or len(positions) != 1:
-        raise DiagnosticException(f"{op.name}: only one constant lane of a 1-D vector is supported")
+        raise PassFailedException(f"{op.name}: only one constant lane of a 1-D vector is supported")
     return positions[0]
 
 
@@ -170,7 +170,7 @@ class ConvertVectorToLLVMPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         if self.fma not in FMA_MODES:
-            raise DiagnosticException(f"convert-vector-to-llvm: fma={self.fma!r}; choose one of {', '.join(FMA_MODES)}")
+            raise PassFailedException(f"convert-vector-to-llvm: fma={self.fma!r}; choose one of {', '.join(FMA_MODES)}")
         with gc_paused():
             PatternRewriteWalker(
                 GreedyRewritePatternApplier(

@@ -64,8 +64,8 @@ def build_dot(k: Kernel, rows: int, n_in: int, n_out: int, op: nn.LinearOp) -> N
 
 def build_blocked(k: Kernel, rows: int, n_in: int, n_out: int, op: nn.LinearOp) -> None:
     """8 outputs at once over weights in the "blocked" layout (pack-weights): per input, one scalar load
-    broadcast to two vector<4xf32>, two contiguous weight vector loads, two vector.fma (8 MACs per input load); outputs that do
-    not fill a block of 4 use a scalar dot product over the packed tail (row-major, as in the original)."""
+    broadcast to two vector<4xf32>, two contiguous weight vector loads, two vector.fma (8 MACs per input load);
+    outputs that do not fill a block of 4 use a scalar dot product over the packed tail (row-major)."""
     x, w, *rest = k.args
     bias, out = (rest[0], rest[1]) if op.bias is not None else (None, rest[0])
     x, out, w = k.view(x, [rows, n_in]), k.view(out, [rows, n_out]), k.view(w, [n_out * n_in])

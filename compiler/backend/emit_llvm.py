@@ -5,8 +5,9 @@ object contract needs and the converter lacks:
 - function linkage and attributes: the converter declares every function `external` and drops `no_inline`,
   so layer functions would be inlined into `<name>_run` (the emulator attributes cycles per function);
 - globals: weights as `internal constant` with their data written straight from the dense attribute's bytes
-  as hex floats (`get_values()` + one `ir.Constant` per element takes minutes for VWW's 210 k weights), and
-  zero-initialised buffers (the converter leaves a global without a value as a declaration);
+  as hex floats (0.09 s for 210 k weights; the converter's `get_values()` + one Python float per element
+  takes 0.75 s), and zero-initialised buffers (the converter leaves a global without a value uninitialised,
+  which is a declaration, or invalid IR for an internal one);
 - the ops of `t2m.dialects.llvm_ext` (fptosi, fptoui, uitofp, extractelement, llvm.fmuladd);
 - GEPs without the converter's `bitcast ptr to ptr`, splat vector constants, i1 constants as 0/1;
 - SSA names from the module's name hints, so the `.ll` reads like the `.mlir` it came from.
@@ -41,20 +42,7 @@ from .errors import BackendError
 from .llvm import create_target_machine, get_opt_level, parse_module
 from .target import Target, get_target
 
-__all__ = ["LOWER_TO_LLVM", "to_llvm_ir"]
-
-LOWER_TO_LLVM: list[str] = [
-    "lower-affine",  # xDSL: affine -> scf + arith (constant bounds, dimension maps)
-    "convert-memref-to-llvm",  # t2m: globals, .bss buffers, GEP loads/stores (vector too), views
-    "convert-scf-to-cf",  # xDSL: loops -> blocks and branches
-    "convert-vector-to-llvm",  # t2m: fma, reduction, broadcast, extract/insert
-    "convert-arith-to-llvm",  # t2m: arith -> llvm, index as i32
-    "convert-index-to-llvm",  # t2m: index block arguments (loop counters) -> i32
-    "convert-cf-to-llvm",  # t2m: branches
-    "convert-func-to-llvm",  # t2m: functions (linkage, noinline layers, memref args as ptr), calls, returns
-    "reconcile-unrealized-casts",  # xDSL: drop the index<->i32 / memref<->ptr cast pairs
-]
-"""Passes, in order, that take t2m's loop-level IR (affine/scf/memref/arith/vector/func) to the llvm dialect."""
+__all__ = ["to_llvm_ir"]
 
 LAYER_ATTR = "t2m.layer"
 """Unit attribute of a layer function: kept out of line (`noinline`), the emulator counts cycles per function."""
@@ -216,7 +204,10 @@ _HANDLERS: dict[type[Operation], _Handler] = {
 }
 
 
-_HINT = "run the LOWER_TO_LLVM passes first; they convert only the loop-level ops t2m's lowering emits"
+_HINT = (
+    "run the LOWER_TO_LLVM passes (compiler/pipeline.py) first; "
+    "they convert only the loop-level ops t2m's lowering emits"
+)
 
 
 def _function_name(op: Operation) -> str:

@@ -1,8 +1,8 @@
 // Loop-level IR -> llvm dialect (LOWER_TO_LLVM) -> LLVM IR text and Cortex-M4 assembly.
 // RUN: t2m-opt %s -p "lower-affine,convert-memref-to-llvm,convert-scf-to-cf,convert-vector-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,convert-func-to-llvm,reconcile-unrealized-casts" -o %t.mlir
-// RUN: python -m t2m.compiler.cli.translate_main %t.mlir | filecheck %s
-// RUN: python -m t2m.compiler.cli.translate_main %t.mlir --emit asm -O2 | filecheck %s --check-prefix=ASM
-// RUN: python -m t2m.compiler.cli.translate_main %t.mlir --target host | filecheck %s --check-prefix=HOST
+// RUN: t2m-translate %t.mlir | filecheck %s
+// RUN: t2m-translate %t.mlir --emit asm -O2 | filecheck %s --check-prefix=ASM
+// RUN: t2m-translate %t.mlir --target host | filecheck %s --check-prefix=HOST
 
 // CHECK:      target triple = "thumbv7em-none-eabihf"
 // CHECK-NEXT: target datalayout = "e-m:e-p:32:32-{{.*}}"

@@ -15,7 +15,7 @@ func.func @net(%x: tensor<1x4xf32>) -> (tensor<1x2x2xf32>, tensor<1x4xf32>, tens
 
 // CHECK:       "memref.global"() <{sym_name = "net_L00_linear_weight", type = memref<4x4xf32>, initial_value = dense<{{.*}}> : tensor<4x4xf32>, sym_visibility = "private", constant}> : () -> ()
 // CHECK-NEXT:  "memref.global"() <{sym_name = "net_cst", type = memref<2xf32>, initial_value = dense<[5.000000e-01, 2.500000e-01]> : tensor<2xf32>, sym_visibility = "private", constant}> : () -> ()
-// CHECK-NEXT:  func.func @net_run(%x: memref<1x4xf32>, %output0: memref<1x2x2xf32>, %output1: memref<1x4xf32>, %output2: memref<2xf32>) -> i32 {
+// CHECK-NEXT:  func.func @net_run(%x: memref<1x4xf32>, %output0: memref<1x2x2xf32>, %output1: memref<1x4xf32>, %output2: memref<2xf32>) -> i32 attributes {t2m.inputs = 1 : i64} {
 // CHECK-NEXT:    %[[W:.*]] = memref.get_global @net_L00_linear_weight : memref<4x4xf32>
 // CHECK-NEXT:    %[[K:.*]] = memref.get_global @net_cst : memref<2xf32>
 // CHECK-NEXT:    %[[Y:.*]] = memref.alloc() : memref<1x4xf32>
@@ -38,7 +38,7 @@ func.func @net(%x: tensor<1x4xf32>) -> (tensor<1x2x2xf32>, tensor<1x4xf32>, tens
 
 // The whole chain on a small convnet, then xDSL's lower-affine / scf-to-cf / canonicalize / cse accept it.
 // RUN: t2m-opt %S/Inputs/convnet.mlir -p 'pack-weights,lower-nn-conv,lower-nn-linear,lower-nn-pool,lower-nn-elementwise,lower-nn-softmax,lower-nn-shape,lower-nn-constant,bufferize,lower-affine,convert-scf-to-cf,canonicalize,cse' | filecheck %s --check-prefix=CF
-// CF:      func.func @convnet_run(%x: memref<1x1x6x6xf32>, %output: memref<1x3xf32>) -> i32 {
+// CF:      func.func @convnet_run(%x: memref<1x1x6x6xf32>, %output: memref<1x3xf32>) -> i32 attributes {t2m.inputs = 1 : i64} {
 // CF-NOT:  affine.
 // CF-NOT:  scf.
 // CF-NOT:  nn.

@@ -13,6 +13,7 @@ import pytest
 from backend_kernels import dense_relu_ir, random_dense
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import ARMAttributesSection
+
 from t2m.compiler.backend.armattrs import TAG_ABI_VFP_ARGS, mark_hard_float, read_arm_attributes
 from t2m.compiler.backend.errors import BackendError
 from t2m.compiler.backend.llvm import compile_object

@@ -13,6 +13,7 @@ from backend_kernels import (
     dot_i8_ir,
     random_dense,
 )
+
 from t2m.compiler.backend.errors import BackendError
 from t2m.compiler.backend.jit import HostJIT
 from t2m.compiler.backend.llvm import OPT_LEVELS

@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 from backend_kernels import CORTEX_M4_HEADER, dense_relu_ir, random_dense
+
 from t2m.compiler.backend.armattrs import (
     TAG_ABI_VFP_ARGS,
     TAG_CPU_ARCH,

@@ -9,6 +9,7 @@ import pytest
 from backend_kernels import dense_relu_ir, dot_i8_ir, exp_ir, random_dense
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
+
 from t2m.compiler.backend.errors import BackendError
 from t2m.compiler.backend.llvm import compile_object
 from t2m.compiler.backend.objcheck import (

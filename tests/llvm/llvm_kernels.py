@@ -516,8 +516,8 @@ def lower_to_llvm_dialect(text: str):  # -> ModuleOp
     from xdsl.passes import PassPipeline
     from xdsl.universe import Universe
 
-    from t2m.compiler.backend.emit_llvm import LOWER_TO_LLVM
     from t2m.compiler.ir import make_context, parse_module
+    from t2m.compiler.pipeline import LOWER_TO_LLVM
 
     ctx = make_context()
     module = parse_module(text, ctx=ctx)

@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 from llvm_kernels import dense_hex, global_op, lower_to_llvm_dialect, memref_type
 
-from t2m.compiler.backend.emit_llvm import LOWER_TO_LLVM, to_llvm_ir
+from t2m.compiler.backend.emit_llvm import to_llvm_ir
 from t2m.compiler.backend.errors import BackendError
 from t2m.compiler.backend.jit import HostJIT
 from t2m.compiler.backend.llvm import compile_asm, compile_object
 from t2m.compiler.backend.objcheck import check_cortex_m4_object, inspect_object
 from t2m.compiler.ir import module_to_text, parse_module
+from t2m.compiler.pipeline import LOWER_TO_LLVM
 
 
 def copy_global_module(name: str, values: np.ndarray, element: str = "f32") -> str:

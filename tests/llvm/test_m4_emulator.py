@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from llvm_kernels import ALL_KERNELS, compile_kernel_ll, run_on_host
+
 from t2m.compiler.backend.llvm import compile_object
 
 emulator = pytest.importorskip("t2m.compiler.emulator")
@@ -18,7 +19,9 @@ def test_m4_matches_host_bit_for_bit(name: str, opt: str) -> None:
     ll = compile_kernel_ll(kernel)
     host = run_on_host(ll, kernel, opt)
     outputs = [np.zeros(shape, dtype) for shape, dtype in kernel.outputs]
-    result = emulator.run_function(compile_object(ll, "cortex-m4", opt), f"{kernel.name}_run", [*kernel.inputs, *outputs])
+    result = emulator.run_function(
+        compile_object(ll, "cortex-m4", opt), f"{kernel.name}_run", [*kernel.inputs, *outputs]
+    )
     assert result.value == 0
     for got, want in zip(result.outputs[len(kernel.inputs) :], host, strict=True):
         assert isinstance(got, np.ndarray)

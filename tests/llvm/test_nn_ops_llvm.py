@@ -9,12 +9,13 @@ from test_zoo_llvm import LOWER_TO_LOOPS
 from xdsl.passes import PassPipeline
 from xdsl.universe import Universe
 
-from t2m.compiler.backend.emit_llvm import LOWER_TO_LLVM, to_llvm_ir
+from t2m.compiler.backend.emit_llvm import to_llvm_ir
 from t2m.compiler.backend.jit import HostJIT
 from t2m.compiler.backend.llvm import compile_object
 from t2m.compiler.backend.objcheck import check_cortex_m4_object
 from t2m.compiler.interpreter import run_module
 from t2m.compiler.ir import make_context, parse_module
+from t2m.compiler.pipeline import LOWER_TO_LLVM
 
 MISC = """
 func.func @misc(%x: tensor<1x4x6x6xf32>, %c: tensor<1x4x1x1xf32>) -> (tensor<1x8x3x3xf32>, tensor<1x4x3x3xf32>) {

@@ -11,12 +11,13 @@ from xdsl.dialects import llvm
 from xdsl.passes import PassPipeline
 from xdsl.universe import Universe
 
-from t2m.compiler.backend.emit_llvm import LOWER_TO_LLVM, to_llvm_ir
+from t2m.compiler.backend.emit_llvm import to_llvm_ir
 from t2m.compiler.backend.jit import HostJIT
 from t2m.compiler.backend.llvm import compile_object
 from t2m.compiler.backend.objcheck import check_cortex_m4_object, inspect_object
 from t2m.compiler.interpreter import entry_function, run_module
 from t2m.compiler.ir import make_context
+from t2m.compiler.pipeline import LOWER_TO_LLVM
 
 MODELS = {"ad": "FCAutoencoder", "kws": "DSCNN", "ic": "ResNet8", "vww": "MobileNetV1"}
 LOWER_TO_LOOPS = [
