@@ -18,7 +18,7 @@ from xdsl.universe import Universe
 
 from t2m.compiler.ir import make_context
 
-FUSE: list[str] = ["fold-batchnorm", "fuse-activation", "canonicalize-nn", "cse"]
+FUSE: list[str] = ["fold-batchnorm", "fuse-activation", "canonicalize-nn", "canonicalize", "cse"]
 """nn -> nn: fold inference batch norm into its conv/linear, fuse activations into their producer, simplify."""
 
 LOWER_NN: list[str] = [
