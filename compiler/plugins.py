@@ -7,16 +7,14 @@ through the entry-point group `t2m.passes` (`name = "package.module:PassClass"`)
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
-import sys
 from collections.abc import Callable, Iterable
 from importlib.metadata import entry_points
-from pathlib import Path
 
 from xdsl.passes import ModulePass
 
 from t2m.compiler.errors import T2MError
+from t2m.compiler.pyfile import import_file
 
 PassFactory = Callable[[], type[ModulePass]]
 ENTRY_POINT_GROUP = "t2m.passes"
@@ -24,26 +22,11 @@ ENTRY_POINT_GROUP = "t2m.passes"
 
 def load_pass_file(path: str) -> list[type[ModulePass]]:
     """The ModulePass subclasses a plugin file defines (imported ones do not count)."""
-    file = Path(path)
-    if not file.is_file():
-        raise T2MError(f"no such pass plugin '{path}'", "--load-pass-plugin", "check the path")
-    module_name = f"t2m_plugin_{file.stem}_{abs(hash(file.resolve()))}"
-    spec = importlib.util.spec_from_file_location(module_name, file)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    try:
-        spec.loader.exec_module(module)
-    except SyntaxError as e:
-        raise T2MError(f"syntax error in pass plugin '{path}': {e.msg}", f"{path}:{e.lineno}", "fix the plugin") from e
-    except Exception as e:
-        raise T2MError(
-            f"pass plugin '{path}' raised {type(e).__name__} while loading: {e}", path, "fix the plugin"
-        ) from e
+    module = import_file(path, "pass plugin", "--load-pass-plugin", "fix the plugin")
     passes = [
         cls
         for _, cls in inspect.getmembers(module, inspect.isclass)
-        if issubclass(cls, ModulePass) and cls.__module__ == module_name and not inspect.isabstract(cls)
+        if issubclass(cls, ModulePass) and cls.__module__ == module.__name__ and not inspect.isabstract(cls)
     ]
     if not passes:
         raise T2MError(

@@ -38,7 +38,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.utils.exceptions import PassFailedException
 
 from t2m.dialects import llvm_ext
-from t2m.passes.convert_index_to_llvm import as_llvm, gc_paused, llvm_type, replace_with_llvm
+from t2m.passes.convert_index_to_llvm import as_llvm, llvm_type, replace_with_llvm
 
 _INT_BINARY: dict[type[Operation], type[Operation]] = {
     arith.AddiOp: llvm.AddOp,
@@ -279,22 +279,21 @@ class ConvertArithToLLVMPass(ModulePass):
     name = "convert-arith-to-llvm"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        with gc_paused():
-            PatternRewriteWalker(
-                GreedyRewritePatternApplier(
-                    [
-                        ConstantToLLVM(),
-                        BinaryToLLVM(),
-                        NegfToLLVM(),
-                        CastToLLVM(),
-                        IndexCastToLLVM(),
-                        CmpiToLLVM(),
-                        CmpfToLLVM(),
-                        SelectToLLVM(),
-                        MinMaxFToLLVM(),
-                        MinMaxIToLLVM(),
-                        RoundingDivToLLVM(),
-                    ]
-                ),
-                apply_recursively=False,
-            ).rewrite_module(op)
+        PatternRewriteWalker(
+            GreedyRewritePatternApplier(
+                [
+                    ConstantToLLVM(),
+                    BinaryToLLVM(),
+                    NegfToLLVM(),
+                    CastToLLVM(),
+                    IndexCastToLLVM(),
+                    CmpiToLLVM(),
+                    CmpfToLLVM(),
+                    SelectToLLVM(),
+                    MinMaxFToLLVM(),
+                    MinMaxIToLLVM(),
+                    RoundingDivToLLVM(),
+                ]
+            ),
+            apply_recursively=False,
+        ).rewrite_module(op)

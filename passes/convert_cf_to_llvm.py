@@ -22,7 +22,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.rewriter import InsertPoint
 from xdsl.utils.exceptions import PassFailedException
 
-from t2m.passes.convert_index_to_llvm import cast, convert_block_arguments, gc_paused
+from t2m.passes.convert_index_to_llvm import cast, convert_block_arguments
 
 
 def _forward(values: tuple[SSAValue, ...] | list[SSAValue], block: Block, at: InsertPoint) -> list[SSAValue]:
@@ -68,8 +68,7 @@ class ConvertCfToLLVMPass(ModulePass):
     name = "convert-cf-to-llvm"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        with gc_paused():
-            PatternRewriteWalker(
-                GreedyRewritePatternApplier([BranchToLLVM(), CondBranchToLLVM(), RejectUnsupported()]),
-                apply_recursively=False,
-            ).rewrite_module(op)
+        PatternRewriteWalker(
+            GreedyRewritePatternApplier([BranchToLLVM(), CondBranchToLLVM(), RejectUnsupported()]),
+            apply_recursively=False,
+        ).rewrite_module(op)

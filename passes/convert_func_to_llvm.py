@@ -23,7 +23,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.rewriter import InsertPoint
 from xdsl.utils.exceptions import PassFailedException
 
-from t2m.passes.convert_index_to_llvm import as_llvm, gc_paused, llvm_type, replace_with_llvm
+from t2m.passes.convert_index_to_llvm import as_llvm, llvm_type, replace_with_llvm
 
 LAYER_ATTR = "t2m.layer"
 
@@ -91,8 +91,7 @@ class ConvertFuncToLLVMPass(ModulePass):
     name = "convert-func-to-llvm"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        with gc_paused():
-            PatternRewriteWalker(
-                GreedyRewritePatternApplier([FuncToLLVM(), CallToLLVM(), ReturnToLLVM()]),
-                apply_recursively=False,
-            ).rewrite_module(op)
+        PatternRewriteWalker(
+            GreedyRewritePatternApplier([FuncToLLVM(), CallToLLVM(), ReturnToLLVM()]),
+            apply_recursively=False,
+        ).rewrite_module(op)

@@ -7,15 +7,13 @@ dialect conversion does: an operand still typed `index` is bridged with `builtin
 and the passes can run in any order; a cast that survives names the op nobody converted.
 
 This file holds that policy (`llvm_type`, `as_llvm`, `replace_with_llvm`), the helpers the conversions share
-(`int_constant`, `element_alignment`, `gc_paused`) and the pass for the one place `index` lives outside an op:
+(`int_constant`, `element_alignment`) and the pass for the one place `index` lives outside an op:
 block arguments, which `convert-scf-to-cf` creates for loop induction variables.
 """
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 from xdsl.context import Context
 from xdsl.dialects import arith, builtin, cf, llvm, ptr
@@ -68,19 +66,6 @@ def int_constant(value: SSAValue) -> int | None:
     if isinstance(owner, arith.ConstantOp | llvm.ConstantOp) and isinstance(owner.value, IntegerAttr):
         return owner.value.value.data
     return None
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic GC during a conversion: rewriting allocates many small objects, and every ~700
-    allocations the collector rescans the whole IR (about half the conversion time on VWW without this)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def cast(value: SSAValue, to: Attribute, at: InsertPoint) -> SSAValue:
@@ -158,10 +143,9 @@ class ConvertIndexToLLVMPass(ModulePass):
     name = "convert-index-to-llvm"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        with gc_paused():
-            for inner in op.walk():
-                for region in inner.regions:
-                    if isinstance(inner, builtin.ModuleOp):
-                        continue
-                    for block in list(region.blocks)[1:]:
-                        convert_block_arguments(block)
+        for inner in op.walk():
+            for region in inner.regions:
+                if isinstance(inner, builtin.ModuleOp):
+                    continue
+                for block in list(region.blocks)[1:]:
+                    convert_block_arguments(block)

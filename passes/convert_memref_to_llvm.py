@@ -52,7 +52,6 @@ from t2m.passes.convert_index_to_llvm import (
     INDEX_TYPE,
     as_llvm,
     element_alignment,
-    gc_paused,
     int_constant,
     replace_with_llvm,
 )
@@ -267,5 +266,4 @@ class ConvertMemRefToLLVMPass(ModulePass):
             LoadToLLVM(), StoreToLLVM(), GlobalToLLVM(), GetGlobalToLLVM(), AllocToGlobal(taken), AllocaToLLVM(),
             DeallocToNothing(), ReshapeToSamePointer(), OffsetViewToGEP(), ViewToGEP(),
         ]  # fmt: skip
-        with gc_paused():
-            PatternRewriteWalker(GreedyRewritePatternApplier(patterns), apply_recursively=False).rewrite_module(op)
+        PatternRewriteWalker(GreedyRewritePatternApplier(patterns), apply_recursively=False).rewrite_module(op)

@@ -38,7 +38,6 @@ from t2m.passes.convert_index_to_llvm import (
     INDEX_TYPE,
     as_llvm,
     element_alignment,
-    gc_paused,
     llvm_type,
     replace_with_llvm,
 )
@@ -137,8 +136,7 @@ class ConvertPtrToLLVMGEPPass(ModulePass):
     name = "convert-ptr-to-llvm-gep"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        with gc_paused():
-            self._apply(op)
+        self._apply(op)
 
     def _apply(self, op: ModuleOp) -> None:
         PatternRewriteWalker(

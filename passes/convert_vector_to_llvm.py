@@ -41,7 +41,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.utils.exceptions import PassFailedException
 
 from t2m.dialects import llvm_ext
-from t2m.passes.convert_index_to_llvm import as_llvm, gc_paused, llvm_type, replace_with_llvm
+from t2m.passes.convert_index_to_llvm import as_llvm, llvm_type, replace_with_llvm
 
 FMA_MODES = ("split", "fmuladd", "fma")
 
@@ -171,16 +171,15 @@ class ConvertVectorToLLVMPass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         if self.fma not in FMA_MODES:
             raise PassFailedException(f"convert-vector-to-llvm: fma={self.fma!r}; choose one of {', '.join(FMA_MODES)}")
-        with gc_paused():
-            PatternRewriteWalker(
-                GreedyRewritePatternApplier(
-                    [
-                        FMAToLLVM(self.fma),
-                        ReductionToLLVM(),
-                        BroadcastToLLVM(),
-                        ExtractToLLVM(),
-                        InsertToLLVM(),
-                    ]
-                ),
-                apply_recursively=False,
-            ).rewrite_module(op)
+        PatternRewriteWalker(
+            GreedyRewritePatternApplier(
+                [
+                    FMAToLLVM(self.fma),
+                    ReductionToLLVM(),
+                    BroadcastToLLVM(),
+                    ExtractToLLVM(),
+                    InsertToLLVM(),
+                ]
+            ),
+            apply_recursively=False,
+        ).rewrite_module(op)

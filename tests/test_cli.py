@@ -75,7 +75,7 @@ def test_import_missing_file(tmp_path: Path) -> None:
     out = tmp_path / "m.mlir"
     result = run("t2m-import", "nosuch.py:Net", "-o", str(out))
     assert_one_line_error(
-        result, "t2m-import", "no such file 'nosuch.py', at MODEL; check the path to the model's Python file"
+        result, "t2m-import", "no such file 'nosuch.py', at MODEL; check the path"
     )
     assert not out.exists()
 

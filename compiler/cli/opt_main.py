@@ -22,7 +22,7 @@ from xdsl.xdsl_opt_main import xDSLOptMain
 from t2m.compiler.errors import T2MError, run_tool, write_atomic
 from t2m.compiler.ir import module_to_text
 from t2m.compiler.pass_stats import PassStats, counting_patterns
-from t2m.compiler.pipeline import NAMED_PIPELINES
+from t2m.compiler.pipeline import NAMED_PIPELINES, gc_paused
 from t2m.compiler.plugins import register_plugins
 
 
@@ -110,7 +110,7 @@ def _main(argv: Sequence[str]) -> int:
     output = _Buffer()
     tool.prepare_output = lambda: output  # type: ignore[method-assign]
     try:
-        with counting_patterns(tool.stats) if tool.args.pass_stats else nullcontext():
+        with counting_patterns(tool.stats) if tool.args.pass_stats else nullcontext(), gc_paused():
             tool.run()
     except ParseError as e:
         raise T2MError(f"syntax error: {_first_line(e)}", _location(str(e), source), "fix the IR text") from e

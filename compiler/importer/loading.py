@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from t2m.compiler.errors import T2MError
+from t2m.compiler.pyfile import import_file
 
 SHAPE_RE = re.compile(r"^\d+(x\d+)*$")
 
@@ -56,22 +57,7 @@ def _load_python_object(spec: str, flag: str) -> tuple[Any, str]:
             f"model '{spec}' names no class or factory", flag, "write path/file.py:NAME or package.module:NAME"
         )
     if target.endswith(".py"):
-        path = Path(target)
-        if not path.is_file():
-            raise T2MError(f"no such file '{target}'", flag, "check the path to the model's Python file")
-        mod_name = f"t2m_user_model_{abs(hash(path.resolve()))}"
-        module_spec = importlib.util.spec_from_file_location(mod_name, path)
-        assert module_spec is not None and module_spec.loader is not None
-        module = importlib.util.module_from_spec(module_spec)
-        sys.modules[mod_name] = module
-        try:
-            module_spec.loader.exec_module(module)
-        except SyntaxError as e:
-            raise T2MError(f"syntax error in '{target}': {e.msg}", f"{target}:{e.lineno}", "fix the model file") from e
-        except Exception as e:
-            raise T2MError(
-                f"'{target}' raised {type(e).__name__} while loading: {e}", target, "fix the model file"
-            ) from e
+        module = import_file(target, "file", flag, "fix the model file")
     else:
         try:
             module = importlib.import_module(target)
