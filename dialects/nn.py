@@ -380,7 +380,7 @@ class LinearOp(FusedActivation):
     def verify_(self) -> None:
         x, w = _tensor_shape(self.input), _tensor_shape(self.weight)
         if self.weight_layout is not None and self.weight_layout.data != "blocked":
-            raise VerifyException(f"'nn.linear' weight_layout must be \"blocked\", got \"{self.weight_layout.data}\"")
+            raise VerifyException(f'\'nn.linear\' weight_layout must be "blocked", got "{self.weight_layout.data}"')
         _expect_rank(self, "weight", w, 2, "[out, in]")
         if not x or x[-1] != w[1]:
             raise VerifyException(
@@ -565,6 +565,20 @@ class Pool2dOp(FusedActivation):
 
     DILATION: ClassVar[tuple[int, int]] = (1, 1)
 
+    def _build(
+        self,
+        input: SSAValue | Operation,
+        kernel: Sequence[int],
+        stride: Sequence[int],
+        padding: Sequence[int],
+        dilation: Sequence[int],
+        extra: dict[str, Attribute],
+    ) -> None:
+        """The shared constructor: result shape from the window, plus each op's own properties."""
+        shape = pool2d_output_shape(_tensor_shape(SSAValue.get(input)), kernel, stride, padding, dilation)
+        properties = {"kernel": _i64_array(kernel), "stride": _i64_array(stride), "padding": _i64_array(padding)}
+        IRDLOperation.__init__(self, operands=[input], result_types=[_f32_tensor(shape)], properties=properties | extra)
+
     def window(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
         """Kernel, stride, padding, dilation as checked integer tuples."""
         return (
@@ -609,17 +623,7 @@ class MaxPool2dOp(Pool2dOp):
         padding: Sequence[int],
         dilation: Sequence[int] = (1, 1),
     ):
-        shape = pool2d_output_shape(_tensor_shape(SSAValue.get(input)), kernel, stride, padding, dilation)
-        super().__init__(
-            operands=[input],
-            result_types=[_f32_tensor(shape)],
-            properties={
-                "kernel": _i64_array(kernel),
-                "stride": _i64_array(stride),
-                "padding": _i64_array(padding),
-                "dilation": _i64_array(dilation),
-            },
-        )
+        self._build(input, kernel, stride, padding, dilation, {"dilation": _i64_array(dilation)})
 
     def window(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
         kernel, stride, padding, _ = super().window()
@@ -642,16 +646,8 @@ class AvgPool2dOp(Pool2dOp):
         padding: Sequence[int],
         count_include_pad: bool = True,
     ):
-        shape = pool2d_output_shape(_tensor_shape(SSAValue.get(input)), kernel, stride, padding, (1, 1))
-        super().__init__(
-            operands=[input],
-            result_types=[_f32_tensor(shape)],
-            properties={
-                "kernel": _i64_array(kernel),
-                "stride": _i64_array(stride),
-                "padding": _i64_array(padding),
-                "count_include_pad": BoolAttr.from_bool(count_include_pad),
-            },
+        self._build(
+            input, kernel, stride, padding, (1, 1), {"count_include_pad": BoolAttr.from_bool(count_include_pad)}
         )
 
 
