@@ -32,33 +32,26 @@ def step(title: str, *cmd: str, show_lines: int | None = None, width: int = 150)
 
 def main() -> None:
     OUT.mkdir(exist_ok=True)
-    np.save(OUT / "kws_input.npy", np.random.default_rng(0).standard_normal((1, 1, 49, 10)).astype(np.float32))
-    step(
-        "import the DS-CNN keyword-spotting model into the nn dialect", "t2m-import", MODEL, "-o", str(OUT / "kws.mlir")
-    )
+    kws, x = str(OUT / "kws.mlir"), str(OUT / "kws_input.npy")
+    np.save(x, np.random.default_rng(0).standard_normal((1, 1, 49, 10)).astype(np.float32))
+    step("import the DS-CNN keyword-spotting model into the nn dialect", "t2m-import", MODEL, "-o", kws)
+    step("its nn IR: weights are nn.constant ops (hex), layers are nn ops", "t2m-opt", kws, show_lines=14)
+    step("the reference interpreter next to PyTorch", "t2m-run", kws, "--input", x, "--torch", MODEL)
     step(
         "fuse: batch norms fold into the convolutions, ReLUs into their producers",
         "t2m-opt",
         "--fuse",
-        str(OUT / "kws.mlir"),
+        kws,
         show_lines=12,
     )
-    step(
-        "compile to a Cortex-M4 object, C header and report",
-        "t2m-compile",
-        str(OUT / "kws.mlir"),
-        "-o",
-        str(OUT),
-        "--name",
-        "kws",
-    )
+    step("compile to a Cortex-M4 object, C header and report", "t2m-compile", kws, "-o", str(OUT), "--name", "kws")
     step("the C interface", "sed", "-n", "/#define/p;/int kws_run/p", str(OUT / "kws.h"))
     step(
         "run it on the emulated Cortex-M4: estimated cycles per layer, checked against PyTorch",
         "t2m-run",
         str(OUT / "kws.o"),
         "--input",
-        str(OUT / "kws_input.npy"),
+        x,
         "--check",
         "--torch",
         MODEL,
