@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--emit",
         default="obj",
-        choices=["nn", "fused", "loops", "llvm", "ll", "obj"],
+        choices=["nn", "fused", "loops", "llvm", "ll", "asm", "obj"],
         help="stop after this stage and write its output (default: obj, with header and report)",
     )
     p.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -62,7 +62,7 @@ def _main(argv: Sequence[str]) -> int:
         from t2m.compiler.interpreter import entry_function
 
         entry_function(module).sym_name = type(entry_function(module).sym_name)(c_identifier(args.name))
-    result = compile_module(module, args.model, options, stop_at=args.emit)
+    result = compile_module(module, args.model, options, stop_at="ll" if args.emit == "asm" else args.emit)
     out = Path(args.output_dir)
     if args.emit in result.ir:
         from t2m.compiler.model_info import nn_signature
@@ -71,6 +71,11 @@ def _main(argv: Sequence[str]) -> int:
         return 0
     if args.emit == "ll":
         write_atomic(out / f"{result.info.name}.ll", result.ll)
+        return 0
+    if args.emit == "asm":
+        from t2m.compiler.backend import compile_asm
+
+        write_atomic(out / f"{result.info.name}.s", compile_asm(result.ll, args.target, args.opt))
         return 0
     name = result.info.name
     run = None
