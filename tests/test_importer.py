@@ -109,6 +109,20 @@ class Elementwise(nn.Module):
         return torch.softmax(torch.cat([y, nn.functional.relu6(y * 8.0)], dim=1), dim=-1)
 
 
+class Activations(nn.Module):
+    """Activations imported as compositions of nn ops: hardswish, hardsigmoid, silu."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = nn.functional.hardswish(self.conv(x) * 3.0)
+        gate = nn.functional.hardsigmoid(self.fc(y.mean((2, 3))) * 4.0)
+        return nn.functional.silu(y * gate[:, :, None, None])
+
+
 class Residual(nn.Module):
     def __init__(self) -> None:
         super().__init__()
@@ -165,8 +179,9 @@ def _x(*shape: int, seed: int = 0) -> torch.Tensor:
         (GlobalMean(), (1, 3, 6, 7)),
         (TfSame(), (1, 2, 9, 8)),
         (Residual(), (1, 6, 5, 5)),
+        (Activations(), (1, 3, 6, 6)),
     ],
-    ids=["pools", "pools-ceil-nopad", "elementwise", "global-mean", "tf-same", "residual"],
+    ids=["pools", "pools-ceil-nopad", "elementwise", "global-mean", "tf-same", "residual", "activations"],
 )
 def test_small_models_match_torch(model: nn.Module, shape: tuple[int, ...], decompose: bool) -> None:
     torch.manual_seed(0)

@@ -114,3 +114,13 @@ def test_linear(n_in: int, n_out: int, rows: int, bias: bool) -> None:
 
 def test_enough_linear_shapes() -> None:
     assert len(LINEARS) >= 20 and sum(n_in % 4 != 0 for n_in, *_ in LINEARS) >= 10
+
+
+@pytest.mark.parametrize(
+    "activation", [nn.Hardswish(), nn.Hardsigmoid(), nn.SiLU(), nn.ReLU6(), nn.Sigmoid(), nn.Tanh()],
+    ids=lambda a: type(a).__name__,
+)
+def test_activation_after_conv(activation: nn.Module) -> None:
+    """Activations (some imported as compositions of nn ops) through fusion, lowering and the JIT."""
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), activation, nn.Conv2d(4, 2, 1))
+    assert jit_vs_torch(model, (1, 3, 7, 6), seed=3) <= RTOL

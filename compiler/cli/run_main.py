@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--torch",
         metavar="MODEL",
-        help="also run this PyTorch model (t2m-import's MODEL forms) on the same inputs and check the outputs agree",
+        help="also run this PyTorch model (t2m-import's MODEL forms) on the same inputs and check the outputs agree "
+        "(it is built again: its weights must be deterministic, e.g. seeded or loaded from a .pth)",
     )
     p.add_argument("--arch", help="architecture for a .pth given to --torch")
     p.add_argument(

@@ -384,6 +384,33 @@ def tanh(t: Translator, node: Any) -> Value:
     return _result(t, nn.TanhOp(t.tensor(t.arg(node, 0))))
 
 
+def _scale_shift(t: Translator, x: SSAValue, scale: float, shift: float) -> SSAValue:
+    """x * scale + shift, as nn ops (constants broadcast)."""
+    y = _result(t, nn.MulOp(x, t.tensor(np.array(scale, np.float32)))) if scale != 1.0 else x
+    return _result(t, nn.AddOp(y, t.tensor(np.array(shift, np.float32)))) if shift != 0.0 else y
+
+
+@handles("aten.hardsigmoid.default", "aten.hardsigmoid_.default")
+def hardsigmoid(t: Translator, node: Any) -> Value:
+    """relu6(x + 3) / 6 = clamp(x / 6 + 0.5, 0, 1): no new op, three nn ops the fusion passes understand."""
+    return _result(t, nn.ClampOp(_scale_shift(t, t.tensor(t.arg(node, 0)), 1.0 / 6.0, 0.5), 0.0, 1.0))
+
+
+@handles("aten.hardswish.default", "aten.hardswish_.default")
+def hardswish(t: Translator, node: Any) -> Value:
+    """x * hardsigmoid(x) (MobileNetV3)."""
+    x = t.tensor(t.arg(node, 0))
+    gate = _result(t, nn.ClampOp(_scale_shift(t, x, 1.0 / 6.0, 0.5), 0.0, 1.0))
+    return _result(t, nn.MulOp(x, gate))
+
+
+@handles("aten.silu.default", "aten.silu_.default")
+def silu(t: Translator, node: Any) -> Value:
+    """x * sigmoid(x) (swish)."""
+    x = t.tensor(t.arg(node, 0))
+    return _result(t, nn.MulOp(x, _result(t, nn.SigmoidOp(x))))
+
+
 @handles("aten.softmax.int", "aten._softmax.default")
 def softmax(t: Translator, node: Any) -> Value:
     x = t.tensor(t.arg(node, 0))
