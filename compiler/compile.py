@@ -13,7 +13,7 @@ from xdsl.dialects.builtin import ModuleOp
 from t2m.compiler.errors import T2MError
 from t2m.compiler.ir import module_to_text
 from t2m.compiler.model_info import ModelInfo, collect, llvm_ident
-from t2m.compiler.pipeline import BUFFERIZE, FUSE, LOWER_NN, LOWER_TO_LLVM, apply_passes
+from t2m.compiler.pipeline import BUFFERIZE, FUSE, LOWER_NN, LOWER_TO_LLVM, PLAN_MEMORY, apply_passes
 
 EMIT_STAGES = ("nn", "fused", "loops", "llvm", "ll", "obj")
 
@@ -74,7 +74,7 @@ def compile_module(nn_module: ModuleOp, source: str, options: CompileOptions, st
                 raise T2MError(
                     f"no lowering for {', '.join(left)}", source, "this op can be imported but not compiled yet"
                 )
-            apply_passes(module, BUFFERIZE)
+            apply_passes(module, BUFFERIZE + PLAN_MEMORY)
             result.seconds[stage] = time.perf_counter() - start
             result.info = collect(nn_module, module)
         result.ir[stage] = module_to_text(module)

@@ -38,6 +38,7 @@ class ModelInfo:
     layers: list[LayerInfo] = field(default_factory=list[LayerInfo])
     arena_bytes: int = 0  # static activation buffers (.bss)
     live_bytes: list[int] = field(default_factory=list[int])  # activation bytes live while each layer runs
+    arena_entry: bool = False  # plan-memory made `<name>_run_with_arena(..., uint8_t *arena)`
 
     @property
     def entry(self) -> str:
@@ -75,35 +76,44 @@ def collect(nn_module: ModuleOp, loop_module: ModuleOp) -> ModelInfo:
     """The model's interface from the nn module, its layers and buffers from the loop-level module."""
     name, inputs, outputs = nn_signature(nn_module)
     info = ModelInfo(name, inputs, outputs)
+    body = f"{name}_run"
+    allocated = 0
     for op in loop_module.walk():
         if isinstance(op, func.FuncOp) and "t2m.layer" in op.attributes:
             macs = op.attributes.get("t2m.macs")
             symbol = op.sym_name.data
             kind = symbol.split("_L", 1)[1].split("_", 1)[1] if "_L" in symbol else symbol
             info.layers.append(LayerInfo(symbol, kind, macs.value.data if isinstance(macs, IntegerAttr) else 0))
+        elif isinstance(op, func.FuncOp) and isinstance(arena := op.attributes.get("t2m.arena_bytes"), IntegerAttr):
+            info.arena_bytes, body, info.arena_entry = arena.value.data, op.sym_name.data, True  # plan-memory
         elif isinstance(op, memref.AllocOp):
-            type = op.memref.type
-            assert isinstance(type, MemRefType)
-            info.arena_bytes += math.prod(type.get_shape()) * 4
-    info.live_bytes = _live_bytes(loop_module, f"{name}_run")
+            allocated += _bytes(op.memref.type)
+    info.arena_bytes = info.arena_bytes or allocated
+    info.live_bytes = _live_bytes(loop_module, body)
     return info
 
 
+def _bytes(type: object) -> int:
+    assert isinstance(type, MemRefType)
+    return math.prod(type.get_shape()) * type.get_element_type().bitwidth // 8  # type: ignore[attr-defined]
+
+
 def _live_bytes(module: ModuleOp, entry: str) -> list[int]:
-    """Bytes of allocated buffers live during each layer call of `entry` (from first write to last read)."""
+    """Bytes of activation buffers live during each layer call of `entry` (from first write to last read).
+
+    A buffer is a `memref.alloc`, or a `memref.view` of the arena once plan-memory ran; reinterpret casts alias.
+    """
     run = next((op for op in module.ops if isinstance(op, func.FuncOp) and op.sym_name.data == entry), None)
     if run is None:
         return []
     size: dict[SSAValue, int] = {}
-    alias: dict[SSAValue, SSAValue] = {}  # a view -> the allocation it views
+    alias: dict[SSAValue, SSAValue] = {}
     first: dict[SSAValue, int] = {}
     last: dict[SSAValue, int] = {}
     calls = 0
     for op in run.body.walk():
-        if isinstance(op, memref.AllocOp):
-            type = op.memref.type
-            assert isinstance(type, MemRefType)
-            size[op.memref] = math.prod(type.get_shape()) * 4
+        if isinstance(op, memref.AllocOp | memref.ViewOp):
+            size[op.results[0]] = _bytes(op.results[0].type)
         elif isinstance(op, func.CallOp):
             for arg in op.arguments:
                 base = alias.get(arg, arg)

@@ -36,7 +36,10 @@ LOWER_NN: list[str] = [
 BUFFERIZE: list[str] = ["bufferize"]
 """Tensors -> memrefs: one function per layer, `<name>_run(inputs..., outputs...) -> i32` calls them."""
 
-LOWER_TO_LOOPS: list[str] = LOWER_NN + BUFFERIZE
+PLAN_MEMORY: list[str] = ["plan-memory"]
+"""Activation buffers -> slices of one arena, placed by lifetime; `<name>_run_with_arena` takes the arena."""
+
+LOWER_TO_LOOPS: list[str] = LOWER_NN + BUFFERIZE + PLAN_MEMORY
 """nn (tensors) -> loops (affine/scf/memref/arith/vector on buffers)."""
 
 LOWER_TO_LLVM: list[str] = [

@@ -23,6 +23,7 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "lower-nn-shape": _load("lower_nn_shape", "LowerNnShape"),
         "lower-nn-constant": _load("lower_nn_constant", "LowerNnConstant"),
         "bufferize": _load("bufferize", "Bufferize"),
+        "plan-memory": _load("plan_memory", "PlanMemoryPass"),
         # loops -> llvm dialect: t2m's conversions where xDSL 0.74 has none (order: pipeline.LOWER_TO_LLVM)
         "convert-memref-to-llvm": _load("convert_memref_to_llvm", "ConvertMemRefToLLVMPass"),
         "convert-ptr-to-llvm-gep": _load("convert_ptr_to_llvm", "ConvertPtrToLLVMGEPPass"),

@@ -37,8 +37,9 @@ def render_header(info: ModelInfo, obj: bytes, source: str) -> str:
             tag = kind if len(shapes) == 1 else f"{kind}{i}"
             lines.append(f"#define {upper}_{tag}_SIZE {math.prod(shape)} /* elements */")
             lines.append(f"#define {upper}_{tag}_SHAPE {_c_list(shape)}")
+    arena = "one arena, static in .bss" if info.arena_entry else "static in .bss"
     lines += [
-        f"#define {upper}_ARENA_SIZE {info.arena_bytes} /* bytes of activation buffers, static in .bss */",
+        f"#define {upper}_ARENA_SIZE {info.arena_bytes} /* bytes of activation buffers, {arena} */",
         f"#define {upper}_CODE_SIZE {sections.get('text', 0)} /* bytes of .text (flash) */",
         f"#define {upper}_WEIGHTS_SIZE {sections.get('rodata', 0)} /* bytes of .rodata (flash) */",
         f"#define {upper}_MACS {info.macs}",
@@ -58,6 +59,15 @@ def render_header(info: ModelInfo, obj: bytes, source: str) -> str:
         " * Built for Cortex-M4 (Thumb-2, FPv4-SP), links into -mfloat-abi=hard firmware. */",
         f"int {info.entry}({', '.join(params)});",
         "",
+    ]
+    if info.arena_entry:
+        lines += [
+            f"/* The same, with the activations in an arena the caller places: {upper}_ARENA_SIZE bytes, 8-byte",
+            " * aligned, owned by the call while it runs (reentrant if each caller has its own). */",
+            f"int {info.entry}_with_arena({', '.join(params)}, uint8_t *arena);",
+            "",
+        ]
+    lines += [
         "#ifdef __cplusplus",
         "}",
         "#endif",

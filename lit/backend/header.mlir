@@ -11,12 +11,13 @@
 // CHECK-NEXT: #define TINY_INPUT_SHAPE {1, 8}
 // CHECK-NEXT: #define TINY_OUTPUT_SIZE 4 /* elements */
 // CHECK-NEXT: #define TINY_OUTPUT_SHAPE {1, 4}
-// CHECK-NEXT: #define TINY_ARENA_SIZE 16 /* bytes of activation buffers, static in .bss */
+// CHECK-NEXT: #define TINY_ARENA_SIZE 16 /* bytes of activation buffers, one arena, static in .bss */
 // CHECK-NEXT: #define TINY_CODE_SIZE {{[0-9]+}} /* bytes of .text (flash) */
 // CHECK-NEXT: #define TINY_WEIGHTS_SIZE {{[0-9]+}} /* bytes of .rodata (flash) */
 // CHECK-NEXT: #define TINY_MACS 48
 // CHECK:      No malloc, no libc.
 // CHECK:      int tiny_run(const float *input, float *output);
+// CHECK:      int tiny_run_with_arena(const float *input, float *output, uint8_t *arena);
 // CHECK:      #endif /* T2M_TINY_H */
 
 // REPORT: "name": "tiny",

@@ -24,6 +24,7 @@ from xdsl.interpreter import (
 )
 from xdsl.interpreters.affine import AffineFunctions
 from xdsl.interpreters.arith import ArithFunctions
+from xdsl.interpreters.builtin import xtype_for_el_type
 from xdsl.interpreters.func import FuncFunctions
 from xdsl.interpreters.memref import MemRefFunctions
 from xdsl.interpreters.scf import ScfFunctions
@@ -122,6 +123,13 @@ class F32Functions(InterpreterFunctions):
     def run_reinterpret_cast(self, interpreter: Interpreter, op: memref.ReinterpretCastOp, args: PythonValues):
         assert tuple(op.static_offsets.get_values()) == (0,)
         return (ShapedArray(args[0].data_ptr, list(op.static_sizes.get_values())),)
+
+    @impl(memref.ViewOp)
+    def run_view(self, interpreter: Interpreter, op: memref.ViewOp, args: PythonValues):
+        """A float buffer at a byte offset of plan-memory's i8 arena (same bytes, no copy)."""
+        arena, shift = args[0], args[1]
+        ptr = TypedPtr(arena.data_ptr.raw + shift, xtype=xtype_for_el_type(f32, interpreter.index_bitwidth))
+        return (ShapedArray(ptr, list(op.result.type.get_shape())),)
 
     @impl(vector.LoadOp)
     def run_vload(self, interpreter: Interpreter, op: vector.LoadOp, args: PythonValues):

@@ -1,0 +1,149 @@
+"""plan-memory: every activation buffer of `<name>_run` becomes a slice of one static arena.
+
+After `bufferize`, each intermediate result is its own `memref.alloc` (a static `.bss` buffer), so RAM is the
+sum of all of them. But a buffer only needs its bytes from the layer that writes it to the last layer that reads
+it. This pass computes those lifetimes (in layer calls, looking through views), and places the buffers in one
+byte arena so that buffers whose lifetimes overlap never share bytes: largest first, each at the lowest 8-byte
+aligned offset that is free for its whole lifetime (greedy first fit, as TFLite's planner; a few orders are tried
+and the smallest arena kept).
+
+The model then has two entry points:
+  - `<name>_run_with_arena(inputs..., outputs..., arena)`: the arena is the caller's (`<NAME>_ARENA_SIZE` bytes,
+    8-byte aligned), for firmware that places RAM itself;
+  - `<name>_run(inputs..., outputs...)`: calls it with a static arena in `.bss`.
+Buffers become `memref.view`s of the arena at constant byte offsets.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import arith, func, memref
+from xdsl.dialects.builtin import (
+    FunctionType,
+    IndexType,
+    IntegerAttr,
+    MemRefType,
+    ModuleOp,
+    StringAttr,
+    UnitAttr,
+    i8,
+    i64,
+)
+from xdsl.ir import Block, Region, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.rewriter import Rewriter
+
+ALIGN = 8  # LDRD/STRD and double-word VLDM want 8-byte aligned buffers
+
+
+@dataclass
+class Buffer:
+    alloc: memref.AllocOp
+    size: int
+    first: int = -1  # index of the first layer call using it
+    last: int = -1
+    offset: int = 0
+
+    def overlaps(self, other: Buffer) -> bool:
+        return not (self.last < other.first or other.last < self.first)
+
+
+def _bytes(type: MemRefType) -> int:
+    width = type.get_element_type().bitwidth  # type: ignore[attr-defined]
+    return math.prod(type.get_shape()) * width // 8
+
+
+def lifetimes(block: Block) -> list[Buffer]:
+    """The allocations of `block` with the first and last layer call that touches each (through views)."""
+    buffers: dict[SSAValue, Buffer] = {}
+    root: dict[SSAValue, SSAValue] = {}
+    calls = 0
+    for op in block.ops:
+        if isinstance(op, memref.AllocOp):
+            assert isinstance(op.memref.type, MemRefType)
+            buffers[op.memref] = Buffer(op, _bytes(op.memref.type))
+        elif isinstance(op, func.CallOp):
+            for arg in op.arguments:
+                if (buffer := buffers.get(root.get(arg, arg))) is not None:
+                    buffer.first = calls if buffer.first < 0 else buffer.first
+                    buffer.last = calls
+            calls += 1
+        elif op.results and op.operands and (base := root.get(op.operands[0], op.operands[0])) in buffers:
+            root[op.results[0]] = base  # a view (reinterpret_cast) of a buffer
+    return [b for b in buffers.values() if b.first >= 0]
+
+
+ORDERS: tuple[Callable[[Buffer], tuple[int, ...]], ...] = (
+    lambda b: (-b.size, b.first),  # largest first (TFLite's greedy-by-size)
+    lambda b: (-b.size, -b.last),  # the same, from the end of the model
+    lambda b: (b.first, -b.size),  # in execution order (linear scan)
+)
+
+
+def first_fit(buffers: list[Buffer]) -> int:
+    """Place buffers in the given order, each at the lowest aligned offset free for its lifetime; the arena size."""
+    placed: list[Buffer] = []
+    for buffer in buffers:
+        offset = 0
+        for other in sorted((p for p in placed if p.overlaps(buffer)), key=lambda p: p.offset):
+            if offset + buffer.size <= other.offset:
+                break
+            offset = max(offset, -(-(other.offset + other.size) // ALIGN) * ALIGN)
+        buffer.offset = offset
+        placed.append(buffer)
+    return max((b.offset + b.size for b in placed), default=0)
+
+
+def assign_offsets(buffers: list[Buffer]) -> int:
+    """First fit in a few orders (optimal placement is NP-hard); keeps the smallest arena."""
+    best = min(ORDERS, key=lambda order: first_fit(sorted(buffers, key=order)))
+    return first_fit(sorted(buffers, key=best))
+
+
+def plan_function(module: ModuleOp, run: func.FuncOp) -> None:
+    block = run.body.block
+    buffers = lifetimes(block)
+    size = assign_offsets(buffers)
+    arena_type = MemRefType(i8, [max(size, ALIGN)])
+    arena = block.insert_arg(arena_type, len(block.args))
+    arena.name_hint = "arena"
+    for buffer in buffers:
+        offset = arith.ConstantOp(IntegerAttr(buffer.offset, IndexType()))
+        block.insert_op_before(offset, buffer.alloc)
+        view = memref.ViewOp(arena, offset, [], buffer.alloc.memref.type)  # type: ignore[arg-type]
+        Rewriter.replace_op(buffer.alloc, view)
+    for op in [op for op in block.ops if isinstance(op, memref.AllocOp)]:  # allocated but never used
+        Rewriter.erase_op(op)
+
+    # `<name>_run_with_arena` is the planned body; `<name>_run` passes it the static arena.
+    name = run.sym_name.data
+    inputs = list(run.function_type.inputs)
+    run.sym_name = StringAttr(f"{name.removesuffix('_run')}_run_with_arena")
+    run.function_type = FunctionType.from_lists([*inputs, arena_type], list(run.function_type.outputs))
+    attributes = {"t2m.inputs": run.attributes.pop("t2m.inputs"), "t2m.planned": UnitAttr()}
+    wrapper_block = Block(arg_types=inputs)
+    for arg, old in zip(wrapper_block.args, block.args, strict=False):
+        arg.name_hint = old.name_hint
+    static_arena = memref.AllocOp.get(i8, ALIGN, [max(size, ALIGN)])
+    call = func.CallOp(run.sym_name.data, [*wrapper_block.args, static_arena.memref], list(run.function_type.outputs))
+    wrapper_block.add_ops([static_arena, call, func.ReturnOp(*call.results)])
+    wrapper = func.FuncOp(name, (inputs, list(run.function_type.outputs)), Region(wrapper_block))
+    wrapper.attributes.update(attributes)
+    run.attributes["t2m.arena_bytes"] = IntegerAttr(size, i64)
+    module.body.block.insert_op_before(wrapper, run)
+
+
+@dataclass(frozen=True)
+class PlanMemoryPass(ModulePass):
+    """One arena for the activation buffers of every `<name>_run`, offsets from buffer lifetimes."""
+
+    name = "plan-memory"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for run in [f for f in op.ops if isinstance(f, func.FuncOp) and "t2m.inputs" in f.attributes]:
+            if "t2m.planned" not in run.attributes:
+                plan_function(op, run)
