@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from t2m.compiler.bench import find_anchors, read_layer_anchors, read_model_anchors, run_bench
+from t2m.compiler.bench import find_anchors, read_layer_anchors, read_memory_bounds, read_model_anchors, run_bench
 
 
 def test_reads_the_anchor_figures() -> None:
@@ -15,6 +15,7 @@ def test_reads_the_anchor_figures() -> None:
     assert layers["KWS depthwise 3×3, stride 1, pad 1: 25×5×64"] == 686_649
     assert layers["fp32 linear 640 → 128"] == 902_406
     assert len(layers) == 12
+    assert read_memory_bounds(folder) == {"kws": 16_000, "vww": 55_296, "ic": 49_152, "ad": 768}
 
 
 def test_bench_one_model_end_to_end() -> None:
