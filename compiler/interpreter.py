@@ -179,6 +179,12 @@ class NnFunctions(InterpreterFunctions):
         e = np.exp(x - x.max(axis=op.axis.value.data, keepdims=True))
         return (_f32(e / e.sum(axis=op.axis.value.data, keepdims=True)),)
 
+    @impl(nn.LogSoftmaxOp)
+    def run_log_softmax(self, interpreter: Interpreter, op: nn.LogSoftmaxOp, args: tuple[Any, ...]):
+        x = args[0].astype(np.float64)
+        shifted = x - x.max(axis=op.axis.value.data, keepdims=True)
+        return (_f32(shifted - np.log(np.exp(shifted).sum(axis=op.axis.value.data, keepdims=True))),)
+
 
 def entry_function(module: ModuleOp) -> func.FuncOp:
     """The model function: the only public `func.func` with a body."""

@@ -789,11 +789,8 @@ class ConcatOp(IRDLOperation):
         _expect_result(self, _tensor_shape(self.output), tuple(expected))
 
 
-@irdl_op_definition
-class SoftmaxOp(IRDLOperation):
-    """exp(x - max) / sum(exp(x - max)) along `axis`."""
-
-    name = "nn.softmax"
+class AxisOp(IRDLOperation):
+    """Base of the ops that normalise along one `axis` (softmax, log_softmax)."""
 
     input = operand_def(T)
     output = result_def(T)
@@ -811,7 +808,21 @@ class SoftmaxOp(IRDLOperation):
     def verify_(self) -> None:
         rank = len(_tensor_shape(self.input))
         if not 0 <= self.axis.value.data < rank:
-            raise VerifyException(f"'nn.softmax' axis {self.axis.value.data} is out of range for rank {rank}")
+            raise VerifyException(f"'{self.name}' axis {self.axis.value.data} is out of range for rank {rank}")
+
+
+@irdl_op_definition
+class SoftmaxOp(AxisOp):
+    """exp(x - max) / sum(exp(x - max)) along `axis`."""
+
+    name = "nn.softmax"
+
+
+@irdl_op_definition
+class LogSoftmaxOp(AxisOp):
+    """x - max - log(sum(exp(x - max))) along `axis` (the tail of classifiers trained with NLLLoss)."""
+
+    name = "nn.log_softmax"
 
 
 NN = Dialect(
@@ -834,5 +845,6 @@ NN = Dialect(
         ReshapeOp,
         ConcatOp,
         SoftmaxOp,
+        LogSoftmaxOp,
     ],
 )

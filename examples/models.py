@@ -47,3 +47,30 @@ class WithLSTM(nn.Module):
 
     def example_inputs(self) -> tuple[torch.Tensor]:
         return (torch.randn(1, 5, 10),)
+
+
+class MnistNet(nn.Module):
+    """The network of PyTorch's MNIST example (pytorch/examples, mnist/main.py): 1x1x28x28 -> 10 log-probabilities.
+
+    Its fp32 weights take 4.8 MB: `t2m-compile examples/models.py:MnistNet -o out/ --flash-size 8M`.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.conv1 = nn.Conv2d(1, 32, 3, 1)
+        self.conv2 = nn.Conv2d(32, 64, 3, 1)
+        self.dropout1 = nn.Dropout(0.25)
+        self.dropout2 = nn.Dropout(0.5)
+        self.fc1 = nn.Linear(9216, 128)
+        self.fc2 = nn.Linear(128, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.relu(self.conv1(x))
+        x = torch.relu(self.conv2(x))
+        x = self.dropout1(nn.functional.max_pool2d(x, 2))
+        x = self.dropout2(torch.relu(self.fc1(torch.flatten(x, 1))))
+        return nn.functional.log_softmax(self.fc2(x), dim=1)
+
+    def example_inputs(self) -> tuple[torch.Tensor]:
+        return (torch.randn(1, 1, 28, 28, generator=torch.Generator().manual_seed(2)),)

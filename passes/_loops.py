@@ -319,6 +319,28 @@ class Kernel:
         y = self.mulf(p, self.emit(arith.BitcastOp(bits, f32)))
         return self.select(self.cmpf("olt", x, self.f32(lo)), self.f32(0.0), y)
 
+    def log(self, x: SSAValue) -> SSAValue:
+        """logf in arith ops for a normal x > 0 (Cephes): x = m 2^e with m in [sqrt(1/2), sqrt(2)) from the float's
+        bits, log(m) by a degree-8 polynomial in m - 1, plus e ln2 in two parts (exact high part, small low part).
+        Relative error about 1 ulp; the caller guarantees the range (log_softmax: the sum is >= 1)."""
+        bits = self.emit(arith.BitcastOp(x, i32))
+        e = self.emit(arith.SubiOp(self.emit(arith.ShRUIOp(bits, self.i32(23))), self.i32(127)))
+        mantissa = self.emit(arith.OrIOp(self.emit(arith.AndIOp(bits, self.i32(0x007FFFFF))), self.i32(0x3F800000)))
+        m = self.emit(arith.BitcastOp(mantissa, f32))
+        big = self.cmpf("ogt", m, self.f32(1.41421356237))
+        m = self.select(big, self.mulf(m, self.f32(0.5)), m)
+        e = self.select(big, self.emit(arith.AddiOp(e, self.i32(1))), e)
+        ef = self.emit(arith.SIToFPOp(e, f32))
+        f = self.subf(m, self.f32(1.0))
+        z = self.mulf(f, f)
+        p = self.f32(7.0376836292e-2)
+        for c in (-1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1, 1.4249322787e-1, -1.6668057665e-1,
+                  2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1):  # fmt: skip
+            p = self.addf(self.mulf(p, f), self.f32(c))
+        y = self.addf(self.mulf(self.mulf(p, f), z), self.mulf(ef, self.f32(-2.12194440e-4)))
+        y = self.subf(y, self.mulf(z, self.f32(0.5)))
+        return self.addf(self.addf(f, y), self.mulf(ef, self.f32(0.693359375)))
+
 
 # ---------------------------------------------------------------------------------------------------------------
 # Buffers, constants, layer functions

@@ -98,10 +98,27 @@ def test_enough_conv_configurations() -> None:
 LINEARS = [
     (n_in, n_out, rows, bias)
     for n_in, n_out, rows, bias in [
-        (1, 1, 1, True), (3, 2, 1, False), (4, 4, 1, True), (5, 3, 2, True), (6, 8, 1, False), (7, 9, 3, True),
-        (8, 12, 1, True), (9, 13, 1, False), (10, 16, 2, True), (13, 4, 1, True), (16, 17, 1, True),
-        (17, 5, 4, False), (31, 7, 1, True), (33, 24, 1, True), (63, 12, 1, True), (64, 12, 1, True),
-        (100, 10, 2, False), (127, 33, 1, True), (640, 128, 1, True), (128, 640, 1, False), (250, 3, 1, True),
+        (1, 1, 1, True),
+        (3, 2, 1, False),
+        (4, 4, 1, True),
+        (5, 3, 2, True),
+        (6, 8, 1, False),
+        (7, 9, 3, True),
+        (8, 12, 1, True),
+        (9, 13, 1, False),
+        (10, 16, 2, True),
+        (13, 4, 1, True),
+        (16, 17, 1, True),
+        (17, 5, 4, False),
+        (31, 7, 1, True),
+        (33, 24, 1, True),
+        (63, 12, 1, True),
+        (64, 12, 1, True),
+        (100, 10, 2, False),
+        (127, 33, 1, True),
+        (640, 128, 1, True),
+        (128, 640, 1, False),
+        (250, 3, 1, True),
         (2, 64, 1, True),
     ]
 ]
@@ -117,10 +134,28 @@ def test_enough_linear_shapes() -> None:
 
 
 @pytest.mark.parametrize(
-    "activation", [nn.Hardswish(), nn.Hardsigmoid(), nn.SiLU(), nn.ReLU6(), nn.Sigmoid(), nn.Tanh()],
+    "activation",
+    [nn.Hardswish(), nn.Hardsigmoid(), nn.SiLU(), nn.ReLU6(), nn.Sigmoid(), nn.Tanh()],
     ids=lambda a: type(a).__name__,
 )
 def test_activation_after_conv(activation: nn.Module) -> None:
     """Activations (some imported as compositions of nn ops) through fusion, lowering and the JIT."""
     model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), activation, nn.Conv2d(4, 2, 1))
     assert jit_vs_torch(model, (1, 3, 7, 6), seed=3) <= RTOL
+
+
+class LogSoftmax(nn.Module):
+    def __init__(self, n_in: int, n_out: int, dim: int, scale: float) -> None:
+        super().__init__()
+        self.fc, self.dim, self.scale = nn.Linear(n_in, n_out), dim, scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.log_softmax(self.fc(x) * self.scale, dim=self.dim)
+
+
+@pytest.mark.parametrize(
+    "n_in,n_out,dim,scale", [(8, 10, 1, 1.0), (16, 3, -1, 40.0), (5, 100, 1, 0.01), (7, 12, 0, 8.0)]
+)
+def test_log_softmax(n_in: int, n_out: int, dim: int, scale: float) -> None:
+    """log(sum(exp)) expanded in arith (no libm): sums from ~1 (one dominant logit) to ~n_out (flat logits)."""
+    assert jit_vs_torch(LogSoftmax(n_in, n_out, dim, scale), (3, n_in), seed=n_out) <= RTOL

@@ -411,10 +411,11 @@ def silu(t: Translator, node: Any) -> Value:
     return _result(t, nn.MulOp(x, _result(t, nn.SigmoidOp(x))))
 
 
-@handles("aten.softmax.int", "aten._softmax.default")
+@handles("aten.softmax.int", "aten._softmax.default", "aten.log_softmax.int", "aten._log_softmax.default")
 def softmax(t: Translator, node: Any) -> Value:
     x = t.tensor(t.arg(node, 0))
-    return _result(t, nn.SoftmaxOp(x, _norm_dim(t.arg(node, 1), len(_shape(x)))))
+    kind = nn.LogSoftmaxOp if "log_softmax" in op_name(node) else nn.SoftmaxOp
+    return _result(t, kind(x, _norm_dim(t.arg(node, 1), len(_shape(x)))))
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -296,3 +296,11 @@ func.func @f(%x: tensor<2x6xf32>) {
   %y = nn.linear %x, %w {weight_layout = "oi"} : (tensor<2x6xf32>, tensor<4x6xf32>) -> tensor<2x4xf32>
   func.return
 }
+
+// -----
+
+// CHECK: Operation does not verify: 'nn.log_softmax' axis 2 is out of range for rank 2
+func.func @f(%x: tensor<2x6xf32>) {
+  %y = nn.log_softmax %x {axis = 2 : i64} : tensor<2x6xf32>
+  func.return
+}

@@ -57,9 +57,11 @@ func.func @all_ops(%x: tensor<1x3x8x8xf32>) -> tensor<1x4xf32> {
   %lb = nn.constant dense<0.1> : tensor<4xf32>
   %l2 = nn.linear %l, %lw2, %lb : (tensor<4x4xf32>, tensor<4x4xf32>, tensor<4xf32>) -> tensor<4x4xf32>
   // CHECK-NEXT: %sm = nn.softmax %l2 {axis = 1 : i64} : tensor<4x4xf32>
-  // CHECK-NEXT: %out = nn.reshape %sm : (tensor<4x4xf32>) -> tensor<1x16xf32>
+  // CHECK-NEXT: %lsm = nn.log_softmax %sm {axis = 0 : i64} : tensor<4x4xf32>
+  // CHECK-NEXT: %out = nn.reshape %lsm : (tensor<4x4xf32>) -> tensor<1x16xf32>
   %sm = nn.softmax %l2 {axis = 1 : i64} : tensor<4x4xf32>
-  %out = nn.reshape %sm : (tensor<4x4xf32>) -> tensor<1x16xf32>
+  %lsm = nn.log_softmax %sm {axis = 0 : i64} : tensor<4x4xf32>
+  %out = nn.reshape %lsm : (tensor<4x4xf32>) -> tensor<1x16xf32>
   %sl = nn.flatten %f {start_dim = 0 : i64, end_dim = 1 : i64} : (tensor<1x4xf32>) -> tensor<4xf32>
   %res = nn.reshape %sl : (tensor<4xf32>) -> tensor<1x4xf32>
   func.return %res : tensor<1x4xf32>
