@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import io
 import json
-import math
 from dataclasses import asdict, dataclass, field
 
 from xdsl.dialects import func, memref
 from xdsl.dialects.builtin import IntegerAttr, MemRefType, ModuleOp, TensorType
-from xdsl.ir import SSAValue
 
 from t2m.compiler.errors import T2MError
+from t2m.passes.plan_memory import lifetimes, memref_bytes
 
 META_PREFIX = "t2m-meta:"
 
@@ -87,43 +86,19 @@ def collect(nn_module: ModuleOp, loop_module: ModuleOp) -> ModelInfo:
         elif isinstance(op, func.FuncOp) and isinstance(arena := op.attributes.get("t2m.arena_bytes"), IntegerAttr):
             info.arena_bytes, body, info.arena_entry = arena.value.data, op.sym_name.data, True  # plan-memory
         elif isinstance(op, memref.AllocOp):
-            allocated += _bytes(op.memref.type)
+            allocated += memref_bytes(op.memref.type)
     info.arena_bytes = info.arena_bytes or allocated
     info.live_bytes = _live_bytes(loop_module, body)
     return info
 
 
-def _bytes(type: object) -> int:
-    assert isinstance(type, MemRefType)
-    return math.prod(type.get_shape()) * type.get_element_type().bitwidth // 8  # type: ignore[attr-defined]
-
-
 def _live_bytes(module: ModuleOp, entry: str) -> list[int]:
-    """Bytes of activation buffers live during each layer call of `entry` (from first write to last read).
-
-    A buffer is a `memref.alloc`, or a `memref.view` of the arena once plan-memory ran; reinterpret casts alias.
-    """
+    """Bytes of activation buffers live during each layer call of `entry` (plan-memory's lifetime analysis)."""
     run = next((op for op in module.ops if isinstance(op, func.FuncOp) and op.sym_name.data == entry), None)
     if run is None:
         return []
-    size: dict[SSAValue, int] = {}
-    alias: dict[SSAValue, SSAValue] = {}
-    first: dict[SSAValue, int] = {}
-    last: dict[SSAValue, int] = {}
-    calls = 0
-    for op in run.body.walk():
-        if isinstance(op, memref.AllocOp | memref.ViewOp):
-            size[op.results[0]] = _bytes(op.results[0].type)
-        elif isinstance(op, func.CallOp):
-            for arg in op.arguments:
-                base = alias.get(arg, arg)
-                if base in size:
-                    first.setdefault(base, calls)
-                    last[base] = calls
-            calls += 1
-        elif op.operands and op.results and op.operands[0] in size | alias:
-            alias[op.results[0]] = alias.get(op.operands[0], op.operands[0])  # reinterpret_cast and friends
-    return [sum(n for b, n in size.items() if b in first and first[b] <= i <= last[b]) for i in range(calls)]
+    buffers, calls = lifetimes(run.body.block)
+    return [sum(b.size for b in buffers if b.first <= i <= b.last) for i in range(calls)]
 
 
 def llvm_ident(info: ModelInfo) -> str:

@@ -14,7 +14,7 @@ Conventions shared by the window ops (conv2d, max_pool2d, avg_pool2d):
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar, cast
 
 import numpy as np
@@ -178,6 +178,12 @@ def dense_to_numpy(attr: DenseIntOrFPElementsAttr) -> np.ndarray:
     return np.broadcast_to(array, attr.get_shape()) if array.size == 1 else array.reshape(attr.get_shape())
 
 
+def dense_f32(array: np.ndarray) -> DenseIntOrFPElementsAttr:
+    """An f32 dense attribute holding `array`, built from its raw little-endian bytes (no per-element work)."""
+    data = np.ascontiguousarray(array, dtype="<f4")
+    return DenseIntOrFPElementsAttr(TensorType(f32, data.shape), BytesAttr(data.tobytes()))
+
+
 def constant_array(value: SSAValue) -> np.ndarray | None:
     """The array behind `value` when an `nn.constant` defines it, else None (rewrites fold only constants)."""
     return value.owner.to_array() if isinstance(value.owner, ConstantOp) else None
@@ -199,9 +205,8 @@ class ConstantOp(IRDLOperation):
 
     @staticmethod
     def from_array(array: np.ndarray) -> ConstantOp:
-        """An f32 constant holding `array` (stored as raw little-endian bytes: no per-element conversion)."""
-        data = np.ascontiguousarray(array, dtype="<f4")
-        return ConstantOp(DenseIntOrFPElementsAttr(TensorType(f32, data.shape), BytesAttr(data.tobytes())))
+        """An f32 constant holding `array`."""
+        return ConstantOp(dense_f32(array))
 
     def to_array(self) -> np.ndarray:
         """The value as a read-only numpy array of its shape."""
@@ -531,6 +536,18 @@ class BatchNormOp(IRDLOperation):
             result_types=[SSAValue.get(input).type],
             properties={"eps": FloatAttr(eps, f32)},
         )
+
+    def affine(
+        self, constant: Callable[[SSAValue], np.ndarray | None] = constant_array
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Inference batch norm as y = x * scale + shift per channel (float64), or None if a parameter is not a
+        compile-time constant; `constant` reads one (the lowering also looks through lowered globals)."""
+        params = [constant(v) for v in (self.mean, self.var, self.weight, self.bias)]
+        if any(p is None for p in params):
+            return None
+        mean, var, gamma, beta = (np.asarray(p, np.float64) for p in params)
+        scale = gamma / np.sqrt(var + float(np.float32(self.eps.value.data)))
+        return scale, beta - mean * scale
 
     def verify_(self) -> None:
         x = _tensor_shape(self.input)

@@ -23,7 +23,6 @@ import numpy as np
 from xdsl.dialects import affine, arith, bufferization, func, memref
 from xdsl.dialects.builtin import (
     AffineMapAttr,
-    BytesAttr,
     DenseIntOrFPElementsAttr,
     FloatAttr,
     IndexType,
@@ -365,11 +364,10 @@ def reinterpret(mem: SSAValue, shape: Sequence[int]) -> memref.ReinterpretCastOp
 
 def constant_array(value: SSAValue) -> np.ndarray | None:
     """The compile-time contents of a tensor: an `nn.constant`, or `to_tensor(memref.get_global)` once lowered."""
-    owner = value.owner
-    attr = None
-    if isinstance(owner, nn.ConstantOp):
-        attr = owner.value
-    elif isinstance(owner, bufferization.ToTensorOp) and isinstance(get := owner.memref.owner, memref.GetGlobalOp):
+    if (array := nn.constant_array(value)) is not None:
+        return array
+    owner, attr = value.owner, None
+    if isinstance(owner, bufferization.ToTensorOp) and isinstance(get := owner.memref.owner, memref.GetGlobalOp):
         glob = SymbolTable.lookup_symbol(get, get.name_)
         if isinstance(glob, memref.GlobalOp) and isinstance(glob.initial_value, DenseIntOrFPElementsAttr):
             attr = glob.initial_value
@@ -378,14 +376,9 @@ def constant_array(value: SSAValue) -> np.ndarray | None:
     return nn.dense_to_numpy(attr)
 
 
-def dense_f32(array: np.ndarray) -> DenseIntOrFPElementsAttr:
-    data = np.ascontiguousarray(array, dtype="<f4")
-    return DenseIntOrFPElementsAttr(TensorType(f32, data.shape), BytesAttr(data.tobytes()))
-
-
 def new_constant(rewriter: PatternRewriter, before: Operation, array: np.ndarray) -> SSAValue:
     """A new `nn.constant` (lower-nn-constant or bufferize turn it into a `memref.global`)."""
-    op = rewriter.insert(nn.ConstantOp(dense_f32(array)), InsertPoint.before(before))
+    op = rewriter.insert(nn.ConstantOp.from_array(array), InsertPoint.before(before))
     return op.output
 
 

@@ -28,21 +28,11 @@ from xdsl.pattern_rewriter import (
 from t2m.dialects import nn
 
 
-def _affine(bn: nn.BatchNormOp) -> tuple[np.ndarray, np.ndarray] | None:
-    """Per-channel (scale, shift) of an inference batch_norm, or None if its parameters are not constants."""
-    params = [nn.constant_array(v) for v in (bn.mean, bn.var, bn.weight, bn.bias)]
-    if any(p is None for p in params):
-        return None
-    mean, var, gamma, beta = (np.asarray(p, np.float64) for p in params)
-    scale = gamma / np.sqrt(var + np.float64(bn.eps.value.data))
-    return scale, beta - mean * scale
-
-
 def _folded(
     rewriter: PatternRewriter, producer: nn.Conv2dOp | nn.LinearOp, bn: nn.BatchNormOp
 ) -> tuple[nn.ConstantOp, nn.ConstantOp] | None:
     """New (weight, bias) constants with the batch_norm folded in, inserted before the producer."""
-    affine = _affine(bn)
+    affine = bn.affine()
     weight = nn.constant_array(producer.weight)
     if affine is None or weight is None:
         return None

@@ -24,7 +24,7 @@ from xdsl.rewriter import InsertPoint
 from xdsl.traits import SymbolTable
 
 from t2m.dialects import nn
-from t2m.passes._loops import dense_f32, memref_of, model_function, shape_of, unique_symbol
+from t2m.passes._loops import memref_of, model_function, shape_of, unique_symbol
 
 
 def _reader_name(op: nn.ConstantOp) -> str | None:
@@ -57,7 +57,7 @@ class LowerConstant(RewritePattern):
         mem_type = memref_of(shape_of(op.output))
         value = op.value
         if len(value.data.data) < 4 * math.prod(shape_of(op.output)):  # a splat: store every element
-            value = dense_f32(nn.dense_to_numpy(value))
+            value = nn.dense_f32(nn.dense_to_numpy(value))
         glob = memref.GlobalOp.get(StringAttr(name), mem_type, value, StringAttr("private"), UnitAttr())
         rewriter.insert(glob, InsertPoint.before(function))
         get = memref.GetGlobalOp(name, mem_type)

@@ -152,14 +152,12 @@ class LowerBatchNorm(RewritePattern):
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: nn.BatchNormOp, rewriter: PatternRewriter) -> None:
-        stats = [constant_array(v) for v in (op.mean, op.var, op.weight, op.bias)]
-        if any(s is None for s in stats):
+        affine = op.affine(constant_array)
+        if affine is None:
             raise PassFailedException("lower-nn-elementwise: nn.batch_norm needs constant mean, var, weight, bias")
-        mean, var, weight, bias = (np.asarray(s, np.float64) for s in stats)
-        scale = weight / np.sqrt(var + float(np.float32(op.eps.value.data)))
         old = [op.mean, op.var, op.weight, op.bias]
-        scale_t = new_constant(rewriter, op, scale.astype(np.float32))
-        shift_t = new_constant(rewriter, op, (bias - mean * scale).astype(np.float32))
+        scale_t = new_constant(rewriter, op, affine[0].astype(np.float32))
+        shift_t = new_constant(rewriter, op, affine[1].astype(np.float32))
         shape = shape_of(op.input)
         replace_with_layer(rewriter, op, [(op.input, "in"), (scale_t, "scale"), (shift_t, "shift")],
                            lambda k: build_batch_norm(k, shape))

@@ -33,7 +33,7 @@ from xdsl.dialects.builtin import (
     i8,
     i64,
 )
-from xdsl.ir import Block, Region, SSAValue
+from xdsl.ir import Attribute, Block, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
 
@@ -42,7 +42,7 @@ ALIGN = 8  # LDRD/STRD and double-word VLDM want 8-byte aligned buffers
 
 @dataclass
 class Buffer:
-    alloc: memref.AllocOp
+    op: memref.AllocOp | memref.ViewOp  # an allocation, or (once planned) a view of the arena
     size: int
     first: int = -1  # index of the first layer call using it
     last: int = -1
@@ -52,20 +52,21 @@ class Buffer:
         return not (self.last < other.first or other.last < self.first)
 
 
-def _bytes(type: MemRefType) -> int:
+def memref_bytes(type: Attribute) -> int:
+    assert isinstance(type, MemRefType)
     width = type.get_element_type().bitwidth  # type: ignore[attr-defined]
     return math.prod(type.get_shape()) * width // 8
 
 
-def lifetimes(block: Block) -> list[Buffer]:
-    """The allocations of `block` with the first and last layer call that touches each (through views)."""
+def lifetimes(block: Block) -> tuple[list[Buffer], int]:
+    """The buffers of `block` (allocations, or views of a planned arena) used by its layer calls, each with the
+    first and last call touching it (through reinterpret casts), and the number of calls."""
     buffers: dict[SSAValue, Buffer] = {}
     root: dict[SSAValue, SSAValue] = {}
     calls = 0
     for op in block.ops:
-        if isinstance(op, memref.AllocOp):
-            assert isinstance(op.memref.type, MemRefType)
-            buffers[op.memref] = Buffer(op, _bytes(op.memref.type))
+        if isinstance(op, memref.AllocOp | memref.ViewOp):
+            buffers[op.results[0]] = Buffer(op, memref_bytes(op.results[0].type))
         elif isinstance(op, func.CallOp):
             for arg in op.arguments:
                 if (buffer := buffers.get(root.get(arg, arg))) is not None:
@@ -74,7 +75,7 @@ def lifetimes(block: Block) -> list[Buffer]:
             calls += 1
         elif op.results and op.operands and (base := root.get(op.operands[0], op.operands[0])) in buffers:
             root[op.results[0]] = base  # a view (reinterpret_cast) of a buffer
-    return [b for b in buffers.values() if b.first >= 0]
+    return [b for b in buffers.values() if b.first >= 0], calls
 
 
 ORDERS: tuple[Callable[[Buffer], tuple[int, ...]], ...] = (
@@ -106,16 +107,16 @@ def assign_offsets(buffers: list[Buffer]) -> int:
 
 def plan_function(module: ModuleOp, run: func.FuncOp) -> None:
     block = run.body.block
-    buffers = lifetimes(block)
+    buffers, _ = lifetimes(block)
     size = assign_offsets(buffers)
     arena_type = MemRefType(i8, [max(size, ALIGN)])
     arena = block.insert_arg(arena_type, len(block.args))
     arena.name_hint = "arena"
     for buffer in buffers:
         offset = arith.ConstantOp(IntegerAttr(buffer.offset, IndexType()))
-        block.insert_op_before(offset, buffer.alloc)
-        view = memref.ViewOp(arena, offset, [], buffer.alloc.memref.type)  # type: ignore[arg-type]
-        Rewriter.replace_op(buffer.alloc, view)
+        block.insert_op_before(offset, buffer.op)
+        view = memref.ViewOp(arena, offset, [], buffer.op.results[0].type)  # type: ignore[arg-type]
+        Rewriter.replace_op(buffer.op, view)
     for op in [op for op in block.ops if isinstance(op, memref.AllocOp)]:  # allocated but never used
         Rewriter.erase_op(op)
 

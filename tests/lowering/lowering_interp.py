@@ -39,7 +39,6 @@ from t2m.compiler.ir import make_context, module_to_text, parse_module
 from t2m.compiler.pipeline import LOWER_TO_LOOPS
 from t2m.dialects import nn
 from t2m.passes import get_all_passes
-from t2m.passes._loops import dense_f32
 
 
 def r32(x: float) -> float:
@@ -199,7 +198,7 @@ def nn_module(name: str, input_shapes: Sequence[Sequence[int]],
     block = Block(arg_types=[TensorType(f32, s) for s in input_shapes])
 
     def const(array: np.ndarray) -> SSAValue:
-        op = nn.ConstantOp(dense_f32(np.asarray(array, np.float32)))
+        op = nn.ConstantOp.from_array(np.asarray(array, np.float32))
         block.add_op(op)
         return op.output
 
