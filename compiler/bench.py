@@ -1,9 +1,9 @@
 """`t2m-bench`: compile the model zoo and the anchor layers, run them on the emulated Cortex-M4, compare.
 
-Every ratio is computed in the same run from the figures in `shared/anchors/` (read at run time, never copied
-into the code): MLPerf Tiny latencies per model, CMSIS-NN cycles per layer and the fp32 plain-C reference
-points, all measured with the same TRM timing table as t2m's estimated cycles. The ratio is anchor / t2m, so a
-number above 1 means t2m is faster.
+Every ratio is computed in the same run from the reference figures in `compiler/anchors/` (read at run time;
+their sources are in `compiler/anchors/README.md`): MLPerf Tiny latencies per model, CMSIS-NN cycles per layer
+and the fp32 plain-C reference points, all measured with the same TRM timing table as t2m's estimated cycles.
+The ratio is anchor / t2m, so a number above 1 means t2m is faster.
 """
 
 from __future__ import annotations
@@ -23,14 +23,13 @@ from t2m.compiler.errors import T2MError
 
 
 def find_anchors(explicit: str | None = None) -> Path:
-    """shared/anchors beside the project checkout (as CI lays it out), or an explicit folder."""
-    candidates = [Path(explicit)] if explicit else []
-    root = Path(__file__).resolve().parents[1]
-    candidates += [root.parent / "shared" / "anchors", Path.cwd().parent / "shared" / "anchors"]
-    for path in candidates:
-        if (path / "cmsis-nn-m4.md").is_file():
-            return path
-    raise T2MError("cannot find shared/anchors", "--anchors", "pass --anchors path/to/shared/anchors")
+    """The anchor figures shipped with t2m (`compiler/anchors/`), or an explicit folder holding the same files."""
+    path = Path(explicit) if explicit else Path(__file__).resolve().parent / "anchors"
+    if not (path / "cmsis-nn-m4.md").is_file():
+        raise T2MError(
+            f"no anchor figures in '{path}'", "--anchors", "pass a folder with cmsis-nn-m4.md and mlperf-tiny.md"
+        )
+    return path
 
 
 def _number(text: str) -> float:
@@ -229,7 +228,7 @@ def render(
         "# t2m benchmarks",
         "",
         "Produced by `t2m-bench` in one run: every model and layer compiled by t2m (fp32, `-O2`, Cortex-M4), run on",
-        "the emulated Cortex-M4 and priced with the TRM timing table of `shared/anchors/m4-timing.md`. All cycle",
+        "the emulated Cortex-M4 and priced with the TRM timing table of `compiler/anchors/m4-timing.md`. All cycle",
         "figures are **estimated** (zero-wait-state memory). Ratios are anchor cycles / t2m cycles: above 1 means",
         "t2m is faster. Every output is checked against the reference interpreter (`rel. error`).",
         "",
@@ -246,7 +245,7 @@ def render(
         )
     out += [
         "",
-        "### Activation memory against the lower bound (shared/anchors/mlperf-tiny.md)",
+        "### Activation memory against the lower bound (compiler/anchors/mlperf-tiny.md)",
         "",
         "The anchors' bound is the peak of live int8 activations in topological order; t2m's buffers are fp32, so the",
         "like-for-like bound is 4× that. The model's input and output are the caller's buffers, outside t2m's arena.",
@@ -263,7 +262,7 @@ def render(
         )
     out += [
         "",
-        "### Against MLPerf Tiny latencies (shared/anchors/mlperf-tiny.md)",
+        "### Against MLPerf Tiny latencies (compiler/anchors/mlperf-tiny.md)",
         "",
         "Those are int8 latencies measured on a real STM32L4R5 board (flash wait states included) and one fp32",
         "submission (Bosch, PSoC6): not like for like with t2m's fp32 estimates, but the bar t2m is built to clear.",
@@ -282,7 +281,7 @@ def render(
     if layer_rows:
         out += [
             "",
-            "## Layers against CMSIS-NN and plain C (shared/anchors/cmsis-nn-m4.md, same cycle model)",
+            "## Layers against CMSIS-NN and plain C (compiler/anchors/cmsis-nn-m4.md, same cycle model)",
             "",
             "t2m runs these layers in fp32; the CMSIS-NN rows are int8 kernels (SMLAD), the fp32 rows gcc -O3 plain C.",
             "",

@@ -2,17 +2,14 @@
 
 A user mistake (missing file, bad shape, unsupported op, malformed IR, corrupt weights) is reported as one line
 `t2m-xxx: error: <what>, at <where>; <what to do>` with exit status 1. Only `--debug` shows a traceback. Outputs are
-written through `write_atomic`, so a failing run never leaves a half-written file behind.
+written through `t2m.compiler.files`, so a failing run never leaves a half-written file behind.
 """
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import traceback
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 
 class T2MError(Exception):
@@ -30,23 +27,6 @@ class T2MError(Exception):
         if self.hint:
             text += f"; {self.hint}"
         return " ".join(text.split())  # one line, whatever the parts contained
-
-
-def write_atomic(path: str | Path, data: str | bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: readers never see a partial file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode() if isinstance(data, str) else data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would make outputs private to their author
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def run_tool(tool: str, main: Callable[[Sequence[str]], int], argv: Sequence[str] | None = None) -> int:

@@ -1,6 +1,6 @@
 """Reference semantics of the `nn` dialect: numpy implementations registered as xDSL interpreter functions.
 
-This is the first rung of the verification ladder (DESIGN §6): every later stage (loops, host JIT, the emulated
+This is the first rung of the verification ladder (docs/design.md §7): every later stage (loops, host JIT, the emulated
 Cortex-M4) is checked against what these functions compute. They favour clarity over speed and accumulate in
 float64, so the reference is at least as accurate as the fp32 code it judges.
 """

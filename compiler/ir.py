@@ -13,6 +13,7 @@ from xdsl.universe import Universe
 from xdsl.utils.exceptions import ParseError, VerifyException
 
 from t2m.compiler.errors import T2MError
+from t2m.compiler.files import read_text
 
 
 def make_context() -> Context:
@@ -47,9 +48,4 @@ def parse_module(text: str, source: str = "<string>", ctx: Context | None = None
 
 
 def read_module(path: str | Path) -> ModuleOp:
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as e:
-        raise T2MError(f"cannot read '{path}': {e.strerror}", str(path), "check the path") from e
-    return parse_module(text, str(path))
+    return parse_module(read_text(path, expected="an MLIR text file"), str(path))

@@ -7,7 +7,7 @@ function `@<model>_L<idx>_<op>` (attributes `t2m.layer`, `t2m.macs`) holding the
 
 Loop bodies are built with `Kernel`: `affine.for` with constant bounds (and iter_args for accumulators), index
 arithmetic as `affine.apply` with *dimension* maps, and plain `memref.load`/`memref.store`. Not `affine.load`:
-its custom syntax re-parses as a symbol map, which `lower-affine` cannot evaluate (DESIGN §5), so the text form
+its custom syntax re-parses as a symbol map, which `lower-affine` cannot evaluate (docs/design.md §5), so the text form
 of the loop IR would not survive a round trip through `t2m-opt`. Loops of one iteration are not emitted (their
 index is a constant), loops of none vanish.
 """

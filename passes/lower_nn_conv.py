@@ -6,7 +6,7 @@ block of output columns), then input channels of the group, kernel rows, kernel 
 whose kernel loops have exactly that range as constant bounds. The interior (all taps inside the input) has
 the full kernel and no bounds test; border regions skip the padding taps instead of testing them.
 
-Register blocking (DESIGN §7): each innermost step computes `ob` output channels x `pb` neighbouring output
+Register blocking (docs/design.md §8): each innermost step computes `ob` output channels x `pb` neighbouring output
 columns, so one input load feeds `ob` MACs and one weight load `pb`. The ob * pb accumulators start at the bias,
 live in `iter_args` (registers after LLVM) and are stored once, through the fused activation. With `unroll`
 the kernel-column loop is unrolled and input loads shared between taps (a 3-wide kernel over 4 pixels loads 6

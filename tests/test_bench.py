@@ -1,4 +1,4 @@
-"""t2m-bench reads its anchors from shared/anchors at run time and renders a table from one run."""
+"""t2m-bench reads its anchors from compiler/anchors (shipped with t2m) at run time and renders a table from one run."""
 
 from __future__ import annotations
 

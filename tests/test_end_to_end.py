@@ -1,6 +1,6 @@
 """Every zoo model through the whole compiler: host JIT and the emulated Cortex-M4 against the references.
 
-Verification ladder (DESIGN §6): PyTorch = nn interpreter (test_importer) = host JIT of the LLVM IR = the
+Verification ladder (docs/design.md §7): PyTorch = nn interpreter (test_importer) = host JIT of the LLVM IR = the
 Cortex-M4 object on the emulator. Each model is compiled once per session.
 """
 

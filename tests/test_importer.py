@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 import torch
@@ -65,12 +63,10 @@ def test_zoo_interpreter_matches_torch(zoo_model) -> None:
 def test_zoo_text_round_trip(zoo_model) -> None:
     """Printed IR re-parses to identical text, and large weights are printed in hex, never as decimal lists."""
     name, _, module = zoo_model
-    start = time.perf_counter()
     text = module_to_text(module)
     reparsed = parse_module(text, name)
     assert module_to_text(reparsed) == text
-    assert time.perf_counter() - start < 60  # a decimal-list regression would take minutes on VWW
-    assert 'dense<"0x' in text
+    assert 'dense<"0x' in text  # a decimal list would take minutes to parse on VWW (speed: t2m-bench)
 
 
 def test_zoo_has_no_unexpected_ops(zoo_model) -> None:

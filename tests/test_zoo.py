@@ -13,7 +13,7 @@ NAMES = ["kws", "vww", "ic", "ad"]
 OUTPUT_SHAPES = {"kws": (1, 12), "vww": (1, 2), "ic": (1, 10), "ad": (1, 640)}
 INPUT_SHAPES = {"kws": (1, 1, 49, 10), "vww": (1, 3, 96, 96), "ic": (1, 3, 32, 32), "ad": (1, 640)}
 
-# MLPerf Tiny anchor table (/work/shared/anchors/mlperf-tiny.md).
+# MLPerf Tiny anchor table (compiler/anchors/mlperf-tiny.md).
 ANCHOR_MACS = {"kws": 2_656_768, "vww": 7_489_664, "ic": 12_501_632, "ad": 264_192}
 ANCHOR_PARAMS = {"kws": 22_606, "vww": 210_852, "ic": 77_708, "ad": 265_864}
 # count_params(fold_bn=True) against the table: AD exact; the others are 2 short (most likely the 2-element

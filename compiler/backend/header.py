@@ -1,4 +1,4 @@
-"""`<name>.h`: the C interface of a t2m object (DESIGN §3: pointer-only, no malloc, static memory)."""
+"""`<name>.h`: the C interface of a t2m object (docs/design.md §3: pointer-only, no malloc, static memory)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Inspect a compiled object and check it against the Cortex-M4 contract (DESIGN.md sections 3 and 4).
+"""Inspect a compiled object and check it against the Cortex-M4 contract (docs/design.md §3 and §4).
 
 The checks catch what the toolchain would accept but the chip or the firmware would not: NEON, double
 precision or ARMv8 FP instructions (undefined on FPv4-SP, they fault at run time), soft-float libm calls (they

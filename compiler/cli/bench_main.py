@@ -6,7 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from t2m.compiler.errors import run_tool, write_atomic
+from t2m.compiler.errors import run_tool
+from t2m.compiler.files import write_output
 
 
 def _main(argv: Sequence[str]) -> int:
@@ -14,7 +15,7 @@ def _main(argv: Sequence[str]) -> int:
     p.add_argument("-o", "--output", default="BENCHMARKS.md", help="where to write the table (default BENCHMARKS.md)")
     p.add_argument("--models", default="kws,vww,ic,ad", help="zoo models to measure (default: all four)")
     p.add_argument("--no-layers", action="store_true", help="skip the per-layer anchor comparison")
-    p.add_argument("--anchors", help="the shared/anchors folder (default: ../shared/anchors)")
+    p.add_argument("--anchors", help="folder of anchor figures (default: the copy shipped in t2m.compiler/anchors)")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     args = p.parse_args(argv)
     from t2m.compiler.bench import find_anchors, run_bench
@@ -23,7 +24,7 @@ def _main(argv: Sequence[str]) -> int:
         print(line, file=sys.stderr, flush=True)
 
     text = run_bench(find_anchors(args.anchors), args.models.split(","), not args.no_layers, log)
-    write_atomic(args.output, text)
+    write_output(args.output, text)
     print(text)
     return 0
 

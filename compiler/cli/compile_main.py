@@ -8,7 +8,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from t2m.compiler.errors import run_tool, write_atomic
+from t2m.compiler.errors import run_tool
+from t2m.compiler.files import write_output, write_outputs
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,15 +68,15 @@ def _main(argv: Sequence[str]) -> int:
     if args.emit in result.ir:
         from t2m.compiler.model_info import nn_signature
 
-        write_atomic(out / f"{nn_signature(module)[0]}.{args.emit}.mlir", result.ir[args.emit])
+        write_output(out / f"{nn_signature(module)[0]}.{args.emit}.mlir", result.ir[args.emit])
         return 0
     if args.emit == "ll":
-        write_atomic(out / f"{result.info.name}.ll", result.ll)
+        write_output(out / f"{result.info.name}.ll", result.ll)
         return 0
     if args.emit == "asm":
         from t2m.compiler.backend import compile_asm
 
-        write_atomic(out / f"{result.info.name}.s", compile_asm(result.ll, args.target, args.opt))
+        write_output(out / f"{result.info.name}.s", compile_asm(result.ll, args.target, args.opt))
         return 0
     name = result.info.name
     run = None
@@ -89,11 +90,15 @@ def _main(argv: Sequence[str]) -> int:
     from t2m.compiler.report import render_html, report_data
 
     report = report_data(result, run, args.model, options)
-    write_atomic(out / f"{name}.o", result.obj)
-    write_atomic(out / f"{name}.h", result.header)
-    write_atomic(out / f"{name}.mlir", result.ir["nn"])  # the reference for `t2m-run --check`
-    write_atomic(out / "report.json", json.dumps(report, indent=2) + "\n")
-    write_atomic(out / "report.html", render_html(report))
+    write_outputs(
+        {
+            out / f"{name}.o": result.obj,
+            out / f"{name}.h": result.header,
+            out / f"{name}.mlir": result.ir["nn"],  # the reference for `t2m-run --check`
+            out / "report.json": json.dumps(report, indent=2) + "\n",
+            out / "report.html": render_html(report),
+        }
+    )
     flash = result.sizes.get("text", 0) + result.sizes.get("rodata", 0)
     print(
         f"t2m-compile: {out / (name + '.o')}: {len(result.info.layers)} layers, {result.info.macs} MACs, "

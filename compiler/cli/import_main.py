@@ -6,7 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from t2m.compiler.errors import T2MError, run_tool, write_atomic
+from t2m.compiler.errors import T2MError, run_tool
+from t2m.compiler.files import write_output
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,7 +53,7 @@ def _main(argv: Sequence[str]) -> int:
         return 0
     text = module_to_text(module)
     if args.output:
-        write_atomic(args.output, text)
+        write_output(args.output, text)
     else:
         sys.stdout.write(text)
     return 0

@@ -19,7 +19,8 @@ from xdsl.passes import ModulePass, PassPipeline
 from xdsl.utils.exceptions import DiagnosticException, ParseError, PassFailedException, VerifyException
 from xdsl.xdsl_opt_main import xDSLOptMain
 
-from t2m.compiler.errors import T2MError, run_tool, write_atomic
+from t2m.compiler.errors import T2MError, run_tool
+from t2m.compiler.files import read_text, write_output
 from t2m.compiler.ir import module_to_text
 from t2m.compiler.pass_stats import PassStats, counting_patterns
 from t2m.compiler.pipeline import NAMED_PIPELINES, gc_paused
@@ -103,10 +104,7 @@ def _main(argv: Sequence[str]) -> int:
         return int(e.code or 0)
     source = tool.args.input_file or "stdin"
     if tool.args.input_file is not None:
-        try:
-            open(tool.args.input_file, "rb").close()
-        except OSError as e:
-            raise T2MError(f"cannot read '{source}': {e.strerror}", source, "check the path") from e
+        read_text(tool.args.input_file, expected="an MLIR text file")  # a missing or binary file: one line
     output = _Buffer()
     tool.prepare_output = lambda: output  # type: ignore[method-assign]
     try:
@@ -123,7 +121,7 @@ def _main(argv: Sequence[str]) -> int:
     if tool.args.pass_stats:
         print(tool.stats.report(), file=sys.stderr)
     if tool.args.output_file:
-        write_atomic(tool.args.output_file, output.getvalue())
+        write_output(tool.args.output_file, output.getvalue())
     else:
         sys.stdout.write(output.getvalue())
     return 0

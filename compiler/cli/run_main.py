@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from t2m.compiler.errors import T2MError, run_tool, write_atomic
+from t2m.compiler.errors import T2MError, run_tool
+from t2m.compiler.files import read_bytes, read_text, write_output
 
 if TYPE_CHECKING:
     from xdsl.dialects.builtin import ModuleOp
@@ -152,7 +153,7 @@ def run_loops(module: ModuleOp, path: str, args: argparse.Namespace) -> tuple[li
 def run_ll(path: str, args: argparse.Namespace) -> tuple[list[np.ndarray], list[np.ndarray]]:
     from t2m.compiler.model_info import META_PREFIX, ModelInfo
 
-    text = _read_text(path)
+    text = read_text(path, expected="an LLVM IR text file")
     meta = re.search(r'!"' + re.escape(META_PREFIX) + r'(.*)"}', text)
     if meta is None:
         raise T2MError(f"'{path}' carries no t2m model description", path, "write it with t2m-compile --emit ll")
@@ -173,9 +174,7 @@ def run_obj(path: str, args: argparse.Namespace) -> tuple[list[np.ndarray], list
     from t2m.compiler.emulate import run_object
     from t2m.compiler.model_info import read_from_object
 
-    obj = Path(path).read_bytes() if Path(path).is_file() else None
-    if obj is None:
-        raise T2MError(f"no such file '{path}'", path, "check the path")
+    obj = read_bytes(path)
     info = read_from_object(obj, path)
     inputs = load_inputs(args.input) if args.input else random_inputs(info.inputs, args.seed)
     run = run_object(obj, inputs, path)
@@ -208,13 +207,6 @@ def print_layer_table(run, mhz: float) -> None:
     )
 
 
-def _read_text(path: str) -> str:
-    try:
-        return Path(path).read_text()
-    except OSError as e:
-        raise T2MError(f"cannot read '{path}': {e.strerror}", path, "check the path") from e
-
-
 def _main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
     kinds = {".mlir": run_mlir, ".ll": run_ll, ".o": run_obj}
@@ -242,7 +234,7 @@ def _main(argv: Sequence[str]) -> int:
     if args.output:
         buf = io.BytesIO()
         np.save(buf, outputs[0])
-        write_atomic(Path(args.output), buf.getvalue())
+        write_output(Path(args.output), buf.getvalue())
     return 0
 
 

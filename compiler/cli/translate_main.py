@@ -11,7 +11,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from t2m.compiler.errors import T2MError, run_tool, write_atomic
+from t2m.compiler.errors import T2MError, run_tool
+from t2m.compiler.files import read_text, write_output
 
 EMIT_BY_SUFFIX = {".o": "obj", ".obj": "obj", ".s": "asm", ".S": "asm", ".ll": "ll"}
 
@@ -33,10 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _read(path: str | None) -> tuple[str, str]:
     if path is None:
         return sys.stdin.read(), "stdin"
-    try:
-        return Path(path).read_text(), path
-    except OSError as e:
-        raise T2MError(f"cannot read '{path}': {e.strerror}", path, "check the path") from e
+    return read_text(path, expected="an MLIR text file"), path
 
 
 def _emit_kind(args: argparse.Namespace) -> str:
@@ -78,7 +76,7 @@ def _main(argv: Sequence[str]) -> int:
     except BackendError as e:
         raise T2MError(str(e)) from e
     if args.output:
-        write_atomic(args.output, output)
+        write_output(args.output, output)
     else:
         assert isinstance(output, str)
         sys.stdout.write(output)

@@ -1,4 +1,4 @@
-"""Cortex-M4 emulator (unicorn) with the estimated-cycle model of shared/anchors/m4-timing.md.
+"""Cortex-M4 emulator (unicorn) with the estimated-cycle model of compiler/anchors/m4-timing.md.
 
 `run_function(obj, "net_run", [x, out])` links a t2m object (plus memcpy/memset if it calls them), runs the
 function on an emulated Cortex-M4 and returns its outputs, estimated cycles (total and per function),

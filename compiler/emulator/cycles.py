@@ -1,4 +1,4 @@
-"""The estimated-cycle model of shared/anchors/m4-timing.md, applied to executed Thumb code.
+"""The estimated-cycle model of compiler/anchors/m4-timing.md, applied to executed Thumb code.
 
 Two implementations that must agree exactly:
 

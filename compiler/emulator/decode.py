@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import capstone
 from capstone import arm_const as arm
 
-# Instruction classes of shared/anchors/m4-timing.md, by capstone instruction id.
+# Instruction classes of compiler/anchors/m4-timing.md, by capstone instruction id.
 _SINGLE_LOADS = frozenset(
     {
         arm.ARM_INS_LDR, arm.ARM_INS_LDRB, arm.ARM_INS_LDRH, arm.ARM_INS_LDRSB, arm.ARM_INS_LDRSH,

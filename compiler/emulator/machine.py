@@ -79,7 +79,7 @@ _ACCESS = {
 
 @dataclass(frozen=True, slots=True)
 class RunResult:
-    """Outcome of one call. `cycles` are *estimated* Cortex-M4 cycles (shared/anchors/m4-timing.md)."""
+    """Outcome of one call. `cycles` are *estimated* Cortex-M4 cycles (compiler/anchors/m4-timing.md)."""
 
     r0: int
     outputs: list[bytes | np.ndarray | None]  # each buffer argument read back after the call (None for ints);

@@ -1,4 +1,4 @@
-// The C header t2m-compile writes beside the object (DESIGN §3: pointer-only interface, static memory).
+// The C header t2m-compile writes beside the object (docs/design.md §3: pointer-only interface, static memory).
 // RUN: rm -rf %t && t2m-compile %s -o %t --no-run && filecheck %s < %t/tiny.h
 // RUN: filecheck %s --check-prefix=REPORT < %t/report.json
 
