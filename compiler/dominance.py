@@ -214,14 +214,15 @@ class _Walk:
         def_block = _defining_block(value)
         if def_block is None or def_block.parent is None:
             _fail(user, f"{uses}, which is not in the IR (its definition was erased or never inserted)")
-        ancestor = user  # the op that encloses the use in the definition's region
-        while (block := ancestor.parent_block()) is not None and block.parent is not def_block.parent:
-            region = block.parent
-            if region is None or region is self.top or region.parent is None:
+        ancestor = user  # climbs to the op that encloses the use in the definition's region
+        block = ancestor.parent_block()
+        while block is not None and block.parent is not def_block.parent:
+            parent = block.parent.parent if block.parent is not self.top and block.parent is not None else None
+            if parent is None:
                 break
-            if region.parent.has_trait(IsolatedFromAbove):
-                _fail(user, f"{uses} from outside its IsolatedFromAbove parent '{region.parent.name}'")
-            ancestor = region.parent
+            if parent.has_trait(IsolatedFromAbove) and not parent.is_ancestor(def_block):
+                _fail(user, f"{uses} from outside its IsolatedFromAbove parent '{parent.name}'")
+            ancestor, block = parent, parent.parent_block()
         if block is None or block.parent is not def_block.parent:  # the use is outside the definition's region
             if self.top.is_ancestor(def_block):
                 _fail(user, f"{uses}, defined {_definer(value)} in a region that does not enclose this use")
@@ -250,9 +251,10 @@ def _defining_block(value: SSAValue) -> Block | None:
 
 def _describe(value: SSAValue) -> str:
     """`%name` as the value was written, else its position (the parser does not keep numbered names)."""
+    if value.name_hint is not None and isinstance(value, OpResult) and len(value.op.results) > 1:
+        return f"%{value.name_hint}#{value.index}"
     if value.name_hint is not None:
-        many = isinstance(value, OpResult) and len(value.op.results) > 1
-        return f"%{value.name_hint}#{value.index}" if many else f"%{value.name_hint}"
+        return f"%{value.name_hint}"
     if isinstance(value, OpResult):
         return f"result #{value.index} of '{value.op.name}'"
     return f"block argument #{value.index}" if isinstance(value, BlockArgument) else "a value"

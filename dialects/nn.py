@@ -182,7 +182,9 @@ class ActivationBounds(OpTrait):
                 "so clamp its result with nn.relu or nn.clamp"
             )
         if stray is not None:
-            raise VerifyException(f"'{op.name}' {stray} is a discardable attribute, which is ignored: make it a property")
+            raise VerifyException(
+                f"'{op.name}' {stray} is a discardable attribute, which is ignored: make it a property"
+            )
         if isinstance(op, FusedActivation):
             lo, hi = op.activation_bounds()
             for name, bound in zip(ACTIVATION_BOUNDS, (lo, hi), strict=True):
