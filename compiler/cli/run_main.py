@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from t2m.compiler.errors import T2MError, run_tool
+from t2m.compiler.errors import ArgumentParser, T2MError, run_tool
 from t2m.compiler.files import read_bytes, read_text, write_output
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="t2m-run", description="Run a t2m model and print its outputs.")
+    p = ArgumentParser(prog="t2m-run", description="Run a t2m model and print its outputs.")
     p.add_argument("module", metavar="MODEL", help="a t2m-compile object (.o), LLVM IR (.ll) or nn-level .mlir")
     p.add_argument(
         "--input",
