@@ -112,7 +112,11 @@ def invalid_output(passes: Sequence[ModulePass], error: Exception) -> T2MError:
 
 def pass_failed(pass_: ModulePass, error: Exception, source: str | None = None) -> T2MError:
     """`pass_` refused its input with a PassFailedException, whose message says why and what to do: not a crash."""
-    return T2MError(f"pass '{pass_.name}' failed: {first_line(error)}", source or _class_location(type(pass_)))
+    return T2MError(
+        f"pass '{pass_.name}' failed: {first_line(error)}",
+        source or _class_location(type(pass_)),
+        "change the input, or the passes that run before it",
+    )
 
 
 def pass_raised(pass_: ModulePass, error: Exception) -> T2MError:
