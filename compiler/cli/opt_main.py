@@ -91,7 +91,9 @@ class T2MOptMain(xDSLOptMain):
         try:
             Parser(self.ctx, read_text(path, expected="an MLIR text file of PDL patterns"), path).parse_module()
         except ParseError as e:
-            raise T2MError(f"syntax error in PDL file: {_first_line(e)}", _location(str(e), path), "fix the PDL file") from e
+            raise T2MError(
+                f"syntax error in PDL file: {_first_line(e)}", _location(str(e), path), "fix the PDL file"
+            ) from e
 
 
 def verify_output(previous: ModulePass | None, module: ModuleOp) -> None:
