@@ -217,9 +217,10 @@ class _Walk:
         ancestor = user  # climbs to the op that encloses the use in the definition's region
         block = ancestor.parent_block()
         while block is not None and block.parent is not def_block.parent:
-            parent = block.parent.parent if block.parent is not self.top and block.parent is not None else None
-            if parent is None:
-                break
+            region = block.parent
+            if region is None or region is self.top or region.parent is None:
+                break  # left the checked region without meeting the definition's
+            parent = region.parent
             if parent.has_trait(IsolatedFromAbove) and not parent.is_ancestor(def_block):
                 _fail(user, f"{uses} from outside its IsolatedFromAbove parent '{parent.name}'")
             ancestor, block = parent, parent.parent_block()
