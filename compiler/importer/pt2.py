@@ -14,6 +14,7 @@ to `torch.export.load`.
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 import zipfile
@@ -114,6 +115,8 @@ def _check_tree_spec(spec: str, text: Any) -> None:
         if not isinstance(node, dict) or not isinstance(node.get("children_spec"), list):
             raise _corrupt(spec, "malformed input/output tree spec")
         kind, context = node.get("type"), node.get("context")
+        if not isinstance(kind, str | None):
+            raise _corrupt(spec, "malformed input/output tree spec")
         if kind not in _TREE_TYPES:
             raise NeedsTrust(spec, f"names Python type '{kind}' in its inputs or outputs")
         try:
@@ -178,6 +181,8 @@ def _tensor(archive: _Archive, folder: str, meta: dict[str, Any], data: dict[str
             raw = archive.read(folder + name)
             data[name] = torch.frombuffer(bytearray(raw), dtype=dtype) if raw else None
         base = data[name]
+        if base is None and math.prod(sizes):
+            raise ValueError(f"no bytes for a tensor of {math.prod(sizes)} elements")
         tensor = torch.zeros(sizes, dtype=dtype) if base is None else torch.as_strided(base, sizes, strides, offset)
     except (RuntimeError, ValueError) as e:
         raise _corrupt(spec, f"{folder}{name}: {_first_line(e)}") from e
