@@ -173,9 +173,7 @@ def test_a_pt2_that_needs_code_is_refused(
 
 @pytest.mark.parametrize("builder", ["pt2_pickled_sample_inputs", "pt2_pickled_sample_inputs_valid"])
 @pytest.mark.parametrize("tool", ["import", "check", "compile"])
-def test_pickled_sample_inputs_are_never_read(
-    builder: str, tool: str, work: Path, capfd: pytest.CaptureFixture[str]
-):
+def test_pickled_sample_inputs_are_never_read(builder: str, tool: str, work: Path, capfd: pytest.CaptureFixture[str]):
     """The graph and weights are enough: the archive imports, and the payload in its sample inputs never runs."""
     getattr(builders, builder)(work)
     main, argv, _ = PAYLOAD_TOOLS[tool]
@@ -185,9 +183,7 @@ def test_pickled_sample_inputs_are_never_read(
     assert not marker(work).exists()
 
 
-def test_run_torch_refuses_a_program_without_reading_its_sample_inputs(
-    work: Path, capfd: pytest.CaptureFixture[str]
-):
+def test_run_torch_refuses_a_program_without_reading_its_sample_inputs(work: Path, capfd: pytest.CaptureFixture[str]):
     builders.pt2_pickled_sample_inputs_valid(work)
     p = str(work / "model.pt2")
     status, err = cli(run_main.main, [RELU, "--torch", p], capfd)
@@ -425,3 +421,16 @@ define i32 @f(ptr %in, ptr %out) {
     out = np.full(2, np.nan, np.float32)
     assert jit.HostJIT(ir).run("f", [np.array([3.0], np.float32)], [out]) == 0
     np.testing.assert_array_equal(out, [3.0, 7.0])
+
+
+def test_a_trusted_archive_torch_cannot_load_is_one_line(work: Path, capfd: pytest.CaptureFixture[str]):
+    """--trust-pickle hands the archive to torch.export.load; its failure is still the one-line contract."""
+    builders.pt2_foreign_target(work)
+    p = str(work / "model.pt2")
+    status, err = cli(import_main.main, [p, "--trust-pickle", "--check"], capfd)
+    expected = (
+        f"t2m-import: error: cannot load the trusted archive '{p}': Operator '<built-in function system>' is not an"
+        " allowed operator type: (<class 'torch._ops.OpOverload'>, <class 'torch._ops.HigherOrderOperator'>), at"
+        f" {p}; re-save it with torch.export.save"
+    )
+    assert (status, err.splitlines()) == (1, [expected])
