@@ -330,8 +330,8 @@ def test_run_refuses_ll_that_calls_libc(work: Path, capfd: pytest.CaptureFixture
     status, err = cli(run_main.main, [str(work / "evil.ll")], capfd)
     expected = (
         "t2m-run: error: the host JIT refuses external function 'creat' (t2m's code calls only its own functions,"
-        " memcpy, memmove and memset), at the LLVM IR; t2m-run runs natively only the IR t2m writes"
-        " (t2m-compile --emit ll)"
+        f" memcpy, memmove and memset), at {work}/evil.ll; pass LLVM IR written by t2m-compile --emit ll or"
+        " t2m-translate"
     )
     assert (status, err.splitlines()) == (1, [expected])
     assert not marker(work).exists()
@@ -379,10 +379,8 @@ _BODY = "define i32 @f(ptr %p) {\n  %r = {call}\n  ret i32 0\n}\n"
 )
 def test_host_jit_refuses_what_t2m_never_emits(ir: str, what: str):
     with pytest.raises(BackendError) as info:
-        jit.HostJIT(ir, source="evil.ll")
-    assert str(info.value) == (
-        f"the host JIT refuses {what}, at evil.ll; t2m-run runs natively only the IR t2m writes (t2m-compile --emit ll)"
-    )
+        jit.HostJIT(ir)
+    assert str(info.value) == f"the host JIT refuses {what}"
 
 
 def test_host_jit_refuses_arm_intrinsics_instead_of_aborting():
@@ -391,10 +389,10 @@ def test_host_jit_refuses_arm_intrinsics_instead_of_aborting():
         "{call}", "call i32 @llvm.arm.smlad(i32 1, i32 2, i32 3)"
     )
     with pytest.raises(BackendError) as info:
-        jit.HostJIT(ir, source="int8.ll")
+        jit.HostJIT(ir)
     assert str(info.value) == (
-        "'llvm.arm.smlad' is an intrinsic of the arm instruction set, which this machine cannot run, at int8.ll;"
-        " compile the model to an object (t2m-compile) and run the .o on the emulated Cortex-M4"
+        "'llvm.arm.smlad' is an intrinsic of the arm instruction set, which this machine cannot run (run the object"
+        " on the emulated Cortex-M4 instead)"
     )
 
 
@@ -417,7 +415,7 @@ define i32 @f(ptr %in, ptr %out) {
   ret i32 0
 }
 """
-    jit.check_host_safe(parse_module(ir), "ok.ll")
+    jit.check_host_safe(parse_module(ir))
     out = np.full(2, np.nan, np.float32)
     assert jit.HostJIT(ir).run("f", [np.array([3.0], np.float32)], [out]) == 0
     np.testing.assert_array_equal(out, [3.0, 7.0])

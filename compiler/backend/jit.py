@@ -76,42 +76,35 @@ _ASM_WORDS = re.compile(r"\b(?:asm|ifunc)\b")
 _MODULE_ASM = re.compile(r"^module asm ", re.MULTILINE)
 _IFUNC = re.compile(r"^@\S+ = [^\n]*\bifunc\b", re.MULTILINE)
 _LINKAGES = frozenset({llvm.Linkage.external, llvm.Linkage.internal, llvm.Linkage.private})
-_RERUN = "t2m-run runs natively only the IR t2m writes (t2m-compile --emit ll)"
 
 
-def _refuse(what: str, source: str, hint: str = _RERUN) -> BackendError:
-    return BackendError(f"{what}, at {source}; {hint}")
-
-
-def _check_declaration(name: str, source: str) -> None:
+def _check_declaration(name: str) -> None:
     """A function the IR declares but does not define must be a runtime function or a harmless intrinsic."""
     if name in RUNTIME_FUNCTIONS or _INTRINSIC.match(name):
         return
     target = _TARGET_INTRINSIC.match(name)
     if target:
-        raise _refuse(
-            f"'{name}' is an intrinsic of the {target.group(1)} instruction set, which this machine cannot run",
-            source,
-            "compile the model to an object (t2m-compile) and run the .o on the emulated Cortex-M4",
+        raise BackendError(
+            f"'{name}' is an intrinsic of the {target.group(1)} instruction set, which this machine cannot run (run"
+            " the object on the emulated Cortex-M4 instead)"
         )
     if name.startswith("llvm."):
         what = f"LLVM intrinsic '{name}' (not one of the arithmetic and memory intrinsics t2m emits)"
     else:
         what = f"external function '{name}' (t2m's code calls only its own functions, memcpy, memmove and memset)"
-    raise _refuse(f"the host JIT refuses {what}", source)
+    raise BackendError(f"the host JIT refuses {what}")
 
 
-def _check_linkage(value: llvm.ValueRef, source: str) -> None:
+def _check_linkage(value: llvm.ValueRef) -> None:
     """A definition the JIT might bind to a symbol of this process instead (weak, available_externally...)."""
     if value.linkage not in _LINKAGES:
-        raise _refuse(
+        raise BackendError(
             f"the host JIT refuses {value.linkage.name} symbol '{value.name}' (it could bind to code outside the"
-            " module)",
-            source,
+            " module)"
         )
 
 
-def _check_calls(function: llvm.ValueRef, source: str) -> None:
+def _check_calls(function: llvm.ValueRef) -> None:
     """Calls go to functions by name: no inline assembly, no call through a pointer."""
     for block in function.blocks:
         for instruction in block.instructions:
@@ -119,17 +112,18 @@ def _check_calls(function: llvm.ValueRef, source: str) -> None:
                 continue
             callee = list(instruction.operands)[-1]
             if callee.value_kind == llvm.ValueKind.inline_asm:
-                raise _refuse(f"the host JIT refuses inline assembly (in function '{function.name}')", source)
+                raise BackendError(f"the host JIT refuses inline assembly (in function '{function.name}')")
             if callee.value_kind != llvm.ValueKind.function:
-                raise _refuse(
+                raise BackendError(
                     f"the host JIT refuses an indirect call (in function '{function.name}'; t2m's code calls"
-                    " functions by name)",
-                    source,
+                    " functions by name)"
                 )
 
 
-def check_host_safe(module: llvm.ModuleRef, source: str = "the LLVM IR", ll_text: str | None = None) -> None:
+def check_host_safe(module: llvm.ModuleRef, ll_text: str | None = None) -> None:
     """Raise ``BackendError`` if ``module`` names anything outside itself that t2m's own IR never needs.
+
+    The error says what is refused; the caller adds where (the user's file) and what to do, as `t2m-run` does.
 
     ``ll_text``, the text ``module`` was parsed from, saves printing a large module: without the words ``asm`` and
     ``ifunc`` anywhere in it, there is no module-level assembly or ifunc.
@@ -137,24 +131,23 @@ def check_host_safe(module: llvm.ModuleRef, source: str = "the LLVM IR", ll_text
     if ll_text is None or _ASM_WORDS.search(ll_text):
         text = str(module)
         if _MODULE_ASM.search(text):
-            raise _refuse("the host JIT refuses module-level assembly", source)
+            raise BackendError("the host JIT refuses module-level assembly")
         if _IFUNC.search(text):
-            raise _refuse("the host JIT refuses an ifunc (its resolver runs when loaded)", source)
+            raise BackendError("the host JIT refuses an ifunc (its resolver runs when loaded)")
     for variable in module.global_variables:
         if variable.name in ("llvm.global_ctors", "llvm.global_dtors"):
-            raise _refuse(f"the host JIT refuses static constructors or destructors ('{variable.name}')", source)
+            raise BackendError(f"the host JIT refuses static constructors or destructors ('{variable.name}')")
         if variable.is_declaration:
-            raise _refuse(
-                f"the host JIT refuses external global '{variable.name}' (t2m's code defines every global it uses)",
-                source,
+            raise BackendError(
+                f"the host JIT refuses external global '{variable.name}' (t2m's code defines every global it uses)"
             )
-        _check_linkage(variable, source)
+        _check_linkage(variable)
     for function in module.functions:
         if function.is_declaration:
-            _check_declaration(function.name, source)
+            _check_declaration(function.name)
         else:
-            _check_linkage(function, source)
-            _check_calls(function, source)
+            _check_linkage(function)
+            _check_calls(function)
 
 
 def _argument(value: object) -> object:
@@ -165,15 +158,13 @@ def _argument(value: object) -> object:
 
 
 class HostJIT:
-    """One IR module compiled for the host; functions stay callable as long as this object lives.
+    """One IR module compiled for the host (checked by ``check_host_safe`` first); functions stay callable as long
+    as this object lives."""
 
-    ``source`` names the IR in errors (the user's file); the IR is checked by ``check_host_safe`` first.
-    """
-
-    def __init__(self, ll_text: str, opt: str | OptLevel = "O2", *, source: str = "the LLVM IR") -> None:
+    def __init__(self, ll_text: str, opt: str | OptLevel = "O2") -> None:
         host = get_target("host")
         level = get_opt_level(opt)
-        check_host_safe(parse_module(ll_text), source, ll_text)
+        check_host_safe(parse_module(ll_text), ll_text)
         self.module = optimize(ll_text, host, level)
         # The engine owns the module and the target machine from here on.
         self._engine = llvm.create_mcjit_compiler(self.module, create_target_machine(host, level))

@@ -264,20 +264,13 @@ def npy_truncated(work: Path) -> None:
     (work / "input.npy").write_bytes(buf.getvalue()[:100])
 
 
-_LL_META = (
-    '!llvm.ident = !{!9999}\n!9999 = !{!"t2m-meta:{\\22name\\22:\\22f\\22,\\22inputs\\22:[[2]],\\22outputs\\22:[[2]],'
-    "\\22dtype\\22:\\22float32\\22,\\22layout\\22:\\22NCHW\\22,\\22layers\\22:[{\\22symbol\\22:\\22f_run\\22,"
-    '\\22op\\22:\\22relu\\22,\\22macs\\22:0}],\\22arena_bytes\\22:0,\\22live_bytes\\22:[0],\\22arena_entry\\22:false}"}\n'
-)
-
-
 def evil_ll(marker: Path, declare: str, call: str) -> str:
-    """A .ll with t2m's model description whose entry point `f_run` does `call` (libc's creat makes the marker)."""
+    """A .ll whose function `f_run(ptr, ptr)` does `call` (libc's creat makes the marker)."""
     path = str(marker).encode() + b"\0"
     text = "".join(chr(c) if 32 <= c < 127 and c not in (34, 92) else f"\\{c:02X}" for c in path)
     return (
         f'@path = private constant [{len(path)} x i8] c"{text}"\n{declare}\n'
-        f"define i32 @f_run(ptr %x, ptr %y) {{\n  {call}\n  ret i32 0\n}}\n{_LL_META}"
+        f"define i32 @f_run(ptr %x, ptr %y) {{\n  {call}\n  ret i32 0\n}}\n"
     )
 
 
