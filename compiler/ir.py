@@ -44,6 +44,8 @@ def verify_module(module: ModuleOp) -> None:
 
 def parse_module(text: str, source: str = "<string>", ctx: Context | None = None) -> ModuleOp:
     """Parse and verify; errors become one-line T2MErrors naming the file and line."""
+    if not text.strip():
+        raise T2MError(f"'{source}' is empty", source, "pass an MLIR module (t2m-import writes one)")
     try:
         module = Parser(ctx or make_context(), text, source).parse_module()
         verify_module(module)

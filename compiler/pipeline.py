@@ -12,7 +12,8 @@ import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.passes import ModulePass, PassPipeline
 from xdsl.universe import Universe
 from xdsl.utils.exceptions import PassFailedException, VerifyException
@@ -123,8 +124,15 @@ def gc_paused() -> Iterator[None]:
 
 
 def is_nn_level(module: ModuleOp) -> bool:
-    """True before any lowering: no layer function and no model description yet (imported or fused nn)."""
-    return model_of(module) is None and not any(layer_of(op) is not None for op in module.ops)
+    """True before any lowering: a tensor function, and no layer function or model description yet."""
+    if model_of(module) is not None or any(layer_of(op) is not None for op in module.ops):
+        return False
+    return any(
+        isinstance(t, TensorType)
+        for op in module.ops
+        if isinstance(op, func.FuncOp)
+        for t in (*op.function_type.inputs, *op.function_type.outputs)
+    )
 
 
 def lower_rest(module: ModuleOp, source: str) -> ModuleOp:

@@ -59,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--arch", help="architecture for a .pth given to --torch")
     p.add_argument(
+        "--trust-pickle",
+        action="store_true",
+        help="allow a --torch model file that needs unpickling (a pickle can run arbitrary code)",
+    )
+    p.add_argument(
         "--rtol", type=float, default=1e-5, help="largest accepted max|y - ref| / max|ref| for the checks (1e-5)"
     )
     p.add_argument("--mhz", type=float, default=120.0, help="clock for the estimated times (default 120 MHz)")
@@ -67,14 +72,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def load_inputs(paths: Sequence[str]) -> list[np.ndarray]:
+    """The `--input` arrays as float32 (never unpickling: an object array is refused)."""
     arrays = []
     for path in paths:
+        data = read_bytes(path, "--input")
         try:
-            arrays.append(np.load(path, allow_pickle=False).astype(np.float32))
-        except FileNotFoundError as e:
-            raise T2MError(f"no such file '{path}'", "--input", "check the path") from e
-        except (ValueError, OSError, EOFError) as e:
-            raise T2MError(f"'{path}' is not a readable .npy array ({e})", "--input", "save it with numpy.save") from e
+            array = np.load(io.BytesIO(data), allow_pickle=False)
+            if not isinstance(array, np.ndarray):
+                raise ValueError("it is an .npz archive of several arrays")
+            arrays.append(array.astype(np.float32))
+        except (ValueError, TypeError, OSError, EOFError) as e:
+            first = (str(e).splitlines() or [type(e).__name__])[0]
+            what = f"'{path}' is not a readable .npy array ({first})"
+            raise T2MError(what, "--input", "save it with numpy.save") from None
     return arrays
 
 
@@ -104,12 +114,12 @@ def compare(label: str, outputs: list[np.ndarray], refs: list[np.ndarray], rtol:
         raise T2MError(f"outputs differ from {label}: max relative error {worst:.3g} > {rtol:g}", "--check", hint)
 
 
-def torch_outputs(spec: str, arch: str | None, inputs: list[np.ndarray]) -> list[np.ndarray]:
+def torch_outputs(spec: str, arch: str | None, inputs: list[np.ndarray], trust_pickle: bool) -> list[np.ndarray]:
     import torch
 
     from t2m.compiler.importer import load_model
 
-    loaded = load_model(spec, "x".join(map(str, inputs[0].shape)), arch)
+    loaded = load_model(spec, "x".join(map(str, inputs[0].shape)), arch, trust_pickle)
     if loaded.module is None:
         raise T2MError(f"'{spec}' is an exported program, not a module", "--torch", "pass the model's .py:NAME")
     with torch.no_grad():
@@ -235,7 +245,7 @@ def _main(argv: Sequence[str]) -> int:
         refs = run_module(reference, fit_inputs(inputs, _shapes(reference), args.reference))
         compare("reference interpreter", outputs, refs, args.rtol, "this is a t2m bug: please report it")
     if args.torch:
-        refs = torch_outputs(args.torch, args.arch, inputs)
+        refs = torch_outputs(args.torch, args.arch, inputs, args.trust_pickle)
         for i, r in enumerate(refs):
             print(format_array(f"PyTorch output {i}", r))
         compare("PyTorch", outputs, refs, args.rtol, "this is a t2m bug if the model imported without errors")

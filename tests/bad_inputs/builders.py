@@ -285,3 +285,52 @@ def ll_available_externally(work: Path) -> None:
     define = "define available_externally i32 @creat(ptr %p, i32 %m) {\n  ret i32 0\n}"
     call = "%fd = call i32 @creat(ptr @path, i32 420)"
     (work / "evil.ll").write_text(evil_ll(work / MARKER, define, call))
+
+
+def npz_input(work: Path) -> None:
+    """Two arrays in one .npz archive."""
+    import numpy as np
+
+    np.savez(work / "inputs.npz", x=np.zeros(2, np.float32), y=np.ones(2, np.float32))
+
+
+_KERNEL_LL = """define i32 @m_run(ptr %in, ptr %out) {
+  %x = load float, ptr %in, align 4
+  store float %x, ptr %out, align 4
+  ret i32 0
+}
+!llvm.ident = !{!0}
+!0 = !{!"t2m-meta:META"}
+"""
+
+
+def _described(work: Path, meta: str) -> None:
+    """A valid kernel whose model description is `meta`, as .ll and as a Cortex-M4 object."""
+    from t2m.compiler.backend import compile_object
+
+    text = _KERNEL_LL.replace("META", meta.replace('"', "\\22"))
+    (work / "m.ll").write_text(text)
+    (work / "m.o").write_bytes(compile_object(text, "cortex-m4", "O1"))
+
+
+def meta_not_json(work: Path) -> None:
+    _described(work, "{not json")
+
+
+def meta_missing_keys(work: Path) -> None:
+    _described(work, '{"name":"m"}')
+
+
+def meta_wrong_types(work: Path) -> None:
+    _described(work, '{"name":"m","inputs":"1x4","outputs":[[1]],"layers":[]}')
+
+
+def truncated_mlir(work: Path) -> None:
+    (work / "cut.mlir").write_text("func.func @f(%x: tensor<2xf32>) -> tensor<2xf32> {\n  %y = nn.relu %x : ten")
+
+
+def llvm_module_without_model(work: Path) -> None:
+    """An llvm-dialect module with a function but no #t2m.model (lowered by hand, not by bufferize)."""
+    (work / "plain.mlir").write_text(
+        "llvm.func @k(%p: !llvm.ptr) {\n  llvm.return\n}\n"
+    )
