@@ -2,7 +2,7 @@
 
     t2m-import MODEL -o m.mlir                   # nn
     t2m-opt --fuse m.mlir -o m.fused.mlir        # fused nn
-    t2m-opt -p lower-nn-conv m.fused.mlir ...    # partly lowered (a researcher's intermediate file)
+    t2m-opt -p pack-weights,lower-nn-linear m.fused.mlir ...    # partly lowered (a researcher's intermediate file)
     t2m-opt --lower m.fused.mlir -o m.low.mlir   # llvm dialect
     t2m-translate m.low.mlir -o m.ll / m.o --header m.h
     t2m-run <each file> --input x.npy -o y.npy
@@ -47,7 +47,7 @@ def route(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     np.save(d / "x.npy", x)
     t2m("t2m-import", f"t2m.compiler.zoo:{ZOO[key]}", "-o", d / "m.mlir")
     t2m("t2m-opt", "--fuse", d / "m.mlir", "-o", d / "m.fused.mlir")
-    t2m("t2m-opt", "-p", "pack-weights,lower-nn-conv", d / "m.fused.mlir", "-o", d / "m.part.mlir")
+    t2m("t2m-opt", "-p", "pack-weights,lower-nn-linear", d / "m.fused.mlir", "-o", d / "m.part.mlir")
     t2m("t2m-opt", "--lower", d / "m.fused.mlir", "-o", d / "m.low.mlir")
     t2m("t2m-translate", d / "m.low.mlir", "-o", d / "m.ll")
     t2m("t2m-translate", d / "m.low.mlir", "-o", d / "m.o", "--header", d / "m.h")
