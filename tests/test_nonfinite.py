@@ -261,6 +261,39 @@ def test_exp_nonpositive_and_log_at_the_edges() -> None:
     assert_agrees(_run_scalar_kernel(lambda k, v: k.log(v), y), np.log(y), "log")
 
 
+FPTOSI = """
+func.func @cvt_run(%x: memref<7xf32>, %y: memref<7xi32>) -> i32 {
+  affine.for %i = 0 to 7 {
+    %v = memref.load %x[%i] : memref<7xf32>
+    %n = arith.fptosi %v : f32 to i32
+    memref.store %n, %y[%i] : memref<7xi32>
+  }
+  %ok = arith.constant 0 : i32
+  func.return %ok : i32
+}
+"""
+
+
+def test_fptosi_of_nan_and_inf_is_defined_and_the_same_on_host_and_m4() -> None:
+    """arith.fptosi lowers to llvm.fptosi.sat: NaN gives 0, the rest saturates (the M4's VCVT), where a plain
+    fptosi would be poison (x86's cvttss2si gives INT_MIN for all of them)."""
+    from t2m.compiler.backend import compile_object
+    from t2m.compiler.backend.emit_llvm import to_llvm_ir
+    from t2m.compiler.emulator import run_function
+    from t2m.compiler.ir import parse_module
+    from t2m.compiler.pipeline import LOWER_TO_LLVM
+
+    ll = to_llvm_ir(apply_passes(parse_module(FPTOSI), LOWER_TO_LLVM))
+    assert 'call i32 @"llvm.fptosi.sat.i32.f32"' in ll and "fptosi float" not in ll
+    x = np.array([NAN, INF, -INF, 3e9, -3e9, -2.75, 7.5], np.float32)
+    want = np.array([0, 2**31 - 1, -(2**31), 2**31 - 1, -(2**31), -2, 7], np.int32)
+    host = np.full(7, 99, np.int32)
+    assert HostJIT(ll).run("cvt_run", [x], [host]) == 0
+    np.testing.assert_array_equal(host, want)
+    m4 = run_function(compile_object(ll), "cvt_run", [x, np.full(7, 99, np.int32)])
+    np.testing.assert_array_equal(np.asarray(m4.outputs[1]).view(np.int32), want)
+
+
 # --- the checks: compiler/compare.py and t2m-run ------------------------------------------------------------------
 
 
