@@ -10,7 +10,8 @@ object contract needs and the converter lacks:
   which is a declaration, or invalid IR for an internal one);
 - the ops of `t2m.dialects.llvm_ext` (fptosi, fptoui, uitofp, extractelement, llvm.fmuladd);
 - GEPs without the converter's `bitcast ptr to ptr`, splat vector constants, i1 constants as 0/1;
-- SSA names from the module's name hints, so the `.ll` reads like the `.mlir` it came from.
+- SSA names from the module's name hints, so the `.ll` reads like the `.mlir` it came from;
+- the model's description (dialects/t2m.py) as `!llvm.ident`, so the object carries it in `.comment`.
 The triple and data layout are the target's (`target.py`); `jit.py` retargets the same text for the host.
 """
 
@@ -36,16 +37,15 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Block, Operation, SSAValue
 from xdsl.utils.exceptions import LLVMTranslationException
 
+from t2m.compiler.model_info import describe, encode
 from t2m.dialects import llvm_ext
+from t2m.dialects.t2m import layer_of, model_of
 
 from .errors import BackendError
 from .llvm import create_target_machine, get_opt_level, parse_module
 from .target import Target, get_target
 
 __all__ = ["to_llvm_ir"]
-
-LAYER_ATTR = "t2m.layer"
-"""Unit attribute of a layer function: kept out of line (`noinline`), the emulator counts cycles per function."""
 
 _Handler = Callable[[Operation, ir.IRBuilder, dict[SSAValue, ir.Value]], None]
 
@@ -135,7 +135,8 @@ def _declare_function(op: llvm.FuncOp, module: ir.Module) -> None:
     if op.body.blocks:
         function.linkage = "" if op.linkage.linkage.data == "external" else op.linkage.linkage.data
     # After a text round trip `no_inline` comes back as a discardable attribute, not the property.
-    if op.no_inline is not None or "no_inline" in op.attributes or LAYER_ATTR in op.attributes:
+    # A layer function stays out of line: the emulator counts cycles per function.
+    if op.no_inline is not None or "no_inline" in op.attributes or layer_of(op) is not None:
         function.attributes.add("noinline")
     for value, arg in zip(function.args, op.body.blocks[0].args if op.body.blocks else (), strict=False):
         if arg.name_hint:
@@ -267,6 +268,13 @@ def _emit_body(op: llvm.FuncOp, module: ir.Module) -> None:
 # --- module -------------------------------------------------------------------------------------------------
 
 
+def _describe_model(module: ModuleOp, out: ir.Module) -> None:
+    """The model's description (`#t2m.model` and the `#t2m.layer`s) as `!llvm.ident`, which LLVM writes into the
+    object's non-allocated `.comment` section: `t2m-run` reads it back with `model_info.read_from_object`."""
+    ident = out.add_named_metadata("llvm.ident")
+    ident.add(out.add_metadata([ir.MetaDataString(out, encode(describe(module)))]))
+
+
 def _data_layout(target: Target) -> str:
     return str(create_target_machine(target, get_opt_level("O0")).target_data)
 
@@ -294,6 +302,8 @@ def to_llvm_ir(module: ModuleOp, target: str | Target = "cortex-m4", *, verify: 
     for function in functions:
         if function.body.blocks:
             _emit_body(function, out)
+    if model_of(module) is not None:
+        _describe_model(module, out)
     text = str(out)
     if verify:
         parse_module(text)

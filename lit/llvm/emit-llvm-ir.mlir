@@ -41,7 +41,7 @@
 
 builtin.module {
   "memref.global"() <{sym_name = "w", sym_visibility = "private", type = memref<4xf32>, initial_value = dense<[0.1, -2.0, 1.5, -0.0]> : tensor<4xf32>, constant}> : () -> ()
-  func.func private @m_L0_relu(%x: memref<1x4xf32>, %y: memref<1x4xf32>) attributes {t2m.layer, t2m.macs = 0 : i64} {
+  func.func private @m_L0_relu(%x: memref<1x4xf32>, %y: memref<1x4xf32>) attributes {t2m.layer = #t2m.layer<"relu", macs = 0>} {
     %w = memref.get_global @w : memref<4xf32>
     %c0 = arith.constant 0 : index
     %z = arith.constant 0.0 : f32
