@@ -3,6 +3,10 @@
 This is the first rung of the verification ladder (docs/design.md §7): every later stage (loops, host JIT, the emulated
 Cortex-M4) is checked against what these functions compute. They favour clarity over speed and accumulate in
 float64, so the reference is at least as accurate as the fp32 code it judges.
+
+NaN and infinities follow PyTorch: numpy's max, maximum, minimum and clip propagate NaN as torch's max_pool2d,
+relu and clamp do, and softmax's x - max gives NaN rows for NaN or +inf entries as torch's does. IEEE overflow
+and invalid operations are expected there, so numpy's warnings about them are silenced.
 """
 
 from __future__ import annotations
@@ -66,7 +70,7 @@ def conv2d(
 
 
 def fused_activation(op: nn.FusedActivation, y: Array) -> Array:
-    """Apply the clamp that fuse-activation moved into `op` (NaN-free inputs: max/min order does not matter)."""
+    """Apply the clamp that fuse-activation moved into `op`: np.maximum/np.minimum keep NaN, as torch.clamp does."""
     lo, hi = op.activation_bounds()
     if lo is not None:
         y = np.maximum(y, np.float32(lo))
@@ -219,5 +223,6 @@ def run_module(module: ModuleOp, inputs: Sequence[Array]) -> list[Array]:
     interpreter = Interpreter(module)
     interpreter.register_implementations(FuncFunctions())
     interpreter.register_implementations(NnFunctions())
-    results = interpreter.call_op(function, tuple(_f32(x) for x in inputs))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        results = interpreter.call_op(function, tuple(_f32(x) for x in inputs))
     return [np.asarray(r) for r in results]

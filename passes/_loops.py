@@ -268,25 +268,31 @@ class Kernel:
     def select(self, cond: SSAValue, a: SSAValue, b: SSAValue) -> SSAValue:
         return self.emit(arith.SelectOp(cond, a, b))
 
-    def max(self, a: SSAValue, b: SSAValue) -> SSAValue:
-        """max as compare + select (no maximumf: it becomes an fmaxf libcall or VMAXNM on the M4)."""
+    def larger(self, a: SSAValue, b: SSAValue) -> SSAValue:
+        """b if b > a else a: one compare + select. A NaN in a is kept, a NaN in b dropped (see `max`)."""
         return self.select(self.cmpf("ogt", b, a), b, a)
 
-    def clamp(self, x: SSAValue, lo: float, hi: float) -> SSAValue:
-        """min(max(x, lo), hi), NaN passes through like numpy's clip."""
-        x = self.select(self.cmpf("olt", x, self.f32(lo)), self.f32(lo), x)
-        return self.select(self.cmpf("ogt", x, self.f32(hi)), self.f32(hi), x)
+    def max(self, a: SSAValue, b: SSAValue) -> SSAValue:
+        """torch.maximum: the larger, NaN if either is NaN. `larger` keeps a NaN in a; a second compare of b with
+        itself (off the critical path of a running maximum `a`) picks a NaN in b. Not `maximumf`: on the M4 it would
+        become VMAXNM (ARMv8 only) or an fmaxf libcall (docs/design.md §4)."""
+        larger = self.larger(a, b)
+        return self.select(self.cmpf("uno", b, b), b, larger)
+
+    def clamp(self, x: SSAValue, lo: float | None, hi: float | None) -> SSAValue:
+        """min(max(x, lo), hi) as PyTorch's clamp: NaN stays NaN (`x < lo` and `x > hi` are false for NaN, so x
+        itself is selected), an infinite or missing bound costs nothing."""
+        if lo is not None and lo > -math.inf:
+            x = self.select(self.cmpf("olt", x, self.f32(lo)), self.f32(lo), x)
+        if hi is not None and hi < math.inf:
+            x = self.select(self.cmpf("ogt", x, self.f32(hi)), self.f32(hi), x)
+        return x
 
     def activation(self, x: SSAValue, op: Operation) -> SSAValue:
         """The clamp `fuse-activation` moved into `op` (act_min / act_max), applied before the store."""
         if not isinstance(op, nn.FusedActivation):
             return x
-        lo, hi = op.activation_bounds()
-        if lo is not None:
-            x = self.select(self.cmpf("olt", x, self.f32(lo)), self.f32(lo), x)
-        if hi is not None:
-            x = self.select(self.cmpf("ogt", x, self.f32(hi)), self.f32(hi), x)
-        return x
+        return self.clamp(x, *op.activation_bounds())
 
     def absf(self, x: SSAValue) -> SSAValue:
         """|x| by clearing the sign bit (no math.absf)."""
@@ -295,14 +301,17 @@ class Kernel:
 
     def exp(self, x: SSAValue, nonpositive: bool = False) -> SSAValue:
         """expf in arith ops: x = k ln2 + r, |r| <= ln2/2, exp(r) by Cephes' degree-7 polynomial, 2^k from the
-        exponent bits. Valid for x <= 88.37 (k <= 127); below -87.33 (result under FLT_MIN) it returns 0.
-        Relative error about 2 ulp. Round-to-nearest k with the 1.5 * 2^23 trick: k's bits come out of the sum.
-        `nonpositive`: the caller guarantees x <= 0 (sigmoid, tanh, softmax), no upper clamp.
+        exponent bits. Relative error about 2 ulp; below -87.33 (result under FLT_MIN) it returns 0, above
+        ln(FLT_MAX) +inf, and NaN gives NaN (every compare is false for it, so it passes the clamps unchanged and
+        poisons the polynomial; the integer ops on its bits are defined, unlike an fptosi of NaN or inf).
+        Round-to-nearest k with the 1.5 * 2^23 trick: k's bits come out of the sum.
+        `nonpositive`: the caller guarantees x <= 0 or NaN (sigmoid, tanh, softmax): no upper clamp, and 2^k is
+        one float; else k <= 128 and 2^k = 2^(k >> 1) * 2^(k - (k >> 1)), so that large x overflows to +inf.
         """
-        lo, hi = -87.33654, 88.37626
+        lo = -87.33654
         xc = self.select(self.cmpf("olt", x, self.f32(lo)), self.f32(lo), x)
         if not nonpositive:
-            xc = self.select(self.cmpf("ogt", xc, self.f32(hi)), self.f32(hi), xc)
+            xc = self.select(self.cmpf("ogt", xc, self.f32(88.75)), self.f32(88.75), xc)
         t = self.mulf(xc, self.f32(1.44269504088896341))
         magic = self.addf(t, self.f32(12582912.0))
         kf = self.subf(magic, self.f32(12582912.0))
@@ -313,14 +322,23 @@ class Kernel:
         for c in (1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1):
             p = self.addf(self.mulf(p, r), self.f32(c))
         p = self.addf(self.addf(self.mulf(p, self.mulf(r, r)), r), self.f32(1.0))
-        bits = self.emit(arith.ShLIOp(self.emit(arith.AddiOp(k, self.i32(127))), self.i32(23)))
-        y = self.mulf(p, self.emit(arith.BitcastOp(bits, f32)))
+        if nonpositive:
+            y = self.mulf(p, self._pow2(k))
+        else:
+            half = self.emit(arith.ShRSIOp(k, self.i32(1)))
+            y = self.mulf(self.mulf(p, self._pow2(half)), self._pow2(self.emit(arith.SubiOp(k, half))))
         return self.select(self.cmpf("olt", x, self.f32(lo)), self.f32(0.0), y)
+
+    def _pow2(self, k: SSAValue) -> SSAValue:
+        """2^k for an i32 -126 <= k <= 127, from the exponent bits."""
+        bits = self.emit(arith.ShLIOp(self.emit(arith.AddiOp(k, self.i32(127))), self.i32(23)))
+        return self.emit(arith.BitcastOp(bits, f32))
 
     def log(self, x: SSAValue) -> SSAValue:
         """logf in arith ops for a normal x > 0 (Cephes): x = m 2^e with m in [sqrt(1/2), sqrt(2)) from the float's
         bits, log(m) by a degree-8 polynomial in m - 1, plus e ln2 in two parts (exact high part, small low part).
-        Relative error about 1 ulp; the caller guarantees the range (log_softmax: the sum is >= 1)."""
+        Relative error about 1 ulp; the caller guarantees the range (log_softmax: the sum is >= 1). NaN and +inf
+        give themselves (one compare + select: the bit tricks would turn them into numbers near 88)."""
         bits = self.emit(arith.BitcastOp(x, i32))
         e = self.emit(arith.SubiOp(self.emit(arith.ShRUIOp(bits, self.i32(23))), self.i32(127)))
         mantissa = self.emit(arith.OrIOp(self.emit(arith.AndIOp(bits, self.i32(0x007FFFFF))), self.i32(0x3F800000)))
@@ -337,7 +355,8 @@ class Kernel:
             p = self.addf(self.mulf(p, f), self.f32(c))
         y = self.addf(self.mulf(self.mulf(p, f), z), self.mulf(ef, self.f32(-2.12194440e-4)))
         y = self.subf(y, self.mulf(z, self.f32(0.5)))
-        return self.addf(self.addf(f, y), self.mulf(ef, self.f32(0.693359375)))
+        y = self.addf(self.addf(f, y), self.mulf(ef, self.f32(0.693359375)))
+        return self.select(self.cmpf("ueq", x, self.f32(math.inf)), x, y)
 
 
 # ---------------------------------------------------------------------------------------------------------------

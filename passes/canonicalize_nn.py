@@ -2,7 +2,7 @@
 
 - flatten is a reshape: one view op for the lowering to know;
 - reshape to the same shape is the identity; reshape of a reshape is one reshape;
-- clamp to the whole float range and relu of a relu do nothing;
+- clamp to [-inf, inf] and relu of a relu do nothing;
 - adding a zero constant or multiplying by a one constant (same shape as the result) does nothing;
 - a weight no op uses any more (e.g. after batch-norm folding) is removed: the pattern walker erases every
   trivially dead op (nn ops are Pure) before it tries the patterns.
@@ -12,6 +12,7 @@ Dropout in eval mode never reaches the nn dialect: the importer drops it (it is 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,8 +28,6 @@ from xdsl.pattern_rewriter import (
 )
 
 from t2m.dialects import nn
-
-F32_MAX = float(np.finfo(np.float32).max)
 
 
 class FlattenToReshape(RewritePattern):
@@ -50,11 +49,11 @@ class FoldReshape(RewritePattern):
 
 
 class RemoveNoOpActivation(RewritePattern):
-    """clamp(x, -FLT_MAX, FLT_MAX) -> x."""
+    """clamp(x, -inf, inf) -> x (not with finite bounds, even +-FLT_MAX: they turn +-inf into +-FLT_MAX)."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: nn.ClampOp, rewriter: PatternRewriter) -> None:
-        if op.min.value.data <= -F32_MAX and op.max.value.data >= F32_MAX:
+        if op.min.value.data == -math.inf and op.max.value.data == math.inf:
             rewriter.replace_all_uses_with(op.output, op.input)
             rewriter.erase(op)
 

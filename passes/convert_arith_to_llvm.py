@@ -6,6 +6,7 @@ Mostly one LLVM instruction per op. The exceptions, and why:
   with a non-NaN constant operand (relu's 0.0) one compare + select suffices, else a second select
   fixes the NaN case;
 - `floordivsi`/`ceildivsi`/`ceildivui` (from affine maps) are expanded into div/rem arithmetic;
+- fptosi/fptoui become LLVM's saturating intrinsics (NaN gives 0; plain fptosi of NaN or inf is poison);
 - casts LLVM has but xDSL's `llvm` dialect lacks come from `t2m.dialects.llvm_ext`.
 Vector operands are fine wherever LLVM accepts vectors (`addf`/`mulf` on `vector<4xf32>`...).
 """
@@ -64,8 +65,6 @@ _FLOAT_BINARY: dict[type[Operation], type[llvm.AbstractFloatArithOp]] = {
 _CASTS: dict[type[Operation], type[Operation]] = {
     arith.SIToFPOp: llvm.SIToFPOp,
     arith.UIToFPOp: llvm_ext.UIToFPOp,
-    arith.FPToSIOp: llvm_ext.FPToSIOp,
-    arith.FPToUIOp: llvm_ext.FPToUIOp,
     arith.BitcastOp: llvm.BitcastOp,
     arith.ExtFOp: llvm.FPExtOp,
     arith.TruncFOp: llvm.FPTruncOp,
@@ -139,6 +138,28 @@ class CastToLLVM(RewritePattern):
         if cls is None:
             return
         new = cls.create(operands=[as_llvm(op.operands[0], rewriter)], result_types=[llvm_type(op.results[0].type)])
+        replace_with_llvm(rewriter, op, [new], new.results)
+
+
+def _mangle(t: Attribute) -> str:
+    """An LLVM intrinsic's type suffix: f32, i32, v4f32."""
+    if isinstance(t, VectorType):
+        return f"v{t.get_shape()[0]}{_mangle(t.element_type)}"
+    return f"i{t.width.data}" if isinstance(t, IntegerType) else str(t)
+
+
+class FloatToIntToLLVM(RewritePattern):
+    """fptosi/fptoui as LLVM's saturating intrinsics: a plain fptosi of NaN, an infinity or an out-of-range value
+    is poison, the host and the M4 would each make up their own integer. `llvm.fptosi.sat` is defined (NaN gives 0,
+    the rest saturates) and is exactly what the M4's VCVT does: one instruction for i32."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: arith.FPToSIOp | arith.FPToUIOp, rewriter: PatternRewriter, /):
+        source = as_llvm(op.input, rewriter)
+        target = llvm_type(op.result.type)
+        kind = "fptosi" if isinstance(op, arith.FPToSIOp) else "fptoui"
+        name = f"llvm.{kind}.sat.{_mangle(target)}.{_mangle(source.type)}"
+        new = llvm.CallIntrinsicOp(name, [source], [target])
         replace_with_llvm(rewriter, op, [new], new.results)
 
 
@@ -286,6 +307,7 @@ class ConvertArithToLLVMPass(ModulePass):
                     BinaryToLLVM(),
                     NegfToLLVM(),
                     CastToLLVM(),
+                    FloatToIntToLLVM(),
                     IndexCastToLLVM(),
                     CmpiToLLVM(),
                     CmpfToLLVM(),

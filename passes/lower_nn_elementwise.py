@@ -1,7 +1,9 @@
 """lower-nn-elementwise: relu, clamp, sigmoid, tanh, add, mul (broadcasting), batch_norm -> flat loops.
 
-- Unary ops run one flat loop over the buffer (viewed 1-D). max/min are `cmpf` + `select` (never maximumf:
-  fmaxf libcall or VMAXNM on the M4); sigmoid and tanh use `Kernel.exp` (arith only, no libm).
+- Unary ops run one flat loop over the buffer (viewed 1-D). relu and clamp are `cmpf` + `select` (never
+  maximumf: fmaxf libcall or VMAXNM on the M4) whose compares are false for NaN, so NaN passes through as in
+  PyTorch; sigmoid and tanh use `Kernel.exp` (arith only, no libm): exp(-|x|) is 0 at +-inf (sigmoid 1 or 0,
+  tanh +-1) and NaN stays NaN through every select.
 - add/mul: output dims of size 1 are dropped and neighbouring dims merged while both operands are either
   full or broadcast along them, so `[1,C,H,W] + [1,C,1,1]` is a C x (H*W) nest with one load of the
   per-channel operand per row, and equal shapes are one flat loop.
@@ -72,7 +74,7 @@ class LowerUnary(RewritePattern):
     def match_and_rewrite(self, op: nn.ReluOp | nn.ClampOp | nn.SigmoidOp | nn.TanhOp,
                           rewriter: PatternRewriter) -> None:
         if isinstance(op, nn.ReluOp):
-            f: Scalar = lambda k, x: k.select(k.cmpf("olt", x, k.f32(0.0)), k.f32(0.0), x)  # noqa: E731
+            f: Scalar = lambda k, x: k.clamp(x, 0.0, None)  # noqa: E731
         elif isinstance(op, nn.ClampOp):
             lo, hi = op.min.value.data, op.max.value.data
             f = lambda k, x: k.clamp(x, lo, hi)  # noqa: E731

@@ -2,8 +2,9 @@
 
 All three share one nest: batch, channel, then one nest per region of the output plane, window rows, window
 columns. As for conv2d, a region is a run of outputs whose windows see the same valid taps, so padding is
-skipped by the constant loop bounds, never tested: max pool starts at -inf (PyTorch's padding value), average
-pool multiplies the sum by the region's 1/divisor (count_include_pad: kernel area; else the valid taps).
+skipped by the constant loop bounds, never tested: max pool starts from the window's first valid tap (padding
+is PyTorch's -inf, which never wins) and propagates NaN as PyTorch does (`Kernel.max`); average pool multiplies
+the sum by the region's 1/divisor (count_include_pad: kernel area; else the valid taps).
 Adaptive pooling's windows [floor(i*H/O), ceil((i+1)*H/O)) are runs too: equal-size windows with a constant
 step share a loop (all of them when O divides H; global pooling is one window).
 """
@@ -76,14 +77,21 @@ def build_pool(k: Kernel, shape: Sequence[int], rows: list[Run], cols: list[Run]
                 def pixel(ivs: list[Ix], r: Run = r, q: Run = q) -> None:
                     oh, ow = ivs
 
+                    def load(th: Ix, tw: Ix) -> SSAValue:
+                        return k.load(x, [b, ch, oh * r.stride + th * r.dilation + r.offset,
+                                          ow * q.stride + tw * q.dilation + q.offset])
+
                     def tap(ivs: list[Ix], acc: tuple[SSAValue, ...]) -> tuple[SSAValue, ...]:
-                        th, tw = ivs
-                        v = k.load(x, [b, ch, oh * r.stride + th * r.dilation + r.offset,
-                                       ow * q.stride + tw * q.dilation + q.offset])
+                        v = load(*ivs)
                         return (k.max(acc[0], v) if kind == "max" else k.addf(acc[0], v),)
 
-                    init = k.f32(float("-inf") if kind == "max" else 0.0)
-                    (acc,) = k.reduce([(r.t0, r.t1, "kh"), (q.t0, q.t1, "kw")], [init], tap)
+                    if kind == "max" and r.t1 > r.t0 and q.t1 > q.t0:  # from the first tap: one max fewer
+                        first = load(Ix(const=r.t0), Ix(const=q.t0))
+                        (acc,) = k.reduce([(r.t0, r.t0 + 1, "kh"), (q.t0 + 1, q.t1, "kw")], [first], tap)
+                        (acc,) = k.reduce([(r.t0 + 1, r.t1, "kh"), (q.t0, q.t1, "kw")], [acc], tap)
+                    else:
+                        init = k.f32(float("-inf") if kind == "max" else 0.0)
+                        (acc,) = k.reduce([(r.t0, r.t1, "kh"), (q.t0, q.t1, "kw")], [init], tap)
                     if kind == "avg":
                         count = divisor or max(1, (r.t1 - r.t0) * (q.t1 - q.t0))
                         acc = k.mulf(acc, k.f32(1.0 / count))

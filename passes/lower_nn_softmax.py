@@ -4,6 +4,11 @@ The tensor is viewed as [outer, L, inner] around the softmax axis. Per (outer, i
 (cmpf + select), then e = exp(x - max) stored into the output while summing (x - max <= 0, so `Kernel.exp`
 never overflows), then one division 1/sum and a multiply per element (VDIV costs 14 cycles on the M4).
 log_softmax instead subtracts max + log(sum) (one `Kernel.log` per row) and never stores the exps.
+
+NaN and infinities as in PyTorch, without a NaN test per element: the maximum skips NaN (`Kernel.larger`, one
+compare), but a NaN entry's exp is NaN and so is the sum, and with it the whole row; a +inf entry makes the
+maximum +inf and its own x - max NaN, so the row is NaN too; -inf entries give exp 0 (log_softmax: -inf); a row
+of only -inf has max -inf and x - max NaN everywhere.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ def build_softmax(k: Kernel, outer: int, length: int, inner: int, log: bool) -> 
         at = lambda ivs: [o, ivs[0], i]  # noqa: E731
 
         def biggest(ivs: list[Ix], acc: tuple[SSAValue, ...]) -> tuple[SSAValue, ...]:
-            return (k.max(acc[0], k.load(x, at(ivs))),)
+            return (k.larger(acc[0], k.load(x, at(ivs))),)
 
         (top,) = k.reduce([(0, length, "l")], [k.f32(float("-inf"))], biggest)
 

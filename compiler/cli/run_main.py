@@ -101,17 +101,28 @@ def format_array(name: str, a: np.ndarray) -> str:
 
 
 def compare(label: str, outputs: list[np.ndarray], refs: list[np.ndarray], rtol: float, hint: str) -> None:
-    """Print the worst relative error against `refs`; a disagreement is an error (exit 1)."""
-    from t2m.compiler.compare import relative_error
+    """Print how the outputs agree with `refs`; any disagreement is an error (exit 1): a relative error over
+    `rtol` on the finite values, a shape, or NaN/inf where the reference has none (or another, or a number)."""
+    from t2m.compiler.compare import compare as compare_arrays
 
-    worst = max(
-        relative_error(y, r.reshape(y.shape) if r.size == y.size else r) for y, r in zip(outputs, refs, strict=True)
-    )
-    print(
-        f"check vs {label}: max relative error {worst:.3g} (tolerance {rtol:g}): {'ok' if worst <= rtol else 'FAILED'}"
-    )
+    results = [
+        compare_arrays(y, r.reshape(y.shape) if r.size == y.size else r) for y, r in zip(outputs, refs, strict=True)
+    ]
+    reference = label if label[:1].isupper() else f"the {label}"
+    for i, result in enumerate(results):
+        if (mismatch := result.mismatch(reference)) is not None:
+            print(f"check vs {label}: output {i}: {mismatch}: FAILED")
+            raise T2MError(f"outputs differ from {reference}: output {i} has {mismatch}", "--check", hint)
+    worst = max(r.error for r in results)
+    size, nan, inf = (sum(getattr(r, key) for r in results) for key in ("size", "nan", "inf"))
+    agreement = [f"max relative error {worst:.3g}" if nan + inf < size else "no finite values"]
+    if nan:
+        agreement.append(f"NaN in the same {nan} of {size} places")
+    if inf:
+        agreement.append(f"the same infinity in {inf} of {size} places")
+    print(f"check vs {label}: {', '.join(agreement)} (tolerance {rtol:g}): {'ok' if worst <= rtol else 'FAILED'}")
     if worst > rtol:
-        raise T2MError(f"outputs differ from {label}: max relative error {worst:.3g} > {rtol:g}", "--check", hint)
+        raise T2MError(f"outputs differ from {reference}: max relative error {worst:.3g} > {rtol:g}", "--check", hint)
 
 
 def torch_outputs(spec: str, arch: str | None, inputs: list[np.ndarray], trust_pickle: bool) -> list[np.ndarray]:

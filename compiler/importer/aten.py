@@ -369,9 +369,9 @@ def relu6(t: Translator, node: Any) -> Value:
 
 @handles("aten.clamp.default")
 def clamp(t: Translator, node: Any) -> Value:
-    big = float(np.finfo(np.float32).max)
-    lo, hi = t.arg(node, 1, kw="min"), t.arg(node, 2, kw="max")
-    return _result(t, nn.ClampOp(t.tensor(t.arg(node, 0)), -big if lo is None else lo, big if hi is None else hi))
+    lo, hi = t.arg(node, 1, kw="min"), t.arg(node, 2, kw="max")  # a missing bound is infinite: inf stays inf
+    x = t.tensor(t.arg(node, 0))
+    return _result(t, nn.ClampOp(x, -math.inf if lo is None else lo, math.inf if hi is None else hi))
 
 
 @handles("aten.sigmoid.default")

@@ -92,13 +92,14 @@ func.func @compare(%x: i32, %f: f32, %c: i1) {
 
 // -----
 
-// Casts: the ones xDSL's llvm dialect lacks come from llvm_ext; index_cast is nothing between index
-// and i32, a sign extension or truncation otherwise.
+// Casts: the ones xDSL's llvm dialect lacks come from llvm_ext; fptosi/fptoui are the saturating intrinsics
+// (defined for NaN and inf, one VCVT on the M4); index_cast is nothing between index and i32, a sign extension or
+// truncation otherwise.
 // CHECK-LABEL: func.func @casts
 // CHECK-NEXT:    %{{.*}} = llvm.sitofp %x : i32 to f32
 // CHECK-NEXT:    %{{.*}} = llvm_ext.uitofp %x : i32 to f32
-// CHECK-NEXT:    %{{.*}} = llvm_ext.fptosi %f : f32 to i32
-// CHECK-NEXT:    %{{.*}} = llvm_ext.fptoui %f : f32 to i32
+// CHECK-NEXT:    %{{.*}} = llvm.call_intrinsic "llvm.fptosi.sat.i32.f32"(%f) : (f32) -> i32
+// CHECK-NEXT:    %{{.*}} = llvm.call_intrinsic "llvm.fptoui.sat.i32.f32"(%f) : (f32) -> i32
 // CHECK-NEXT:    %{{.*}} = llvm.bitcast %x : i32 to f32
 // CHECK-NEXT:    %{{.*}} = llvm.trunc %x : i32 to i8
 // CHECK-NEXT:    %{{.*}} = llvm.sext %b : i8 to i32

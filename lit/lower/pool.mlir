@@ -1,6 +1,9 @@
 // RUN: t2m-opt %s -p lower-nn-pool | filecheck %s
 
-// Max pool starts at -inf and keeps the larger value with cmpf + select (no maximumf); avg pool multiplies by
+// Max pool starts from the first valid tap of each window (no -inf, one compare fewer) and keeps the larger value
+// with cmpf ogt + select, then picks a NaN tap with cmpf uno + select, so NaN propagates as in PyTorch (no
+// maximumf: an fmaxf libcall on the M4). In the top-left corner the first valid tap is (1, 1); row 1 follows in
+// the kw loop, row 2 in the kh loop. Avg pool multiplies by
 // the reciprocal of each region's divisor (count_include_pad = false: the valid taps, 4 in a corner, 6 on an
 // edge, 9 inside). Adaptive pooling 5 -> 2 rows are windows [0, 3) and [2, 5): one loop with step 2; 5 -> 3
 // columns are windows of sizes 2, 3, 2: three nests. nn.relu (another family) is left alone.
@@ -18,19 +21,26 @@ func.func @pools(%x: tensor<1x2x5x5xf32>) -> (tensor<1x2x3x3xf32>, tensor<1x2x3x
 // CHECK:         func.call @pools_L02_adaptive_avg_pool2d(
 // CHECK:         nn.relu
 // CHECK-LABEL: func.func private @pools_L00_max_pool2d(%in: memref<1x2x5x5xf32>, %out: memref<1x2x3x3xf32>) attributes {t2m.layer = #t2m.layer<"max_pool2d", macs = 0>} {
-// CHECK-NEXT:    %[[NINF:.*]] = arith.constant 0xff800000 : f32
+// CHECK-NOT:     0xff800000
 // CHECK:         affine.for %c = 0 to 2 {
-// CHECK-NEXT:      %[[M:.*]] = affine.for %kh = 1 to 3 iter_args(%[[A:.*]] = %[[NINF]]) -> (f32) {
-// CHECK-NEXT:        affine.apply affine_map<(d0) -> ((d0 + -1))> (%kh)
-// CHECK-NEXT:        affine.for %kw = 1 to 3 iter_args(%[[ACC:.*]] = %[[A]]) -> (f32) {
-// CHECK-NEXT:          affine.apply
-// CHECK-NEXT:          %[[V:.*]] = memref.load %in[%c0, %c, %{{.*}}, %{{.*}}] : memref<1x2x5x5xf32>
-// CHECK-NEXT:          %[[GT:.*]] = arith.cmpf ogt, %[[V]], %[[ACC]] : f32
-// CHECK-NEXT:          %[[MAX:.*]] = arith.select %[[GT]], %[[V]], %[[ACC]] : f32
-// CHECK-NEXT:          affine.yield %[[MAX]] : f32
+// CHECK-NEXT:      %[[FIRST:.*]] = memref.load %in[%c0, %c, %c0, %c0] : memref<1x2x5x5xf32>
+// CHECK-NEXT:      %[[V0:.*]] = memref.load %in[%c0, %c, %c0, %c1] : memref<1x2x5x5xf32>
+// CHECK-NEXT:      %[[GT0:.*]] = arith.cmpf ogt, %[[V0]], %[[FIRST]] : f32
+// CHECK-NEXT:      %[[L0:.*]] = arith.select %[[GT0]], %[[V0]], %[[FIRST]] : f32
+// CHECK-NEXT:      %[[NAN0:.*]] = arith.cmpf uno, %[[V0]], %[[V0]] : f32
+// CHECK-NEXT:      %[[M0:.*]] = arith.select %[[NAN0]], %[[V0]], %[[L0]] : f32
+// CHECK-NEXT:      %[[M:.*]] = affine.for %kw = 1 to 3 iter_args(%[[ACC:.*]] = %[[M0]]) -> (f32) {
+// CHECK-NEXT:        affine.apply affine_map<(d0) -> ((d0 + -1))> (%kw)
+// CHECK-NEXT:        %[[V:.*]] = memref.load %in[%c0, %c, %c1, %{{.*}}] : memref<1x2x5x5xf32>
+// CHECK-NEXT:        %[[GT:.*]] = arith.cmpf ogt, %[[V]], %[[ACC]] : f32
+// CHECK-NEXT:        %[[L:.*]] = arith.select %[[GT]], %[[V]], %[[ACC]] : f32
+// CHECK-NEXT:        %[[NAN:.*]] = arith.cmpf uno, %[[V]], %[[V]] : f32
+// CHECK-NEXT:        %[[MAX:.*]] = arith.select %[[NAN]], %[[V]], %[[L]] : f32
+// CHECK-NEXT:        affine.yield %[[MAX]] : f32
 // CHECK:           memref.store %[[M]], %out[%c0, %c, %c0, %c0] : memref<1x2x3x3xf32>
-// CHECK:           affine.for %kh_4 = 0 to 3 iter_args
-// CHECK:             affine.for %kw_4 = 0 to 3 iter_args
+// CHECK:           affine.for %kh_1 = 1 to 3 iter_args
+// CHECK-NEXT:        affine.apply
+// CHECK-NEXT:        affine.for %kw{{.*}} = 0 to 3 iter_args
 // CHECK:           memref.store %{{.*}}, %out[%c0, %c, %c1, %c1] : memref<1x2x3x3xf32>
 // CHECK-NOT:     arith.maximumf
 

@@ -2,7 +2,7 @@
 
 xDSL's interpreter computes floats as Python doubles and lacks some ops t2m emits, so this file adds
 interpreter functions that round every float op to f32 (as the Cortex-M4 does) and implement `affine.for` with
-iter_args, `memref.reinterpret_cast`, `arith.bitcast/divf/negf/andi` and the vector ops of linear.
+iter_args, `memref.reinterpret_cast`, `arith.bitcast/divf/negf/andi/ori/shrui/sitofp` and the vector ops of linear.
 """
 
 from __future__ import annotations
@@ -95,6 +95,18 @@ class F32Functions(InterpreterFunctions):
     @impl(arith.AndIOp)
     def run_andi(self, interpreter: Interpreter, op: arith.AndIOp, args: PythonValues):
         return (_wrap32(args[0] & args[1]),)
+
+    @impl(arith.OrIOp)
+    def run_ori(self, interpreter: Interpreter, op: arith.OrIOp, args: PythonValues):
+        return (_wrap32(args[0] | args[1]),)
+
+    @impl(arith.ShRUIOp)
+    def run_shrui(self, interpreter: Interpreter, op: arith.ShRUIOp, args: PythonValues):
+        return (_wrap32((args[0] % 2**32) >> args[1]),)
+
+    @impl(arith.SIToFPOp)
+    def run_sitofp(self, interpreter: Interpreter, op: arith.SIToFPOp, args: PythonValues):
+        return (r32(float(args[0])),)
 
     @impl(memref.LoadOp)
     def run_load(self, interpreter: Interpreter, op: memref.LoadOp, args: PythonValues):
@@ -246,8 +258,9 @@ def lower(module: ModuleOp, passes: Sequence[str] = LOWER_TO_LOOPS, round_trip: 
     return lowered
 
 
-def run_lowered(module: ModuleOp, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """Call `<name>_run(inputs..., outputs...)` in the interpreter; returns the output buffers."""
+def run_lowered(module: ModuleOp, inputs: Sequence[np.ndarray], fill: float = math.nan) -> list[np.ndarray]:
+    """Call `<name>_run(inputs..., outputs...)` in the interpreter; returns the output buffers, which start as
+    `fill` (NaN: an element the code never writes shows)."""
     (run,) = [f for f in module.ops if isinstance(f, func.FuncOp) and f.sym_name.data.endswith("_run")]
     types = run.function_type.inputs.data
     interpreter = Interpreter(module)
@@ -261,7 +274,7 @@ def run_lowered(module: ModuleOp, inputs: Sequence[np.ndarray]) -> list[np.ndarr
     for t in types[len(inputs):]:
         assert isinstance(t, MemRefType)
         shape = list(t.get_shape())
-        outputs.append(ShapedArray(TypedPtr.new_float32([math.nan] * math.prod(shape)), shape))
+        outputs.append(ShapedArray(TypedPtr.new_float32([fill] * math.prod(shape)), shape))
     (rc,) = interpreter.call_op(run, (*args, *outputs))
     assert rc == 0
     return [np.array(o.data, dtype=np.float32).reshape(o.shape) for o in outputs]
