@@ -159,18 +159,20 @@ def measure(module: Any, source: str, flash_size: int) -> Measurement:
     from t2m.compiler.interpreter import run_module
 
     start = time.perf_counter()
-    result = compile_module(module, source, CompileOptions(flash_size=flash_size))
+    result = compile_module(module, source, CompileOptions(flash_size=flash_size, run=False))
     seconds = time.perf_counter() - start
-    inputs = [np.random.default_rng(0).standard_normal(s).astype(np.float32) for s in result.info.inputs]
+    info = result.info
+    assert info is not None
+    inputs = [np.random.default_rng(0).standard_normal(s).astype(np.float32) for s in info.inputs]
     run = run_object(result.obj, inputs, source)
     error = max(relative_error(y, r) for y, r in zip(run.outputs, run_module(module, inputs), strict=True))
     return Measurement(
-        result.info.name,
-        result.info.macs,
+        info.name,
+        info.macs,
         run.cycles,
         result.sizes.get("text", 0),
         result.sizes.get("rodata", 0),
-        result.info.arena_bytes,
+        info.arena_bytes,
         run.result.stack_bytes,
         seconds,
         error,

@@ -9,7 +9,7 @@ import numpy as np
 
 from t2m.compiler.emulator import RunResult, run_function
 from t2m.compiler.errors import T2MError
-from t2m.compiler.model_info import ModelInfo, read_from_object
+from t2m.compiler.model_info import ModelInfo, fit_inputs, read_from_object
 
 STACK_BYTES = 64 << 10
 
@@ -48,21 +48,7 @@ def _sram_size(info: ModelInfo) -> int:
 def run_object(obj: bytes, inputs: list[np.ndarray], source: str = "model.o") -> ObjectRun:
     """Call `<name>_run` with `inputs` and fresh output buffers; outputs, cycles and the per-layer table."""
     info = read_from_object(obj, source)
-    if len(inputs) != len(info.inputs):
-        raise T2MError(
-            f"'{source}' takes {len(info.inputs)} inputs, got {len(inputs)}", "--input", "pass one .npy per input"
-        )
-    for i, (x, shape) in enumerate(zip(inputs, info.inputs, strict=True)):
-        if list(x.shape) != shape and x.size != math.prod(shape):
-            raise T2MError(
-                f"input {i} has {x.size} values ({'x'.join(map(str, x.shape))}), the model's header says "
-                f"{math.prod(shape)} ({'x'.join(map(str, shape))})",
-                "--input",
-                "pass an array of the model's input shape",
-            )
-    buffers = [
-        np.ascontiguousarray(x, dtype=np.float32).reshape(shape) for x, shape in zip(inputs, info.inputs, strict=True)
-    ]
+    buffers = fit_inputs(inputs, info.inputs, f"'{source}'")
     buffers += [np.zeros(shape, np.float32) for shape in info.outputs]
     result = run_function(obj, info.entry, buffers, name=source, sram_size=_sram_size(info), stack_size=STACK_BYTES)
     if result.value != 0:

@@ -1,21 +1,28 @@
-"""What a compiled model looks like from outside: its entry point, I/O shapes, layers and memory.
+"""The model's description seen from Python: `ModelInfo`, read from the IR or from an object.
 
-Collected from the nn module (inputs/outputs) and the loop-level module (one function per layer, with its MACs),
-written into the object's `.comment` section (non-allocated: no flash cost) as `t2m-meta:{json}`, so `t2m-run`
-needs nothing but the `.o` to call the model and name its layers.
+The description is IR (`#t2m.model` on the module, `#t2m.layer` on each layer function; dialects/t2m.py). This
+module is its one encoder and one decoder outside the IR:
+- `describe(module)` reads the attributes of a module at any stage after `bufferize`;
+- `encode(info)` is the text the LLVM IR emitter writes into the object's `.comment` section (through
+  `!llvm.ident`; non-allocated, so it costs no flash), and `read_from_object` decodes it, so `t2m-run model.o`
+  needs nothing but the object to call the model and name its layers. A `.ll` file carries the same text: run
+  through the host JIT, its compiled object is decoded the same way.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
-from xdsl.dialects import func, memref
-from xdsl.dialects.builtin import IntegerAttr, MemRefType, ModuleOp, TensorType
+import numpy as np
+from xdsl.dialects import func, llvm
+from xdsl.dialects.builtin import ModuleOp, TensorType
 
 from t2m.compiler.errors import T2MError
-from t2m.passes.plan_memory import lifetimes, memref_bytes
+from t2m.dialects.t2m import layer_of, model_of
 
 META_PREFIX = "t2m-meta:"
 
@@ -35,7 +42,7 @@ class ModelInfo:
     dtype: str = "float32"
     layout: str = "NCHW"
     layers: list[LayerInfo] = field(default_factory=list[LayerInfo])
-    arena_bytes: int = 0  # static activation buffers (.bss)
+    arena_bytes: int = 0  # activation buffers: the planned arena, or the sum of static buffers
     live_bytes: list[int] = field(default_factory=list[int])  # activation bytes live while each layer runs
     arena_entry: bool = False  # plan-memory made `<name>_run_with_arena(..., uint8_t *arena)`
 
@@ -47,77 +54,116 @@ class ModelInfo:
     def macs(self) -> int:
         return sum(layer.macs for layer in self.layers)
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+    @property
+    def input_sizes(self) -> list[int]:
+        return [math.prod(s) for s in self.inputs]
 
-    @staticmethod
-    def from_json(text: str) -> ModelInfo:
-        data = json.loads(text)
+
+_DTYPES = {"f32": "float32"}
+
+
+def describe(module: ModuleOp, source: str = "the module") -> ModelInfo:
+    """The description a module carries (after `bufferize`), or a one-line error naming what is missing."""
+    model = model_of(module)
+    if model is None:
+        raise T2MError(
+            f"{source} carries no t2m model description (#t2m.model)",
+            source,
+            "lower it with t2m-opt --lower (the bufferize pass records the model's entry point)",
+        )
+    shapes = [[list(t.get_shape()) for t in types.data] for types in (model.inputs, model.outputs)]
+    dtypes = {str(t.get_element_type()) for t in (*model.inputs.data, *model.outputs.data) if isinstance(t, TensorType)}
+    layers = [
+        LayerInfo(op.sym_name.data, layer.op_name, layer.mac_count)
+        for op in module.ops
+        if isinstance(op, func.FuncOp | llvm.FuncOp) and (layer := layer_of(op)) is not None
+    ]
+    return ModelInfo(
+        model.model.data,
+        shapes[0],
+        shapes[1],
+        dtype=_DTYPES.get(dtypes.pop(), "float32") if len(dtypes) == 1 else "mixed",
+        layout=model.layout.data,
+        layers=layers,
+        arena_bytes=model.arena.value.data,
+        live_bytes=model.live_bytes,
+        arena_entry=model.is_planned,
+    )
+
+
+def fit_inputs(inputs: Sequence[np.ndarray], shapes: Sequence[Sequence[int]], source: str) -> list[np.ndarray]:
+    """The user's input arrays as the model's float32 input buffers: as many as it takes, each with its number of
+    values (any shape with that many values is taken row-major, as the C interface would)."""
+    if len(inputs) != len(shapes):
+        raise T2MError(f"{source} takes {len(shapes)} inputs, got {len(inputs)}", "--input", "pass one .npy per input")
+    fitted = []
+    for i, (x, shape) in enumerate(zip(inputs, shapes, strict=True)):
+        if x.size != math.prod(shape):
+            raise T2MError(
+                f"input {i} has {x.size} values ({'x'.join(map(str, x.shape))}), the model takes "
+                f"{math.prod(shape)} ({'x'.join(map(str, shape))})",
+                "--input",
+                "pass an array of the model's input shape",
+            )
+        fitted.append(np.ascontiguousarray(x, dtype=np.float32).reshape(shape))
+    return fitted
+
+
+def encode(info: ModelInfo) -> str:
+    """The description as one line of text, as the object stores it."""
+    return META_PREFIX + json.dumps(asdict(info), separators=(",", ":"))
+
+
+def decode(text: str, source: str) -> ModelInfo:
+    """The inverse of `encode`; malformed text is a one-line error naming the file."""
+    try:
+        data = json.loads(text.removeprefix(META_PREFIX))
         data["layers"] = [LayerInfo(**layer) for layer in data["layers"]]
-        return ModelInfo(**data)
+        info = ModelInfo(**data)
+        _check(info)
+        return info
+    except (ValueError, TypeError, KeyError, AttributeError) as e:
+        raise T2MError(
+            f"'{source}' has a malformed t2m model description ({type(e).__name__}: {e})",
+            source,
+            "rebuild it with t2m-compile or t2m-translate",
+        ) from None
 
 
-def _shape(type: object) -> list[int]:
-    assert isinstance(type, TensorType | MemRefType)
-    return list(type.get_shape())
-
-
-def nn_signature(module: ModuleOp) -> tuple[str, list[list[int]], list[list[int]]]:
-    """(name, input shapes, output shapes) of the nn module's model function."""
-    from t2m.compiler.interpreter import entry_function
-
-    function = entry_function(module)
-    kind = function.function_type
-    return function.sym_name.data, [_shape(t) for t in kind.inputs], [_shape(t) for t in kind.outputs]
-
-
-def collect(nn_module: ModuleOp, loop_module: ModuleOp) -> ModelInfo:
-    """The model's interface from the nn module, its layers and buffers from the loop-level module."""
-    name, inputs, outputs = nn_signature(nn_module)
-    info = ModelInfo(name, inputs, outputs)
-    body = f"{name}_run"
-    allocated = 0
-    for op in loop_module.walk():
-        if isinstance(op, func.FuncOp) and "t2m.layer" in op.attributes:
-            macs = op.attributes.get("t2m.macs")
-            symbol = op.sym_name.data
-            kind = symbol.split("_L", 1)[1].split("_", 1)[1] if "_L" in symbol else symbol
-            info.layers.append(LayerInfo(symbol, kind, macs.value.data if isinstance(macs, IntegerAttr) else 0))
-        elif isinstance(op, func.FuncOp) and isinstance(arena := op.attributes.get("t2m.arena_bytes"), IntegerAttr):
-            info.arena_bytes, body, info.arena_entry = arena.value.data, op.sym_name.data, True  # plan-memory
-        elif isinstance(op, memref.AllocOp):
-            allocated += memref_bytes(op.memref.type)
-    info.arena_bytes = info.arena_bytes or allocated
-    info.live_bytes = _live_bytes(loop_module, body)
-    return info
-
-
-def _live_bytes(module: ModuleOp, entry: str) -> list[int]:
-    """Bytes of activation buffers live during each layer call of `entry` (plan-memory's lifetime analysis)."""
-    run = next((op for op in module.ops if isinstance(op, func.FuncOp) and op.sym_name.data == entry), None)
-    if run is None:
-        return []
-    buffers, calls = lifetimes(run.body.block)
-    return [sum(b.size for b in buffers if b.first <= i <= b.last) for i in range(calls)]
-
-
-def llvm_ident(info: ModelInfo) -> str:
-    """LLVM IR lines that put the metadata into the object's `.comment` section."""
-    text = (META_PREFIX + info.to_json()).replace("\\", "\\5C").replace('"', "\\22")
-    return f'\n!llvm.ident = !{{!9999}}\n!9999 = !{{!"{text}"}}\n'
+def _check(info: ModelInfo) -> None:
+    """Types and ranges, so that a hand-edited description fails here and not deep inside a tool."""
+    if not isinstance(info.name, str) or not info.name.isidentifier():
+        raise ValueError(f"name {info.name!r} is not a C identifier")
+    for key in ("inputs", "outputs"):
+        shapes = getattr(info, key)
+        if not isinstance(shapes, list) or not shapes or not all(
+            isinstance(s, list) and all(isinstance(d, int) and d > 0 for d in s) for s in shapes
+        ):
+            raise ValueError(f"{key} must be a non-empty list of shapes (lists of positive integers)")
+    for layer in info.layers:
+        if not isinstance(layer.symbol, str) or not isinstance(layer.macs, int) or layer.macs < 0:
+            raise ValueError(f"layer {layer} is malformed")
+    if not isinstance(info.arena_bytes, int) or info.arena_bytes < 0:
+        raise ValueError(f"arena_bytes {info.arena_bytes!r} is not a byte count")
 
 
 def read_from_object(obj: bytes, source: str) -> ModelInfo:
-    """The metadata t2m-compile stored in an object, or a one-line error for an object t2m did not make."""
+    """The description the emitter stored in an object's `.comment`, or a one-line error for other objects."""
     from elftools.common.exceptions import ELFError
     from elftools.elf.elffile import ELFFile
 
     try:
         section = ELFFile(io.BytesIO(obj)).get_section_by_name(".comment")
-    except ELFError as e:
-        raise T2MError(f"'{source}' is not an ELF object ({e})", source, "pass an object written by t2m-compile") from e
-    data = section.data() if section is not None else b""
+        data = section.data() if section is not None else b""
+    except (ELFError, ValueError, OSError) as e:
+        raise T2MError(
+            f"'{source}' is not an ELF object ({e})", source, "pass an object written by t2m-compile or t2m-translate"
+        ) from None
     for chunk in data.split(b"\0"):
         if chunk.startswith(META_PREFIX.encode()):
-            return ModelInfo.from_json(chunk[len(META_PREFIX) :].decode())
-    raise T2MError(f"'{source}' carries no t2m model description", source, "compile the model with t2m-compile")
+            return decode(chunk.decode("utf-8", "replace"), source)
+    raise T2MError(
+        f"'{source}' carries no t2m model description",
+        source,
+        "compile the model with t2m-compile or t2m-translate",
+    )

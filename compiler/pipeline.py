@@ -17,6 +17,7 @@ from xdsl.passes import PassPipeline
 from xdsl.universe import Universe
 
 from t2m.compiler.ir import make_context
+from t2m.dialects.t2m import layer_of, model_of
 
 FUSE: list[str] = ["fold-batchnorm", "fuse-activation", "canonicalize-nn", "canonicalize", "cse"]
 """nn -> nn: fold inference batch norm into its conv/linear, fuse activations into their producer, simplify."""
@@ -96,6 +97,20 @@ def gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def is_nn_level(module: ModuleOp) -> bool:
+    """True before any lowering: no layer function and no model description yet (imported or fused nn)."""
+    return model_of(module) is None and not any(layer_of(op) is not None for op in module.ops)
+
+
+def lower_rest(module: ModuleOp, source: str) -> ModuleOp:
+    """Lower a module that is past the nn level (partly lowered, loops, or llvm dialect) the rest of the way to
+    the llvm dialect, in place: the remaining LOWER_TO_LOOPS passes while tensor functions remain, then
+    LOWER_TO_LLVM. Each pass leaves alone what is already lowered, so this is what `--lower` would have done."""
+    if model_of(module) is None:
+        apply_passes(module, LOWER_TO_LOOPS)
+    return apply_passes(module, LOWER_TO_LLVM)
 
 
 def transform(module: ModuleOp, target: str = "llvm") -> ModuleOp:

@@ -11,11 +11,12 @@ import io
 from typing import Any
 
 from t2m.compiler.compile import CompileResult
-from t2m.compiler.emulate import ObjectRun
 
 
-def report_data(result: CompileResult, run: ObjectRun | None, source: str, options: Any) -> dict[str, Any]:
-    info = result.info
+def report_data(result: CompileResult, source: str, options: Any) -> dict[str, Any]:
+    """The report of a compiled object (and of its emulator run, when there was one)."""
+    info, run = result.info, result.run
+    assert info is not None, "report_data needs a compiled object"
     data: dict[str, Any] = {
         "model": source,
         "name": info.name,

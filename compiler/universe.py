@@ -23,8 +23,14 @@ def _llvm_ext() -> Dialect:
     return LLVM_EXT
 
 
+def _t2m() -> Dialect:
+    from t2m.dialects.t2m import T2M
+
+    return T2M
+
+
 def all_dialects() -> dict[str, Callable[[], Dialect]]:
-    return {"nn": _nn, "llvm_ext": _llvm_ext}
+    return {"nn": _nn, "llvm_ext": _llvm_ext, "t2m": _t2m}
 
 
 def all_passes() -> dict[str, Callable[[], type[ModulePass]]]:

@@ -2,7 +2,7 @@
 
 Every family pattern ends in `replace_with_layer`: MLIR one-shot-bufferize style, the nn op becomes
 `bufferization.to_buffer` of its operands, a `memref.alloc` per result, a `func.call` of a new private layer
-function `@<model>_L<idx>_<op>` (attributes `t2m.layer`, `t2m.macs`) holding the loop nest, and
+function `@<model>_L<idx>_<op>` (attribute `t2m.layer = #t2m.layer<op, macs>`) holding the loop nest, and
 `bufferization.to_tensor` of the results. The `bufferize` pass later removes the to_tensor/to_buffer pairs.
 
 Loop bodies are built with `Kernel`: `affine.for` with constant bounds (and iter_args for accumulators), index
@@ -30,10 +30,8 @@ from xdsl.dialects.builtin import (
     MemRefType,
     ModuleOp,
     TensorType,
-    UnitAttr,
     f32,
     i32,
-    i64,
 )
 from xdsl.ir import Attribute, Block, BlockArgument, Operation, Region, SSAValue
 from xdsl.ir.affine import AffineExpr, AffineMap
@@ -43,6 +41,7 @@ from xdsl.traits import SymbolTable
 from xdsl.utils.exceptions import PassFailedException
 
 from t2m.dialects import nn
+from t2m.dialects.t2m import LAYER_KEY, LayerAttr
 
 # ---------------------------------------------------------------------------------------------------------------
 # Index expressions
@@ -356,6 +355,13 @@ def memref_of(shape: Sequence[int]) -> MemRefType:
     return MemRefType(f32, list(shape))
 
 
+def memref_bytes(type: Attribute) -> int:
+    """Bytes of a static buffer of this memref type."""
+    assert isinstance(type, MemRefType)
+    width = type.get_element_type().bitwidth  # pyright: ignore[reportAttributeAccessIssue]
+    return math.prod(type.get_shape()) * width // 8
+
+
 def reinterpret(mem: SSAValue, shape: Sequence[int]) -> memref.ReinterpretCastOp:
     """A row-major view of a contiguous buffer with another static shape (`convert-memref-to-ptr` lowers it)."""
     strides = [math.prod(shape[i + 1 :]) for i in range(len(shape))]
@@ -445,8 +451,7 @@ def replace_with_layer(
     kernel.put(func.ReturnOp())
 
     layer = func.FuncOp(name, ([a.type for a in args], []), Region(kernel.entry), "private")
-    layer.attributes["t2m.layer"] = UnitAttr()
-    layer.attributes["t2m.macs"] = IntegerAttr(macs, i64)
+    layer.attributes[LAYER_KEY] = LayerAttr(kind, macs)
     rewriter.insert(layer, InsertPoint.at_end(module.body.block))
     new_ops.append(func.CallOp(name, args, []))
     tensors = [bufferization.ToTensorOp(o.memref) for o in outs]

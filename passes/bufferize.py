@@ -8,7 +8,8 @@ The `lower-nn-*` passes leave the model function in tensor form, every layer wra
   3. lets the layer computing a result write straight into its output argument: the result's `memref.alloc`
      (found through views) is replaced by the argument, or by a view of it. A result that is an input, a
      weight, or the same buffer as another result is copied instead, by a small `@<name>_copy<i>` function;
-  4. returns `arith.constant 0 : i32`, and records how many arguments are inputs (`t2m.inputs`).
+  4. returns `arith.constant 0 : i32`, and records the model's description on the module
+     (`#t2m.model<name, inputs, outputs, ...>`, dialects/t2m.py): which arguments are inputs, which outputs.
 Intermediate buffers stay `memref.alloc` (static shapes) until memory planning replaces them.
 """
 
@@ -16,16 +17,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import cast
 
 from xdsl.context import Context
 from xdsl.dialects import arith, bufferization, func, memref
-from xdsl.dialects.builtin import FunctionType, IntegerAttr, ModuleOp, StringAttr, TensorType, UnitAttr, i32, i64
+from xdsl.dialects.builtin import FunctionType, IntegerAttr, ModuleOp, StringAttr, TensorType, i32
 from xdsl.ir import Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriteWalker
+from xdsl.traits import SymbolTable
 from xdsl.utils.exceptions import PassFailedException
 
-from t2m.passes._loops import Kernel, memref_of, reinterpret, shape_of, unique_symbol
+from t2m.dialects.t2m import LAYER_KEY, MODEL_KEY, LayerAttr, ModelAttr, layer_of, model_of
+from t2m.passes._loops import Kernel, memref_bytes, memref_of, reinterpret, shape_of, unique_symbol
 from t2m.passes.lower_nn_constant import LowerConstant
 
 
@@ -38,8 +42,7 @@ def _copy_function(module: ModuleOp, name: str, shape: tuple[int, ...]) -> str:
     k.put(func.ReturnOp())
     name = unique_symbol(module, name)
     copy = func.FuncOp(name, ([memref_of(shape)] * 2, []), Region(k.entry), "private")
-    copy.attributes["t2m.layer"] = UnitAttr()
-    copy.attributes["t2m.macs"] = IntegerAttr(0, i64)
+    copy.attributes[LAYER_KEY] = LayerAttr("copy", 0)
     module.body.block.add_op(copy)
     return name
 
@@ -54,6 +57,11 @@ def _root_alloc(value: SSAValue) -> memref.AllocOp | None:
 def bufferize_function(module: ModuleOp, function: func.FuncOp) -> None:
     block = function.body.block
     name = function.sym_name.data
+    if model_of(module) is not None:
+        raise PassFailedException(f"bufferize: the module already has a model entry point; @{name} would be a second")
+    if SymbolTable.lookup_symbol(module, f"{name}_run") is not None:
+        raise PassFailedException(f"bufferize: symbol @{name}_run, the C entry of @{name}, is already taken")
+    tensor_type = function.function_type
     ret = block.last_op
     assert isinstance(ret, func.ReturnOp)
 
@@ -113,8 +121,10 @@ def bufferize_function(module: ModuleOp, function: func.FuncOp) -> None:
         elif isinstance(op, memref.ReinterpretCastOp | memref.GetGlobalOp) and not op.results[0].uses:
             block.erase_op(op)  # views only the dropped tensors used
     function.function_type = FunctionType.from_lists(list(block.arg_types), [i32])
-    function.sym_name = StringAttr(unique_symbol(module, f"{name}_run"))
-    function.attributes["t2m.inputs"] = IntegerAttr(len(block.args) - len(outputs), i64)  # the rest are outputs
+    function.sym_name = StringAttr(f"{name}_run")
+    static = sum(memref_bytes(op.memref.type) for op in block.ops if isinstance(op, memref.AllocOp))
+    inputs, outputs = (cast(list[TensorType], list(types)) for types in (tensor_type.inputs, tensor_type.outputs))
+    module.attributes[MODEL_KEY] = ModelAttr(name, inputs, outputs, arena=static)
 
 
 @dataclass(frozen=True)
@@ -133,7 +143,7 @@ class Bufferize(ModulePass):
                                                        *function.function_type.outputs)):
                 bufferize_function(op, function)
         # layer functions in layer order after their model function (they were appended pass by pass)
-        layers = sorted((f for f in op.ops if isinstance(f, func.FuncOp) and "t2m.layer" in f.attributes),
+        layers = sorted((f for f in op.ops if isinstance(f, func.FuncOp) and layer_of(f) is not None),
                         key=lambda f: f.sym_name.data)
         for f in layers:
             f.detach()

@@ -1,9 +1,9 @@
 """`func` -> `llvm` (xDSL 0.74 has no such conversion): functions, calls and returns.
 
 Linkage encodes t2m's object contract: the public `<name>_run` stays `external` (the C entry point); private
-functions become `internal`; a layer function (unit attribute `t2m.layer`) is also `noinline`, so it stays a
-function of its own in the object, where the emulator attributes cycles to it. Declarations stay external.
-Discardable attributes (`t2m.layer`, `t2m.macs`) ride along on the `llvm.func` for later tools, and argument
+functions become `internal`; a layer function (attribute `t2m.layer = #t2m.layer<...>`) is also `noinline`, so
+it stays a function of its own in the object, where the emulator attributes cycles to it. Declarations stay
+external. Discardable attributes (the layer's description) ride along on the `llvm.func` for the emitter, and argument
 attributes (`{llvm.noalias}`, `{llvm.nonnull}`...) on the `func.func` carry over to the LLVM parameters.
 """
 
@@ -23,9 +23,8 @@ from xdsl.pattern_rewriter import (
 from xdsl.rewriter import InsertPoint
 from xdsl.utils.exceptions import PassFailedException
 
+from t2m.dialects.t2m import layer_of
 from t2m.passes.convert_index_to_llvm import as_llvm, llvm_type, replace_with_llvm
-
-LAYER_ATTR = "t2m.layer"
 
 
 def _single_result(types: tuple, what: str):  # type: ignore[type-arg]
@@ -43,7 +42,7 @@ class FuncToLLVM(RewritePattern):
         is_declaration = not op.body.blocks
         private = op.sym_visibility is not None and op.sym_visibility.data == "private"
         linkage = "internal" if private and not is_declaration else "external"
-        props: dict = {"no_inline": UnitAttr()} if LAYER_ATTR in op.attributes else {}  # type: ignore[type-arg]
+        props: dict = {"no_inline": UnitAttr()} if layer_of(op) is not None else {}  # type: ignore[type-arg]
         if op.arg_attrs is not None:  # e.g. {llvm.noalias} on a layer's output buffer
             props["arg_attrs"] = op.arg_attrs
         body = rewriter.move_region_contents_to_new_regions(op.body)

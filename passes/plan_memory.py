@@ -11,12 +11,12 @@ The model then has two entry points:
   - `<name>_run_with_arena(inputs..., outputs..., arena)`: the arena is the caller's (`<NAME>_ARENA_SIZE` bytes,
     8-byte aligned), for firmware that places RAM itself;
   - `<name>_run(inputs..., outputs...)`: calls it with a static arena in `.bss`.
-Buffers become `memref.view`s of the arena at constant byte offsets.
+Buffers become `memref.view`s of the arena at constant byte offsets, and the model's description
+(`#t2m.model`, dialects/t2m.py) records the arena size and the bytes live during each layer call.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -29,13 +29,16 @@ from xdsl.dialects.builtin import (
     MemRefType,
     ModuleOp,
     StringAttr,
-    UnitAttr,
     i8,
-    i64,
 )
-from xdsl.ir import Attribute, Block, Region, SSAValue
+from xdsl.ir import Block, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
+from xdsl.traits import SymbolTable
+from xdsl.utils.exceptions import PassFailedException
+
+from t2m.dialects.t2m import MODEL_KEY, ModelAttr, model_of
+from t2m.passes._loops import memref_bytes
 
 ALIGN = 8  # LDRD/STRD and double-word VLDM want 8-byte aligned buffers
 
@@ -50,12 +53,6 @@ class Buffer:
 
     def overlaps(self, other: Buffer) -> bool:
         return not (self.last < other.first or other.last < self.first)
-
-
-def memref_bytes(type: Attribute) -> int:
-    assert isinstance(type, MemRefType)
-    width = type.get_element_type().bitwidth  # type: ignore[attr-defined]
-    return math.prod(type.get_shape()) * width // 8
 
 
 def lifetimes(block: Block) -> tuple[list[Buffer], int]:
@@ -105,9 +102,14 @@ def assign_offsets(buffers: list[Buffer]) -> int:
     return first_fit(sorted(buffers, key=best))
 
 
-def plan_function(module: ModuleOp, run: func.FuncOp) -> None:
+def live_bytes(buffers: list[Buffer], calls: int) -> list[int]:
+    """Bytes of activation buffers live during each layer call (the report's memory-over-time plot)."""
+    return [sum(b.size for b in buffers if b.first <= i <= b.last) for i in range(calls)]
+
+
+def plan_function(module: ModuleOp, run: func.FuncOp, model: ModelAttr) -> None:
     block = run.body.block
-    buffers, _ = lifetimes(block)
+    buffers, calls = lifetimes(block)
     size = assign_offsets(buffers)
     arena_type = MemRefType(i8, [max(size, ALIGN)])
     arena = block.insert_arg(arena_type, len(block.args))
@@ -125,7 +127,6 @@ def plan_function(module: ModuleOp, run: func.FuncOp) -> None:
     inputs = list(run.function_type.inputs)
     run.sym_name = StringAttr(f"{name.removesuffix('_run')}_run_with_arena")
     run.function_type = FunctionType.from_lists([*inputs, arena_type], list(run.function_type.outputs))
-    attributes = {"t2m.inputs": run.attributes.pop("t2m.inputs"), "t2m.planned": UnitAttr()}
     wrapper_block = Block(arg_types=inputs)
     for arg, old in zip(wrapper_block.args, block.args, strict=False):
         arg.name_hint = old.name_hint
@@ -133,9 +134,8 @@ def plan_function(module: ModuleOp, run: func.FuncOp) -> None:
     call = func.CallOp(run.sym_name.data, [*wrapper_block.args, static_arena.memref], list(run.function_type.outputs))
     wrapper_block.add_ops([static_arena, call, func.ReturnOp(*call.results)])
     wrapper = func.FuncOp(name, (inputs, list(run.function_type.outputs)), Region(wrapper_block))
-    wrapper.attributes.update(attributes)
-    run.attributes["t2m.arena_bytes"] = IntegerAttr(size, i64)
     module.body.block.insert_op_before(wrapper, run)
+    module.attributes[MODEL_KEY] = model.with_memory(size, True, live_bytes(buffers, calls))
 
 
 @dataclass(frozen=True)
@@ -145,6 +145,10 @@ class PlanMemoryPass(ModulePass):
     name = "plan-memory"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        for run in [f for f in op.ops if isinstance(f, func.FuncOp) and "t2m.inputs" in f.attributes]:
-            if "t2m.planned" not in run.attributes:
-                plan_function(op, run)
+        model = model_of(op)
+        if model is None or model.is_planned:
+            return  # nothing bufferized yet, or planned already
+        run = SymbolTable.lookup_symbol(op, model.entry)
+        if not isinstance(run, func.FuncOp):
+            raise PassFailedException(f"plan-memory: the model's entry @{model.entry} is not a func.func")
+        plan_function(op, run, model)

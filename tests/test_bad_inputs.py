@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
 from bad_inputs import builders
 
 ROOT = Path(__file__).resolve().parents[1]

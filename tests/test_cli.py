@@ -216,7 +216,8 @@ def test_run_errors(tiny_mlir: Path, tmp_path: Path) -> None:
     assert_one_line_error(
         run("t2m-run", str(tiny_mlir), "--input", str(tmp_path / "x.npy")),
         "t2m-run",
-        "input 0 has shape 1x3x8x8, the model expects 1x3x16x16, at --input; pass an array of the model's input shape",
+        "input 0 has 192 values (1x3x8x8), the model takes 768 (1x3x16x16), at --input; "
+        "pass an array of the model's input shape",
     )
     (tmp_path / "junk.npy").write_bytes(b"junk")
     result = run("t2m-run", str(tiny_mlir), "--input", str(tmp_path / "junk.npy"))

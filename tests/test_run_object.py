@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from t2m.compiler.backend import compile_object
-from t2m.compiler.model_info import LayerInfo, ModelInfo, llvm_ident
+from t2m.compiler.model_info import LayerInfo, ModelInfo, encode
 
 BIN = Path(sys.executable).parent
 
@@ -24,6 +24,12 @@ entry:
   ret i32 0
 }}
 """
+
+
+def llvm_ident(info: ModelInfo) -> str:
+    """The description as LLVM IR metadata, the way the emitter writes it (quotes and backslashes escaped)."""
+    text = encode(info).replace("\\", "\\5C").replace('"', "\\22")
+    return f'\n!llvm.ident = !{{!0}}\n!0 = !{{!"{text}"}}\n'
 
 
 def make_object(
@@ -84,7 +90,7 @@ def test_input_size_differs_from_header(tmp_path: Path) -> None:
     obj = make_object(tmp_path, "sized", shape=[1])
     np.save(tmp_path / "big.npy", np.zeros((2, 3), np.float32))
     assert one_error_line(t2m_run(obj, "--input", tmp_path / "big.npy")) == (
-        "t2m-run: error: input 0 has 6 values (2x3), the model's header says 1 (1), at --input; pass an array of the "
+        "t2m-run: error: input 0 has 6 values (2x3), the model takes 1 (1), at --input; pass an array of the "
         "model's input shape"
     )
 
@@ -93,7 +99,8 @@ def test_object_without_t2m_metadata(tmp_path: Path) -> None:
     plain = tmp_path / "plain.o"
     plain.write_bytes(compile_object(KERNEL.format(name="plain", extra=""), "cortex-m4", "O1"))
     assert one_error_line(t2m_run(plain)) == (
-        f"t2m-run: error: '{plain}' carries no t2m model description, at {plain}; compile the model with t2m-compile"
+        f"t2m-run: error: '{plain}' carries no t2m model description, at {plain}; "
+        "compile the model with t2m-compile or t2m-translate"
     )
     junk = tmp_path / "junk.o"
     junk.write_bytes(b"not an elf file at all")

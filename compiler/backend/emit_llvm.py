@@ -15,7 +15,8 @@ object contract needs and the converter lacks:
   `-ffunction-sections -fdata-sections` gives C code (llvmlite's target machine has no such option), so a
   firmware linked with `--gc-sections` keeps only what it calls: `<name>_run_with_arena` alone does not drag
   in the static arena of `<name>_run`;
-- `source_filename` = the model's name, so the object's FILE symbol, and the linker's messages, name the model.
+- `source_filename` = the model's name, so the object's FILE symbol, and the linker's messages, name the model;
+- the model's description (dialects/t2m.py) as `!llvm.ident`, so the object carries it in `.comment`.
 The triple and data layout are the target's (`target.py`); `jit.py` retargets the same text for the host.
 """
 
@@ -41,16 +42,15 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Block, Operation, SSAValue
 from xdsl.utils.exceptions import LLVMTranslationException
 
+from t2m.compiler.model_info import describe, encode
 from t2m.dialects import llvm_ext
+from t2m.dialects.t2m import layer_of, model_of
 
 from .errors import BackendError
 from .llvm import create_target_machine, get_opt_level, parse_module
 from .target import Target, get_target
 
 __all__ = ["to_llvm_ir"]
-
-LAYER_ATTR = "t2m.layer"
-"""Unit attribute of a layer function: kept out of line (`noinline`), the emulator counts cycles per function."""
 
 _Handler = Callable[[Operation, ir.IRBuilder, dict[SSAValue, ir.Value]], None]
 
@@ -151,7 +151,8 @@ def _declare_function(op: llvm.FuncOp, module: ir.Module) -> None:
         function.linkage = "" if op.linkage.linkage.data == "external" else op.linkage.linkage.data
         function.section = f".text.{function.name}"
     # After a text round trip `no_inline` comes back as a discardable attribute, not the property.
-    if op.no_inline is not None or "no_inline" in op.attributes or LAYER_ATTR in op.attributes:
+    # A layer function stays out of line: the emulator counts cycles per function.
+    if op.no_inline is not None or "no_inline" in op.attributes or layer_of(op) is not None:
         function.attributes.add("noinline")
     for value, arg in zip(function.args, op.body.blocks[0].args if op.body.blocks else (), strict=False):
         if arg.name_hint:
@@ -283,19 +284,22 @@ def _emit_body(op: llvm.FuncOp, module: ir.Module) -> None:
 # --- module -------------------------------------------------------------------------------------------------
 
 
+def _describe_model(module: ModuleOp, out: ir.Module) -> None:
+    """The model's description (`#t2m.model` and the `#t2m.layer`s) as `!llvm.ident`, which LLVM writes into the
+    object's non-allocated `.comment` section: `t2m-run` reads it back with `model_info.read_from_object`."""
+    ident = out.add_named_metadata("llvm.ident")
+    ident.add(out.add_metadata([ir.MetaDataString(out, encode(describe(module)))]))
+
+
 def _data_layout(target: Target) -> str:
     return str(create_target_machine(target, get_opt_level("O0")).target_data)
 
 
-MODEL_INPUTS_ATTR = "t2m.inputs"
-"""Set by bufferize on `<model>_run`: the function that names the model."""
-
-
 def _model_name(module: ModuleOp) -> str:
-    """The model's name (`<name>_run` is its entry point), else the module's, else `t2m`."""
-    for op in module.ops:
-        if isinstance(op, llvm.FuncOp) and MODEL_INPUTS_ATTR in op.attributes:
-            return op.sym_name.data.removesuffix("_run")
+    """The model's name (`#t2m.model`; `<name>_run` is its entry point), else the module's, else `t2m`."""
+    model = model_of(module)
+    if model is not None:
+        return model.model.data
     return module.sym_name.data if module.sym_name else "t2m"
 
 
@@ -330,6 +334,8 @@ def to_llvm_ir(module: ModuleOp, target: str | Target = "cortex-m4", *, verify: 
     for function in functions:
         if function.body.blocks:
             _emit_body(function, out)
+    if model_of(module) is not None:
+        _describe_model(module, out)
     text = _with_source_filename(str(out), name)
     if verify:
         parse_module(text)

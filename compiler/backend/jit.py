@@ -66,7 +66,11 @@ class HostJIT:
         self.module = optimize(ll_text, host, level)
         # The engine owns the module and the target machine from here on.
         self._engine = llvm.create_mcjit_compiler(self.module, create_target_machine(host, level))
+        compiled: list[bytes] = []
+        self._engine.set_object_cache(lambda _module, data: compiled.append(data))
         self._engine.finalize_object()
+        self.object = b"".join(compiled)
+        """The host object MCJIT compiled (it carries the model description in `.comment`, as a t2m object does)."""
         self._functions: dict[str, Callable[..., Any]] = {}
 
     def function(self, name: str) -> Callable[..., Any]:

@@ -56,40 +56,36 @@ def _main(argv: Sequence[str]) -> int:
     from t2m.compiler.compile import CompileOptions, compile_module, parse_size
 
     get_target(args.target)  # an unknown target fails before any work
-    options = CompileOptions(args.target, args.opt, parse_size(args.flash_size), not args.no_fuse)
+    options = CompileOptions(args.target, args.opt, parse_size(args.flash_size), not args.no_fuse, not args.no_run)
     module = load_nn_module(args.model, args)
-    if args.name:
-        from t2m.compiler.importer.loading import c_identifier
-        from t2m.compiler.interpreter import entry_function
+    from t2m.compiler.interpreter import entry_function
 
-        entry_function(module).sym_name = type(entry_function(module).sym_name)(c_identifier(args.name))
+    function = entry_function(module)
+    if args.name:
+        from xdsl.dialects.builtin import StringAttr
+
+        from t2m.compiler.importer.loading import c_identifier
+
+        function.sym_name = StringAttr(c_identifier(args.name))
+    name = function.sym_name.data
     result = compile_module(module, args.model, options, stop_at="ll" if args.emit == "asm" else args.emit)
     out = Path(args.output_dir)
     if args.emit in result.ir:
-        from t2m.compiler.model_info import nn_signature
-
-        write_output(out / f"{nn_signature(module)[0]}.{args.emit}.mlir", result.ir[args.emit])
+        write_output(out / f"{name}.{args.emit}.mlir", result.ir[args.emit])
         return 0
     if args.emit == "ll":
-        write_output(out / f"{result.info.name}.ll", result.ll)
+        write_output(out / f"{name}.ll", result.ll)
         return 0
     if args.emit == "asm":
         from t2m.compiler.backend import compile_asm
 
-        write_output(out / f"{result.info.name}.s", compile_asm(result.ll, args.target, args.opt))
+        write_output(out / f"{name}.s", compile_asm(result.ll, args.target, args.opt))
         return 0
-    name = result.info.name
-    run = None
-    if args.target == "cortex-m4" and not args.no_run:
-        import numpy as np
-
-        from t2m.compiler.emulate import run_object
-
-        rng = np.random.default_rng(0)
-        run = run_object(result.obj, [rng.standard_normal(s).astype(np.float32) for s in result.info.inputs], name)
+    assert result.info is not None
     from t2m.compiler.report import render_html, report_data
 
-    report = report_data(result, run, args.model, options)
+    run = result.run
+    report = report_data(result, args.model, options)
     write_outputs(
         {
             out / f"{name}.o": result.obj,

@@ -1,9 +1,10 @@
 """`t2m-run MODEL --input x.npy [--check] [--torch MODEL]`: run a model at any stage and print its outputs.
 
-- `model.o` (from t2m-compile): on the emulated Cortex-M4, with estimated cycles per layer and the stack used;
-- `model.ll`: compiled for this machine by llvmlite and called through ctypes (the host JIT);
-- an nn-level `.mlir`: on the reference interpreter (numpy semantics of every op);
-- a loop-level `.mlir` (after `bufferize`): lowered to LLVM IR and run by the host JIT.
+- `model.o` (t2m-compile, t2m-translate): on the emulated Cortex-M4, with estimated cycles per layer and the stack;
+- `model.ll`: compiled for this machine by llvmlite and run natively through ctypes (the host JIT);
+- an nn-level `.mlir` (imported or fused): on the reference interpreter (numpy semantics of every op);
+- any later `.mlir` (partly lowered, loops, llvm dialect): lowered the rest of the way as `t2m-opt --lower` would,
+  then run by the host JIT.
 
 `--check` compares with the reference interpreter on the nn module t2m-compile saved beside the object;
 `--torch MODEL` compares with PyTorch itself.
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,16 +23,23 @@ import numpy as np
 
 from t2m.compiler.errors import T2MError, run_tool
 from t2m.compiler.files import read_bytes, read_text, write_output
+from t2m.compiler.model_info import ModelInfo, fit_inputs
 
 if TYPE_CHECKING:
     from xdsl.dialects.builtin import ModuleOp
 
-    from t2m.compiler.model_info import ModelInfo
-
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="t2m-run", description="Run a t2m model and print its outputs.")
-    p.add_argument("module", metavar="MODEL", help="a t2m-compile object (.o), LLVM IR (.ll) or nn-level .mlir")
+    p = argparse.ArgumentParser(
+        prog="t2m-run",
+        description="Run a t2m model at any stage and print its outputs.",
+        epilog="An object (.o) runs on the emulated Cortex-M4. LLVM IR (.ll) and lowered .mlir files are compiled "
+        "for THIS machine and run natively (the host JIT): run only files you trust; t2m refuses calls to anything "
+        "but its own runtime symbols. nn-level .mlir runs on the reference interpreter.",
+    )
+    p.add_argument(
+        "module", metavar="MODEL", help="an object (.o), LLVM IR (.ll) or a .mlir file at any stage of t2m's pipeline"
+    )
     p.add_argument(
         "--input",
         action="append",
@@ -110,63 +117,63 @@ def torch_outputs(spec: str, arch: str | None, inputs: list[np.ndarray]) -> list
     return [r.numpy() for r in (ref if isinstance(ref, tuple | list) else (ref,))]
 
 
-# --- the three kinds of model -----------------------------------------------------------------------------------
+# --- the kinds of model: every stage runs ---------------------------------------------------------------------
 
 
 def run_mlir(path: str, args: argparse.Namespace) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """An nn module runs on the reference interpreter; a loop-level one is lowered to LLVM and JIT-compiled."""
+    """An nn module (imported or fused) runs on the reference interpreter; a module at any later stage (partly
+    lowered, loops, llvm dialect) is lowered the rest of the way, exactly as `t2m-opt --lower` would, and run by
+    the host JIT."""
     from t2m.compiler.interpreter import entry_function, run_module
     from t2m.compiler.ir import read_module
+    from t2m.compiler.pipeline import is_nn_level
 
     module = read_module(path)
-    if not any(op.name.startswith("nn.") for op in module.walk()):
-        return run_loops(module, path, args)
+    if not is_nn_level(module):
+        return run_lowered(module, path, args)
     function = entry_function(module)
-    shapes = [t.get_shape() for t in function.function_type.inputs]  # type: ignore[attr-defined]
-    inputs = load_inputs(args.input) if args.input else random_inputs(shapes, args.seed)
+    shapes = [list(t.get_shape()) for t in function.function_type.inputs]  # type: ignore[attr-defined]
+    inputs = fit_inputs(load_inputs(args.input), shapes, path) if args.input else random_inputs(shapes, args.seed)
     outputs = run_module(module, inputs)
     print(f"{function.sym_name.data}: nn reference interpreter")
     return inputs, outputs
 
 
-def run_loops(module: ModuleOp, path: str, args: argparse.Namespace) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """A loop-level module (the output of `t2m-opt -p ...,bufferize`): to LLVM IR, then the host JIT."""
-    from xdsl.dialects import func
-
+def run_lowered(module: ModuleOp, path: str, args: argparse.Namespace) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """A module past the nn level: finish the lowering, then LLVM IR on the host JIT."""
     from t2m.compiler.backend.emit_llvm import to_llvm_ir
-    from t2m.compiler.model_info import ModelInfo
-    from t2m.compiler.pipeline import LOWER_TO_LLVM, apply_passes
+    from t2m.compiler.model_info import describe
+    from t2m.compiler.pipeline import lower_rest
 
-    entry = next((f for f in module.ops if isinstance(f, func.FuncOp) and "t2m.inputs" in f.attributes), None)
-    if entry is None:
-        raise T2MError(
-            f"'{path}' has no nn ops and no t2m model function",
-            path,
-            "run an nn module, or a loop-level one produced by the bufferize pass",
-        )
-    shapes = [list(t.get_shape()) for t in entry.function_type.inputs]  # type: ignore[attr-defined]
-    n_inputs = entry.attributes["t2m.inputs"].value.data  # type: ignore[attr-defined]
-    info = ModelInfo(entry.sym_name.data.removesuffix("_run"), shapes[:n_inputs], shapes[n_inputs:])
-    return _jit(to_llvm_ir(apply_passes(module, LOWER_TO_LLVM)), info, args)
+    lower_rest(module, path)
+    return _jit(to_llvm_ir(module), path, args, describe(module, f"'{path}'"))
 
 
 def run_ll(path: str, args: argparse.Namespace) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    from t2m.compiler.model_info import META_PREFIX, ModelInfo
-
-    text = read_text(path, expected="an LLVM IR text file")
-    meta = re.search(r'!"' + re.escape(META_PREFIX) + r'(.*)"}', text)
-    if meta is None:
-        raise T2MError(f"'{path}' carries no t2m model description", path, "write it with t2m-compile --emit ll")
-    return _jit(text, ModelInfo.from_json(meta.group(1).replace("\\22", '"').replace("\\5C", "\\")), args)
+    """LLVM IR compiled for this machine and run natively (its description read from the compiled object)."""
+    return _jit(read_text(path, expected="an LLVM IR text file"), path, args)
 
 
-def _jit(text: str, info: ModelInfo, args: argparse.Namespace) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _jit(
+    text: str, path: str, args: argparse.Namespace, info: ModelInfo | None = None
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     from t2m.compiler.backend import HostJIT
+    from t2m.compiler.backend.errors import BackendError
+    from t2m.compiler.model_info import read_from_object
 
-    inputs = load_inputs(args.input) if args.input else random_inputs(info.inputs, args.seed)
+    try:
+        jit = HostJIT(text)
+    except BackendError as e:
+        raise T2MError(str(e), path, "pass LLVM IR written by t2m-compile --emit ll or t2m-translate") from None
+    info = info or read_from_object(jit.object, path)
+    inputs = fit_inputs(load_inputs(args.input), info.inputs, path) if args.input else random_inputs(
+        info.inputs, args.seed
+    )
     outputs = [np.zeros(shape, np.float32) for shape in info.outputs]
-    status = HostJIT(text).run(info.entry, [x.reshape(s) for x, s in zip(inputs, info.inputs, strict=True)], outputs)
-    print(f"{info.entry}: host JIT (llvmlite), returned {status}")
+    status = jit.run(info.entry, inputs, outputs)
+    if status != 0:
+        raise T2MError(f"{info.entry} returned {status}", path, "the model reported an error")
+    print(f"{info.entry}: host JIT (llvmlite, native code on this machine), returned {status}")
     return inputs, outputs
 
 
@@ -176,7 +183,9 @@ def run_obj(path: str, args: argparse.Namespace) -> tuple[list[np.ndarray], list
 
     obj = read_bytes(path)
     info = read_from_object(obj, path)
-    inputs = load_inputs(args.input) if args.input else random_inputs(info.inputs, args.seed)
+    inputs = fit_inputs(load_inputs(args.input), info.inputs, path) if args.input else random_inputs(
+        info.inputs, args.seed
+    )
     run = run_object(obj, inputs, path)
     print_layer_table(run, args.mhz)
     if args.check and not args.reference:
@@ -212,7 +221,7 @@ def _main(argv: Sequence[str]) -> int:
     kinds = {".mlir": run_mlir, ".ll": run_ll, ".o": run_obj}
     runner = kinds.get(Path(args.module).suffix)
     if runner is None:
-        raise T2MError(f"cannot run '{args.module}'", args.module, "t2m-run takes a .o, a .ll or an nn-level .mlir")
+        raise T2MError(f"cannot run '{args.module}'", args.module, "t2m-run takes a .o, a .ll or a .mlir file")
     inputs, outputs = runner(args.module, args)
     for i, y in enumerate(outputs):
         print(format_array(f"output {i}", y))
@@ -222,9 +231,8 @@ def _main(argv: Sequence[str]) -> int:
 
         if not args.reference:
             raise T2MError("--check needs the nn module", "--reference", "pass --reference model.mlir")
-        refs = run_module(
-            read_module(args.reference), [x.reshape(s) for x, s in zip(inputs, _shapes(args), strict=True)]
-        )
+        reference = read_module(args.reference)
+        refs = run_module(reference, fit_inputs(inputs, _shapes(reference), args.reference))
         compare("reference interpreter", outputs, refs, args.rtol, "this is a t2m bug: please report it")
     if args.torch:
         refs = torch_outputs(args.torch, args.arch, inputs)
@@ -238,11 +246,10 @@ def _main(argv: Sequence[str]) -> int:
     return 0
 
 
-def _shapes(args: argparse.Namespace) -> list[list[int]]:
+def _shapes(module: ModuleOp) -> list[list[int]]:
     from t2m.compiler.interpreter import entry_function
-    from t2m.compiler.ir import read_module
 
-    function = entry_function(read_module(args.reference))
+    function = entry_function(module)
     return [list(t.get_shape()) for t in function.function_type.inputs]  # type: ignore[attr-defined]
 
 

@@ -1,7 +1,9 @@
 """`t2m-translate model.mlir -o model.o`: llvm-dialect module -> LLVM IR (`.ll`), assembly (`.s`) or object (`.o`).
 
-The input is what `t2m-opt -p <LOWER_TO_LLVM passes>` prints. `--emit ll` without `-O` gives the direct
-translation; with `-O` it gives the module after LLVM's pipeline for that level. `.o` and `.s` default to `-O2`.
+The input is what `t2m-opt --fuse --lower` prints. `--emit ll` without `-O` gives the direct translation; with
+`-O` it gives the module after LLVM's pipeline for that level. `.o` and `.s` default to `-O2`. The model's
+description in the module (dialects/t2m.py) goes into the output, so the `.ll`, the object and (`--header`) the
+C header are exactly what `t2m-compile --emit ll|obj` writes for the same module.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from t2m.compiler.errors import T2MError, run_tool
-from t2m.compiler.files import read_text, write_output
+from t2m.compiler.files import read_text, write_output, write_outputs
 
 EMIT_BY_SUFFIX = {".o": "obj", ".obj": "obj", ".s": "asm", ".S": "asm", ".ll": "ll"}
 
@@ -28,6 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-O", dest="opt", metavar="LEVEL", help="optimisation level: 0, 1, 2, 3, s, z")
     p.add_argument("--target", default="cortex-m4", help="cortex-m4 (default) or host")
     p.add_argument("--no-verify", action="store_true", help="do not verify the LLVM IR after translation")
+    p.add_argument(
+        "--header",
+        metavar="FILE.h",
+        help="with an object: also write its C header (runs the object once on the emulator to size the stack)",
+    )
     return p
 
 
@@ -52,12 +59,16 @@ def _main(argv: Sequence[str]) -> int:
     from t2m.compiler.backend.errors import BackendError
     from t2m.compiler.backend.llvm import compile_asm, compile_object, get_opt_level, optimize
     from t2m.compiler.backend.target import get_target
+    from t2m.compiler.compile import CompileOptions, CompileResult, build_object
     from t2m.compiler.ir import make_context, parse_module
     from t2m.dialects.llvm_ext import LLVM_EXT
+    from t2m.dialects.t2m import model_of
 
     kind = _emit_kind(args)
     if kind == "obj" and not args.output:
         raise T2MError("an object file needs an output path", "--emit obj", "add -o model.o")
+    if args.header and kind != "obj":
+        raise T2MError("--header describes an object", "--header", "write an object: -o model.o")
     text, source = _read(args.input)
     ctx = make_context()
     if LLVM_EXT.name not in ctx.registered_dialect_names:
@@ -71,15 +82,21 @@ def _main(argv: Sequence[str]) -> int:
             output: str | bytes = ll if level is None else str(optimize(ll, target, level))
         elif kind == "asm":
             output = compile_asm(ll, target, level or "O2")
+        elif model_of(module) is not None:  # a model: checked and described exactly as t2m-compile does it
+            result = CompileResult(ll=ll)
+            options = CompileOptions(target.name, level.name if level else "O2", sys.maxsize, run=bool(args.header))
+            build_object(result, source, options)
+            output = result.obj
+            if args.header:
+                write_outputs({args.output: output, args.header: result.header})
+                return 0
+        elif args.header:
+            raise T2MError(f"'{source}' carries no t2m model description", source, "a header describes a model")
         else:
             output = compile_object(ll, target, level or "O2")
     except BackendError as e:
         raise T2MError(str(e)) from e
-    if args.output:
-        write_output(args.output, output)
-    else:
-        assert isinstance(output, str)
-        sys.stdout.write(output)
+    write_output(args.output or "-", output)
     return 0
 
 

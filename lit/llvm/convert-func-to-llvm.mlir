@@ -4,9 +4,9 @@
 // layer functions (t2m.layer) are also noinline so each layer stays a function in the object.
 // Declarations stay external. Calls and returns follow; index results are i32 (cast back for old users).
 
-// CHECK-LABEL: llvm.func internal @m_L0_relu(%x: !llvm.ptr, %n: i32) attributes {t2m.layer, t2m.macs = 0 : i64, no_inline} {
+// CHECK-LABEL: llvm.func internal @m_L0_relu(%x: !llvm.ptr, %n: i32) attributes {t2m.layer = #t2m.layer<"relu", macs = 0>, no_inline} {
 // CHECK-NEXT:    llvm.return
-func.func private @m_L0_relu(%x: !llvm.ptr, %n: i32) attributes {t2m.layer, t2m.macs = 0 : i64} {
+func.func private @m_L0_relu(%x: !llvm.ptr, %n: i32) attributes {t2m.layer = #t2m.layer<"relu", macs = 0>} {
   func.return
 }
 

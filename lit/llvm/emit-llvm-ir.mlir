@@ -45,9 +45,9 @@
 // HOST-NOT:   thumbv7em
 // HOST:       define internal void @"m_L0_relu"(ptr %"x", ptr %"y") noinline
 
-builtin.module {
+builtin.module attributes {t2m.model = #t2m.model<"m", inputs = [tensor<1x4xf32>], outputs = [tensor<1x4xf32>], layout = "NCHW", arena = 16, live = []>} {
   "memref.global"() <{sym_name = "w", sym_visibility = "private", type = memref<4xf32>, initial_value = dense<[0.1, -2.0, 1.5, -0.0]> : tensor<4xf32>, constant}> : () -> ()
-  func.func private @m_L0_relu(%x: memref<1x4xf32>, %y: memref<1x4xf32>) attributes {t2m.layer, t2m.macs = 0 : i64} {
+  func.func private @m_L0_relu(%x: memref<1x4xf32>, %y: memref<1x4xf32>) attributes {t2m.layer = #t2m.layer<"relu", macs = 0>} {
     %w = memref.get_global @w : memref<4xf32>
     %c0 = arith.constant 0 : index
     %z = arith.constant 0.0 : f32
@@ -65,7 +65,7 @@ builtin.module {
     }
     func.return
   }
-  func.func @m_run(%in0: memref<1x4xf32>, %out0: memref<1x4xf32>) -> i32 attributes {t2m.inputs = 1 : i64} {
+  func.func @m_run(%in0: memref<1x4xf32>, %out0: memref<1x4xf32>) -> i32 {
     %buf = memref.alloc() : memref<1x4xf32>
     func.call @m_L0_relu(%in0, %buf) : (memref<1x4xf32>, memref<1x4xf32>) -> ()
     %flat = memref.collapse_shape %buf [[0, 1]] : memref<1x4xf32> into memref<4xf32>

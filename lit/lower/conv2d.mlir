@@ -20,7 +20,7 @@ func.func @net(%x: tensor<1x2x5x5xf32>) -> tensor<1x4x5x5xf32> {
 // PLAIN-NEXT:    func.call @net_L00_conv2d(%[[X]], %[[W]], %[[B]], %[[O]])
 // PLAIN-NEXT:    %[[Y:.*]] = bufferization.to_tensor %[[O]] : memref<1x4x5x5xf32> to tensor<1x4x5x5xf32>
 // PLAIN-NEXT:    nn.relu %[[Y]]
-// PLAIN:       func.func private @net_L00_conv2d(%in: memref<1x2x5x5xf32>, %weight: memref<4x2x3x3xf32>, %bias: memref<4xf32>, %out: memref<1x4x5x5xf32>) attributes {t2m.layer, t2m.macs = 1800 : i64} {
+// PLAIN:       func.func private @net_L00_conv2d(%in: memref<1x2x5x5xf32>, %weight: memref<4x2x3x3xf32>, %bias: memref<4xf32>, %out: memref<1x4x5x5xf32>) attributes {t2m.layer = #t2m.layer<"conv2d", macs = 1800>} {
 // PLAIN:         affine.for %oc = 0 to 4 {
 // PLAIN-NEXT:      %[[BIAS:.*]] = memref.load %bias[%oc] : memref<4xf32>
 // top-left corner: output (0, 0) sees taps kh, kw in 1..2 only
@@ -76,7 +76,7 @@ func.func @dw(%x: tensor<1x3x10x10xf32>) -> tensor<1x3x5x5xf32> {
   func.return %y : tensor<1x3x5x5xf32>
 }
 
-// BLOCK-LABEL: func.func private @dw_L00_conv2d(%in: memref<1x3x10x10xf32>, %weight: memref<3x1x3x3xf32>, %out: memref<1x3x5x5xf32>) attributes {t2m.layer, t2m.macs = 675 : i64} {
+// BLOCK-LABEL: func.func private @dw_L00_conv2d(%in: memref<1x3x10x10xf32>, %weight: memref<3x1x3x3xf32>, %out: memref<1x3x5x5xf32>) attributes {t2m.layer = #t2m.layer<"conv2d", macs = 675>} {
 // BLOCK:         affine.for %g = 0 to 3 {
 // BLOCK-COUNT-9:   memref.load %weight[%g, %c0, %c{{[0-2]}}, %c{{[0-2]}}]
 // interior: output rows 0..3 in blocks of 2 (input rows 2 oh .. 2 oh + 4), columns 0..3 in one block of 4

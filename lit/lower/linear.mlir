@@ -14,7 +14,7 @@ func.func @fc(%x: tensor<1x10xf32>) -> tensor<1x13xf32> {
 // DOT-LABEL: func.func @fc(
 // DOT:         func.call @fc_L00_linear(
 // DOT:         nn.sigmoid
-// DOT-LABEL: func.func private @fc_L00_linear(%in: memref<1x10xf32>, %weight: memref<13x10xf32>, %bias: memref<13xf32>, %out: memref<1x13xf32>) attributes {t2m.layer, t2m.macs = 130 : i64} {
+// DOT-LABEL: func.func private @fc_L00_linear(%in: memref<1x10xf32>, %weight: memref<13x10xf32>, %bias: memref<13xf32>, %out: memref<1x13xf32>) attributes {t2m.layer = #t2m.layer<"linear", macs = 130>} {
 // DOT:         %[[ZERO:.*]] = vector.broadcast %cst : f32 to vector<4xf32>
 // DOT-NEXT:    affine.for %o = 0 to 13 {
 // DOT-NEXT:      %[[B:.*]] = memref.load %bias[%o] : memref<13xf32>

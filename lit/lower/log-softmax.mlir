@@ -3,7 +3,7 @@
 // RUN: t2m-opt %s -p lower-nn-softmax | filecheck %s
 
 // CHECK:       func.call @ls_L00_log_softmax(%{{.*}}, %{{.*}}) : (memref<2x5xf32>, memref<2x5xf32>) -> ()
-// CHECK:       func.func private @ls_L00_log_softmax(%in: memref<2x5xf32>, %out: memref<2x5xf32>) attributes {t2m.layer, t2m.macs = 0 : i64} {
+// CHECK:       func.func private @ls_L00_log_softmax(%in: memref<2x5xf32>, %out: memref<2x5xf32>) attributes {t2m.layer = #t2m.layer<"log_softmax", macs = 0>} {
 // CHECK:         arith.constant 0.693359375 : f32
 // CHECK:         arith.cmpf ogt
 // CHECK:         %{{.*}} = arith.shrui %{{.*}}, %{{.*}} : i32

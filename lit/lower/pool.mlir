@@ -17,7 +17,7 @@ func.func @pools(%x: tensor<1x2x5x5xf32>) -> (tensor<1x2x3x3xf32>, tensor<1x2x3x
 // CHECK:         func.call @pools_L01_avg_pool2d(
 // CHECK:         func.call @pools_L02_adaptive_avg_pool2d(
 // CHECK:         nn.relu
-// CHECK-LABEL: func.func private @pools_L00_max_pool2d(%in: memref<1x2x5x5xf32>, %out: memref<1x2x3x3xf32>) attributes {t2m.layer, t2m.macs = 0 : i64} {
+// CHECK-LABEL: func.func private @pools_L00_max_pool2d(%in: memref<1x2x5x5xf32>, %out: memref<1x2x3x3xf32>) attributes {t2m.layer = #t2m.layer<"max_pool2d", macs = 0>} {
 // CHECK-NEXT:    %[[NINF:.*]] = arith.constant 0xff800000 : f32
 // CHECK:         affine.for %c = 0 to 2 {
 // CHECK-NEXT:      %[[M:.*]] = affine.for %kh = 1 to 3 iter_args(%[[A:.*]] = %[[NINF]]) -> (f32) {

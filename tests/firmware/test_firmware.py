@@ -25,6 +25,7 @@ from t2m.compiler.backend.objcheck import inspect_object
 from t2m.compiler.compare import relative_error
 from t2m.compiler.compile import CompileOptions, CompileResult, compile_module, parse_size
 from t2m.compiler.emulate import run_object
+from t2m.compiler.model_info import ModelInfo
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRMWARE = ROOT / "examples" / "firmware"
@@ -49,12 +50,13 @@ class Compiled:
     folder: Path
     weights: str  # WEIGHTS= for the Makefile
     result: CompileResult
+    info: ModelInfo
     model: Any  # torch.nn.Module
     example: np.ndarray
 
     @property
     def name(self) -> str:
-        return self.result.info.name
+        return self.info.name
 
 
 @pytest.fixture(scope="module", params=sorted(MODELS))
@@ -66,11 +68,11 @@ def compiled(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     loaded = load_model(spec)
     module, _ = import_program(export(loaded), loaded.name)
     result = compile_module(module, spec, CompileOptions(flash_size=parse_size(flash)))
+    assert result.info is not None and loaded.example_inputs is not None
     folder = tmp_path_factory.mktemp(request.param)
     (folder / f"{result.info.name}.o").write_bytes(result.obj)
     (folder / f"{result.info.name}.h").write_text(result.header)
-    assert loaded.example_inputs is not None
-    return Compiled(folder, weights, result, loaded.module, loaded.example_inputs[0].numpy())
+    return Compiled(folder, weights, result, result.info, loaded.module, loaded.example_inputs[0].numpy())
 
 
 # --- the object: a section per symbol, a FILE symbol naming the model --------------------------------------
@@ -87,7 +89,7 @@ def test_every_function_and_global_has_a_section_of_its_own(compiled: Compiled) 
     sizes = info.section_sizes
     assert sizes["text"] == sum(size for name, size in info.sections.items() if name.startswith(".text."))
     assert sizes["text"] >= sum(function.size for function in info.functions)
-    assert sizes["bss"] == compiled.result.info.arena_bytes
+    assert sizes["bss"] == compiled.info.arena_bytes
     upper = compiled.name.upper()
     assert f"#define {upper}_CODE_SIZE {sizes['text']} " in compiled.result.header
     assert f"#define {upper}_WEIGHTS_SIZE {sizes['rodata']} " in compiled.result.header
@@ -107,7 +109,7 @@ def test_gnu_ld_messages_name_the_model_and_the_function(compiled: Compiled) -> 
         capture_output=True,
         text=True,
     )
-    entry = compiled.result.info.entry
+    entry = compiled.info.entry
     assert linked.returncode == 1
     assert (
         f"{compiled.name}:(.text.{entry}+0x0): multiple definition of `{entry}'; "
@@ -190,13 +192,13 @@ def test_firmware_equals_the_emulator_bit_for_bit_and_pytorch(
 
     firmware = build_and_run(compiled, "run", input_header)
     assert firmware.build_messages == ""  # not one warning, and no flag needed to take the object
-    got = printed_output(firmware, compiled.result.info.entry, compiled.result.info.outputs[0])
+    got = printed_output(firmware, compiled.info.entry, compiled.info.outputs[0])
     assert got.tobytes() == emulated.tobytes()
     with torch.no_grad():
         reference = compiled.model(torch.from_numpy(compiled.example)).numpy()
     assert relative_error(got, reference) <= 1e-4
     # <name>_run uses the object's own static arena
-    own = (f".bss.{compiled.name}_run_buf0", compiled.result.info.arena_bytes, f"{compiled.name}.o")
+    own = (f".bss.{compiled.name}_run_buf0", compiled.info.arena_bytes, f"{compiled.name}.o")
     assert own in input_sections(firmware.map_file(), ".bss")
 
 
@@ -205,7 +207,7 @@ def test_a_firmware_calling_only_run_with_arena_holds_only_the_callers_arena(
     compiled: Compiled, input_header: Path, emulated: np.ndarray
 ) -> None:
     firmware = build_and_run(compiled, "run_with_arena", input_header)
-    info = compiled.result.info
+    info = compiled.info
     got = printed_output(firmware, f"{info.entry}_with_arena", info.outputs[0])
     assert got.tobytes() == emulated.tobytes()
     # .bss is main.c's arena and I/O buffers; the object's static arena went with the unused <name>_run
@@ -221,7 +223,7 @@ def test_a_firmware_calling_only_run_with_arena_holds_only_the_callers_arena(
 
 @pytest.mark.usefixtures("firmware_toolchain")
 def test_without_an_input_header_the_input_is_main_cs_pattern(compiled: Compiled) -> None:
-    info = compiled.result.info
+    info = compiled.info
     firmware = build_and_run(compiled, "run")
     i = np.arange(math.prod(info.inputs[0]), dtype=np.int64)
     pattern = ((i * 7919 % 2001 - 1000).astype(np.float32) / np.float32(1000)).reshape(info.inputs[0])

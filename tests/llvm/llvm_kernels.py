@@ -1,7 +1,7 @@
 """Hand-written loop-level modules in the shape t2m's `lower-nn-*` passes produce, with numpy references.
 
 Each `Kernel` is a module with `func.func @<name>_run(inputs..., outputs...) -> i32` calling private layer
-functions (`t2m.layer`), weights as `memref.global` constants written as hex `dense<"0x...">` (the way large
+functions (`#t2m.layer<...>`), weights as `memref.global` constants written as hex `dense<"0x...">` (the way large
 tensors print), and loops as `affine.for` with dimension maps, `scf`, `memref.load/store` and `vector` ops.
 """
 
@@ -58,7 +58,7 @@ def conv2d() -> Kernel:
     macs = co * oh * ow * ci * k * k
     mlir = f"""builtin.module {{
 {global_op("conv_w", weight)}{global_op("conv_b", bias)}
-  func.func private @conv_L0_conv2d(%x: {xt}, %y: {yt}) attributes {{t2m.layer, t2m.macs = {macs} : i64}} {{
+  func.func private @conv_L0_conv2d(%x: {xt}, %y: {yt}) attributes {{t2m.layer = #t2m.layer<"conv2d", macs = {macs}>}} {{
     %w = memref.get_global @conv_w : {wt}
     %b = memref.get_global @conv_b : memref<{co}xf32>
     %c0 = arith.constant 0 : index
@@ -95,7 +95,7 @@ def conv2d() -> Kernel:
     func.return %ok : i32
   }}
 }}
-"""
+"""  # noqa: E501
 
     def reference(x: np.ndarray) -> list[np.ndarray]:
         y = np.zeros((1, co, oh, ow), np.float64)
@@ -121,7 +121,7 @@ def dot() -> Kernel:
     xt, yt, wt = memref_type((1, m)), memref_type((1, n)), memref_type((n, m))
     mlir = f"""builtin.module {{
 {global_op("dot_w", weight)}{global_op("dot_b", bias)}
-  func.func private @dot_L0_linear(%x: {xt}, %y: {yt}) attributes {{t2m.layer, t2m.macs = {n * m} : i64}} {{
+  func.func private @dot_L0_linear(%x: {xt}, %y: {yt}) attributes {{t2m.layer = #t2m.layer<"linear", macs = {n * m}>}} {{
     %w = memref.get_global @dot_w : {wt}
     %b = memref.get_global @dot_b : memref<{n}xf32>
     %c0 = arith.constant 0 : index
@@ -152,7 +152,7 @@ def dot() -> Kernel:
     func.return %ok : i32
   }}
 }}
-"""
+"""  # noqa: E501
 
     def reference(x: np.ndarray) -> list[np.ndarray]:
         return [(x.astype(np.float64) @ weight.T.astype(np.float64) + bias).astype(np.float32)]
@@ -170,7 +170,7 @@ def scale_shift() -> Kernel:
     xt = memref_type((1, n))
     mlir = f"""builtin.module {{
 {global_op("ss_p", params)}
-  func.func private @ss_L0_affine(%x: {xt}, %y: {xt}) attributes {{t2m.layer, t2m.macs = {n} : i64}} {{
+  func.func private @ss_L0_affine(%x: {xt}, %y: {xt}) attributes {{t2m.layer = #t2m.layer<"affine", macs = {n}>}} {{
     %p = memref.get_global @ss_p : memref<2xf32>
     %c0 = arith.constant 0 : index
     %c1 = arith.constant 1 : index
@@ -226,7 +226,7 @@ def exp_bits() -> Kernel:
         prev = f"%h{i}"
     body = "\n".join(horner)
     mlir = f"""builtin.module {{
-  func.func private @exp_L0_exp(%x: {xt}, %y: {xt}) attributes {{t2m.layer, t2m.macs = 0 : i64}} {{
+  func.func private @exp_L0_exp(%x: {xt}, %y: {xt}) attributes {{t2m.layer = #t2m.layer<"exp", macs = 0>}} {{
     %c0 = arith.constant 0 : index
     %lo = arith.constant -87.0 : f32
     %hi = arith.constant 88.0 : f32
@@ -278,7 +278,7 @@ def model() -> Kernel:
     rct = "memref<2xf32, strided<[1], offset: 2>>"
     mlir = f"""builtin.module {{
 {global_op("mdl_off", offset)}{global_op("mdl_w1", w1)}
-  func.func private @mdl_L0_add(%x: {xt}, %y: {xt}) attributes {{t2m.layer, t2m.macs = 8 : i64}} {{
+  func.func private @mdl_L0_add(%x: {xt}, %y: {xt}) attributes {{t2m.layer = #t2m.layer<"add", macs = 8>}} {{
     %off = memref.get_global @mdl_off : {xt}
     %c0 = arith.constant 0 : index
     affine.for %c = 0 to 2 {{
@@ -293,7 +293,7 @@ def model() -> Kernel:
     }}
     func.return
   }}
-  func.func private @mdl_L1_linear(%x: {ft}, %y: {ht}) attributes {{t2m.layer, t2m.macs = 32 : i64}} {{
+  func.func private @mdl_L1_linear(%x: {ft}, %y: {ht}) attributes {{t2m.layer = #t2m.layer<"linear", macs = 32>}} {{
     %w = memref.get_global @mdl_w1 : memref<4x8xf32>
     %c0 = arith.constant 0 : index
     %z = arith.constant 0.0 : f32
@@ -309,7 +309,7 @@ def model() -> Kernel:
     }}
     func.return
   }}
-  func.func private @mdl_L2_relu(%x: {et}, %y: {et}) attributes {{t2m.layer, t2m.macs = 0 : i64}} {{
+  func.func private @mdl_L2_relu(%x: {et}, %y: {et}) attributes {{t2m.layer = #t2m.layer<"relu", macs = 0>}} {{
     %c0 = arith.constant 0 : index
     %z = arith.constant 0.0 : f32
     affine.for %i = 0 to 2 {{
@@ -366,7 +366,7 @@ def integers() -> Kernel:
     it = memref_type((1, n), "i32")
     ot = memref_type((8, n), "i32")
     mlir = f"""builtin.module {{
-  func.func private @int_L0_mix(%x: {it}, %y: {ot}) attributes {{t2m.layer, t2m.macs = 0 : i64}} {{
+  func.func private @int_L0_mix(%x: {it}, %y: {ot}) attributes {{t2m.layer = #t2m.layer<"mix", macs = 0>}} {{
     %c0 = arith.constant 0 : index
     %c4 = arith.constant 4 : index
     %m7 = arith.constant -7 : i32
@@ -460,7 +460,7 @@ def scf_loops() -> Kernel:
     x = RNG.standard_normal((1, n)).astype(np.float32)
     xt, yt = memref_type((1, n)), memref_type((1, 2))
     mlir = f"""builtin.module {{
-  func.func private @scf_L0_stats(%x: {xt}, %y: {yt}) attributes {{t2m.layer, t2m.macs = 0 : i64}} {{
+  func.func private @scf_L0_stats(%x: {xt}, %y: {yt}) attributes {{t2m.layer = #t2m.layer<"stats", macs = 0>}} {{
     %c0 = arith.constant 0 : index
     %c1 = arith.constant 1 : index
     %cn = arith.constant {n} : index

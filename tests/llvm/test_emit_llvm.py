@@ -21,7 +21,7 @@ def copy_global_module(name: str, values: np.ndarray, element: str = "f32") -> s
     t = memref_type((n,), element)
     return f"""builtin.module {{
 {global_op(name + "_g", values, element)}
-  func.func private @{name}_L0_copy(%y: {t}) attributes {{t2m.layer, t2m.macs = 0 : i64}} {{
+  func.func private @{name}_L0_copy(%y: {t}) attributes {{t2m.layer = #t2m.layer<"copy", macs = 0>}} {{
     %g = memref.get_global @{name}_g : {t}
     affine.for %i = 0 to {n} {{
       %v = memref.load %g[%i] : {t}
@@ -236,7 +236,7 @@ def test_210k_weights_convert_in_seconds() -> None:
 def test_argument_attributes_reach_the_llvm_parameters() -> None:
     """A lowering may promise that a layer's output does not alias its inputs: `{llvm.noalias}` -> `noalias`."""
     text = """builtin.module {
-  func.func private @k_L0_copy(%x: memref<4xf32> {llvm.noalias}, %y: memref<4xf32> {llvm.noalias, llvm.align = 16 : i64}) attributes {t2m.layer} {
+  func.func private @k_L0_copy(%x: memref<4xf32> {llvm.noalias}, %y: memref<4xf32> {llvm.noalias, llvm.align = 16 : i64}) attributes {t2m.layer = #t2m.layer<"copy", macs = 0>} {
     func.return
   }
   func.func @k_run(%x: memref<4xf32>, %y: memref<4xf32>) -> i32 {

@@ -6,13 +6,15 @@ from __future__ import annotations
 import pytest
 from lowering_interp import LOWER_TO_LOOPS, apply_passes
 from xdsl.dialects import func
-from xdsl.dialects.builtin import IntegerAttr, ModuleOp
+from xdsl.dialects.builtin import ModuleOp
 
 from t2m.compiler import zoo
 from t2m.compiler.importer import export, import_program
 from t2m.compiler.importer.loading import LoadedModel
+from t2m.compiler.model_info import describe
 from t2m.compiler.pipeline import FUSE
 from t2m.dialects import nn
+from t2m.dialects.t2m import layer_of
 
 VIEWS = (nn.ConstantOp, nn.FlattenOp, nn.ReshapeOp)
 
@@ -36,15 +38,12 @@ def test_zoo_lowers(zoo_module: tuple[str, ModuleOp, int], fused: bool) -> None:
     apply_passes(module, LOWER_TO_LOOPS)
     functions = [op for op in module.ops if isinstance(op, func.FuncOp)]
     (run,) = [f for f in functions if not f.is_declaration and f.sym_name.data.endswith("_run")]
-    layer_fns = [f for f in functions if "t2m.layer" in f.attributes]
-    assert [f.sym_name.data.split("_L", 1)[1].split("_", 1)[1] for f in layer_fns] == [
-        n.removeprefix("nn.") for n in layers]
-    total = 0
-    for f in layer_fns:
-        attr = f.attributes["t2m.macs"]
-        assert isinstance(attr, IntegerAttr)
-        total += attr.value.data
-    assert total == macs  # conv + linear MACs, MLPerf counting
+    described = [(f.sym_name.data, layer) for f in functions if (layer := layer_of(f)) is not None]
+    assert [layer.op_name for _, layer in described] == [n.removeprefix("nn.") for n in layers]
+    assert all(symbol.endswith(f"_{layer.op_name}") for symbol, layer in described)
+    assert sum(layer.mac_count for _, layer in described) == macs  # conv + linear MACs, MLPerf counting
+    info = describe(module)
+    assert (info.entry, info.macs, info.arena_entry) == (run.sym_name.data, macs, True)
     dialects = {op.dialect_name() for op in module.walk()}
     assert dialects <= {"builtin", "func", "memref", "affine", "arith", "vector"}, dialects
     if fused:  # the compiler's path (and the slow part): once per model is enough
