@@ -7,9 +7,11 @@ written through `t2m.compiler.files`, so a failing run never leaves a half-writt
 
 from __future__ import annotations
 
+import argparse
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 
 class T2MError(Exception):
@@ -27,6 +29,14 @@ class T2MError(Exception):
         if self.hint:
             text += f"; {self.hint}"
         return " ".join(text.split())  # one line, whatever the parts contained
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with the error contract: a command-line mistake is one line and exit status 1 (argparse's own
+    `error` prints the whole usage and exits with status 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise T2MError(message, "the command line", f"see {self.prog} --help")
 
 
 def run_tool(tool: str, main: Callable[[Sequence[str]], int], argv: Sequence[str] | None = None) -> int:

@@ -12,8 +12,10 @@ from xdsl.printer import Printer
 from xdsl.universe import Universe
 from xdsl.utils.exceptions import ParseError, VerifyException
 
+from t2m.compiler.dominance import verify_dominance
 from t2m.compiler.errors import T2MError
 from t2m.compiler.files import read_text
+from t2m.dialects.t2m import verify_descriptions
 
 
 def make_context() -> Context:
@@ -33,11 +35,18 @@ def module_to_text(module: ModuleOp) -> str:
     return out.getvalue() + "\n\n"
 
 
+def verify_module(module: ModuleOp) -> None:
+    """xDSL's verifiers, then SSA dominance, which `Operation.verify()` does not check (docs/design.md §5)."""
+    module.verify()
+    verify_dominance(module.body)
+    verify_descriptions(module)
+
+
 def parse_module(text: str, source: str = "<string>", ctx: Context | None = None) -> ModuleOp:
     """Parse and verify; errors become one-line T2MErrors naming the file and line."""
     try:
         module = Parser(ctx or make_context(), text, source).parse_module()
-        module.verify()
+        verify_module(module)
     except ParseError as e:
         lines = [line.strip() for line in str(e).splitlines() if line.strip()]
         where = lines[0] if lines else source

@@ -9,14 +9,17 @@ stage is inspectable: `t2m-compile --emit loops` stops there and writes the IR.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.passes import PassPipeline
+from xdsl.passes import ModulePass, PassPipeline
 from xdsl.universe import Universe
+from xdsl.utils.exceptions import PassFailedException, VerifyException
 
-from t2m.compiler.ir import make_context
+from t2m.compiler.errors import T2MError
+from t2m.compiler.ir import make_context, verify_module
+from t2m.compiler.plugins import invalid_output, pass_failed, pass_raised
 from t2m.dialects.t2m import layer_of, model_of
 
 FUSE: list[str] = ["fold-batchnorm", "fuse-activation", "canonicalize-nn", "canonicalize", "cse"]
@@ -71,19 +74,39 @@ def apply_passes(module: ModuleOp, passes: list[str], verify_each: bool = False)
     """Run the named passes (t2m's or xDSL's, with `{opt=v}` options) on `module` in place, then verify.
 
     Verifying after every pass (`verify_each`, what `t2m-opt` does) pinpoints a broken pass but costs more than
-    the passes themselves on a large model; the stage boundary is checked either way.
+    the passes themselves on a large model; the stage boundary is checked either way. A pass that raises, or leaves
+    IR that does not verify (dominance included), is a one-line T2MError naming the pass.
     """
-    if passes:
-        available = Universe.get_multiverse().all_passes
+    if not passes:
+        return module
+    running: list[ModulePass] = []  # the pass being applied, if any
 
-        def check(_previous: object, m: ModuleOp, _next: object) -> None:
-            if verify_each:
-                m.verify()
+    def check(previous: ModulePass | None, m: ModuleOp, next_pass: ModulePass | None) -> None:
+        running.clear()
+        if verify_each and previous is not None:
+            _verify_output([previous], m)
+        running.extend([next_pass] if next_pass is not None else [])
 
-        with gc_paused():
-            PassPipeline.parse_spec(available, ",".join(passes), check).apply(make_context(), module)
-            module.verify()
+    pipeline = PassPipeline.parse_spec(Universe.get_multiverse().all_passes, ",".join(passes), check)
+    with gc_paused():
+        try:
+            pipeline.apply(make_context(), module)
+        except T2MError:
+            raise
+        except Exception as e:
+            if not running:
+                raise
+            blame = pass_failed if isinstance(e, PassFailedException) else pass_raised
+            raise blame(running[0], e) from e
+        _verify_output(pipeline.passes, module)
     return module
+
+
+def _verify_output(passes: Sequence[ModulePass], module: ModuleOp) -> None:
+    try:
+        verify_module(module)
+    except (VerifyException, ValueError) as e:  # ValueError: xDSL's "Erased SSA value is used by the operation"
+        raise invalid_output(passes, e) from e
 
 
 @contextmanager

@@ -8,8 +8,9 @@ through the entry-point group `t2m.passes` (`name = "package.module:PassClass"`)
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from importlib.metadata import entry_points
+from types import TracebackType
 
 from xdsl.passes import ModulePass
 
@@ -18,11 +19,17 @@ from t2m.compiler.pyfile import import_file
 
 PassFactory = Callable[[], type[ModulePass]]
 ENTRY_POINT_GROUP = "t2m.passes"
+OWN_PACKAGES = ("t2m", "xdsl")
+"""Passes defined here are t2m's (xDSL's ship with t2m): when they fail, it is a t2m bug, not the user's."""
+
+_plugin_files: dict[str, str] = {}
+"""Python module name of each loaded plugin file -> the path the user gave for it."""
 
 
 def load_pass_file(path: str) -> list[type[ModulePass]]:
     """The ModulePass subclasses a plugin file defines (imported ones do not count)."""
     module = import_file(path, "pass plugin", "--load-pass-plugin", "fix the plugin")
+    _plugin_files[module.__name__] = path
     passes = [
         cls
         for _, cls in inspect.getmembers(module, inspect.isclass)
@@ -34,6 +41,13 @@ def load_pass_file(path: str) -> list[type[ModulePass]]:
             path,
             "define a subclass of xdsl.passes.ModulePass with a `name` and an `apply` method",
         )
+    for cls in passes:
+        if not isinstance(getattr(cls, "name", None), str) or not cls.name:
+            raise T2MError(
+                f"pass class '{cls.__name__}' in pass plugin '{path}' has no `name`",
+                _class_location(cls),
+                "give it a class attribute such as name = 'my-pass' (the name -p runs it by)",
+            )
     return passes
 
 
@@ -64,3 +78,90 @@ def register_plugins(
 
 def _constant(cls: type[ModulePass]) -> PassFactory:
     return lambda: cls
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Blame: when a pass fails, say which pass, where it is defined, and whose fault it is
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def is_plugin(cls: type[ModulePass]) -> bool:
+    """A pass from a plugin file or another package, as opposed to one of t2m's or xDSL's own."""
+    return cls.__module__.partition(".")[0] not in OWN_PACKAGES
+
+
+def invalid_output(passes: Sequence[ModulePass], error: Exception) -> T2MError:
+    """The module failed to verify after `passes` ran on it: they broke it (their input verified).
+
+    One pass is named with its source; after several (a stage verified only at its end) the hint says how to find
+    which one.
+    """
+    if len(passes) != 1:
+        names = ",".join(p.name for p in passes)
+        return T2MError(
+            f"one of the passes {names} produced invalid IR: {first_line(error)}",
+            None,
+            f"please report this t2m bug (t2m-opt -p {names} verifies after each pass and names the one)",
+        )
+    cls = type(passes[0])
+    what = f"pass '{passes[0].name}' produced invalid IR: {first_line(error)}"
+    if is_plugin(cls):
+        return T2MError(what, f"{_class_location(cls)} (pass plugin)", "fix the pass")
+    return T2MError(what, _class_location(cls), "please report this t2m bug")
+
+
+def pass_failed(pass_: ModulePass, error: Exception, source: str | None = None) -> T2MError:
+    """`pass_` refused its input with a PassFailedException, whose message says why and what to do: not a crash."""
+    return T2MError(
+        f"pass '{pass_.name}' failed: {first_line(error)}",
+        source or _class_location(type(pass_)),
+        "change the input, or the passes that run before it",
+    )
+
+
+def pass_raised(pass_: ModulePass, error: Exception) -> T2MError:
+    """`pass_` raised `error`: at the line of the pass's own code that raised it (the plugin's, or t2m's)."""
+    cls = type(pass_)
+    what = f"pass '{pass_.name}' raised {type(error).__name__}: {first_line(error)}"
+    where = _raise_location(error.__traceback__, cls) or _class_location(cls)
+    if is_plugin(cls):
+        return T2MError(what, where, "fix the pass plugin")
+    return T2MError(what, where, "please report this t2m bug (rerun with --debug for the trace)")
+
+
+def first_line(error: Exception) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else "(no message)"
+
+
+def _module_file(module: str, filename: str) -> str:
+    """A plugin file as the user named it; other modules' files relative to their package (`t2m/passes/x.py`)."""
+    if module in _plugin_files:
+        return _plugin_files[module]
+    if module == "__main__" or not module:
+        return filename
+    return module.replace(".", "/") + ("/__init__.py" if filename.endswith("__init__.py") else ".py")
+
+
+def _class_location(cls: type) -> str:
+    """`file:line` of a class definition."""
+    try:
+        filename, (lines, first) = inspect.getsourcefile(cls) or "", inspect.getsourcelines(cls)
+    except (OSError, TypeError):
+        return _module_file(cls.__module__, "")
+    line = first + next((i for i, text in enumerate(lines) if text.lstrip().startswith("class ")), 0)
+    return f"{_module_file(cls.__module__, filename)}:{line}"
+
+
+def _raise_location(tb: TracebackType | None, cls: type[ModulePass]) -> str | None:
+    """`file:line` of the innermost frame of the traceback in the pass's own code (its module for a plugin, its
+    package, t2m or xDSL, for the others), or None."""
+    plugin = is_plugin(cls)
+    own = cls.__module__ if plugin else cls.__module__.partition(".")[0]
+    found = None
+    while tb is not None:
+        module = str(tb.tb_frame.f_globals.get("__name__", ""))
+        if module == own or (not plugin and module.startswith(own + ".")):
+            found = f"{_module_file(module, tb.tb_frame.f_code.co_filename)}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return found

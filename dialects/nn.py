@@ -48,7 +48,7 @@ from xdsl.irdl import (
 )
 from xdsl.parser import Parser
 from xdsl.printer import Printer
-from xdsl.traits import ConstantLike, Pure
+from xdsl.traits import ConstantLike, OpTrait, Pure
 from xdsl.utils.exceptions import VerifyException
 
 Shape = tuple[int, ...]
@@ -163,6 +163,37 @@ class FusedActivation(IRDLOperation):
                 self.properties[name] = FloatAttr(bound, f32)
 
 
+ACTIVATION_BOUNDS = ("act_min", "act_max")
+
+
+class ActivationBounds(OpTrait):
+    """Every nn op: `act_min`/`act_max` only as properties of a FusedActivation op, with act_min <= act_max.
+
+    Elsewhere they would be kept as discardable attributes and silently ignored by every stage; an empty window
+    (act_min > act_max) would make the result constant.
+    """
+
+    def verify(self, op: Operation) -> None:
+        stray = next((name for name in ACTIVATION_BOUNDS if name in op.attributes), None)
+        if stray is not None and not isinstance(op, FusedActivation):
+            fused = ", ".join(o.name for o in NN.operations if issubclass(o, FusedActivation))
+            raise VerifyException(
+                f"'{op.name}' cannot carry a fused activation ({stray}): only {fused} can, "
+                "so clamp its result with nn.relu or nn.clamp"
+            )
+        if stray is not None:
+            raise VerifyException(
+                f"'{op.name}' {stray} is a discardable attribute, which is ignored: make it a property"
+            )
+        if isinstance(op, FusedActivation):
+            lo, hi = op.activation_bounds()
+            for name, bound in zip(ACTIVATION_BOUNDS, (lo, hi), strict=True):
+                if bound is not None and math.isnan(bound):
+                    raise VerifyException(f"'{op.name}' {name} must be a number, got nan")
+            if lo is not None and hi is not None and lo > hi:
+                raise VerifyException(f"'{op.name}' act_min {lo} must not exceed act_max {hi}")
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Constants
 # ---------------------------------------------------------------------------------------------------------------
@@ -198,7 +229,7 @@ class ConstantOp(IRDLOperation):
     value = prop_def(DenseIntOrFPElementsAttr)
     output = result_def(TensorType)
 
-    traits = traits_def(ConstantLike(), Pure())
+    traits = traits_def(ConstantLike(), Pure(), ActivationBounds())
 
     def __init__(self, value: DenseIntOrFPElementsAttr):
         super().__init__(properties={"value": value}, result_types=[value.type])
@@ -259,7 +290,7 @@ class Conv2dOp(FusedActivation):
     dilation = prop_def(DenseArrayBase)
     groups = prop_def(IntegerAttr[IntegerType])
 
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), ActivationBounds())
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)"
 
@@ -371,7 +402,7 @@ class LinearOp(FusedActivation):
     output = result_def(TensorType.constr(f32))
     weight_layout = opt_prop_def(StringAttr)
 
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), ActivationBounds())
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)"
 
@@ -410,7 +441,7 @@ class UnaryOp(IRDLOperation):
     input = operand_def(T)
     output = result_def(T)
 
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), ActivationBounds())
     assembly_format = "$input attr-dict `:` type($input)"
 
     def __init__(self, input: SSAValue | Operation):
@@ -449,7 +480,7 @@ class ClampOp(IRDLOperation):
     min = prop_def(FloatAttr[Float32Type])
     max = prop_def(FloatAttr[Float32Type])
 
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), ActivationBounds())
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$input attr-dict `:` type($input)"
 
@@ -473,7 +504,7 @@ class BinaryOp(FusedActivation):
     rhs = operand_def(TensorType.constr(f32))
     output = result_def(TensorType.constr(f32))
 
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), ActivationBounds())
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)"
 
@@ -518,7 +549,7 @@ class BatchNormOp(IRDLOperation):
     output = result_def(TensorType.constr(f32))
     eps = prop_def(FloatAttr[Float32Type])
 
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), ActivationBounds())
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$input `,` $mean `,` $var `,` $weight `,` $bias attr-dict `:` functional-type(operands, results)"
 
@@ -576,7 +607,7 @@ class Pool2dOp(FusedActivation):
     stride = prop_def(DenseArrayBase)
     padding = prop_def(DenseArrayBase)
 
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), ActivationBounds())
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$input attr-dict `:` functional-type(operands, results)"
 
@@ -681,7 +712,7 @@ class AdaptiveAvgPool2dOp(IRDLOperation):
     output = result_def(TensorType.constr(f32))
     output_size = prop_def(DenseArrayBase)
 
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), ActivationBounds())
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$input attr-dict `:` functional-type(operands, results)"
 
@@ -716,7 +747,7 @@ class FlattenOp(IRDLOperation):
     start_dim = prop_def(IntegerAttr[IntegerType])
     end_dim = prop_def(IntegerAttr[IntegerType])
 
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), ActivationBounds())
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$input attr-dict `:` functional-type(operands, results)"
 
@@ -751,7 +782,7 @@ class ReshapeOp(IRDLOperation):
     input = operand_def(TensorType.constr(f32))
     output = result_def(TensorType.constr(f32))
 
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), ActivationBounds())
     assembly_format = "$input attr-dict `:` functional-type(operands, results)"
 
     def __init__(self, input: SSAValue | Operation, shape: Sequence[int]):
@@ -776,7 +807,7 @@ class ConcatOp(IRDLOperation):
     output = result_def(TensorType.constr(f32))
     axis = prop_def(IntegerAttr[IntegerType])
 
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), ActivationBounds())
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$inputs attr-dict `:` functional-type(operands, results)"
 
@@ -813,7 +844,7 @@ class AxisOp(IRDLOperation):
     output = result_def(T)
     axis = prop_def(IntegerAttr[IntegerType])
 
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), ActivationBounds())
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$input attr-dict `:` type($input)"
 

@@ -212,6 +212,26 @@ class ModelAttr(ParametrizedAttribute):
             raise VerifyException("#t2m.model arena and live bytes must be >= 0")
 
 
+def verify_descriptions(module: Operation) -> None:
+    """The `t2m.*` keys of discardable attributes, checked as MLIR checks a dialect's attributes on an op:
+    `t2m.model` holds a `#t2m.model` on a module, `t2m.layer` a `#t2m.layer` on a function, nothing else."""
+    for op in module.walk():
+        for key, value in op.attributes.items():
+            if not key.startswith("t2m."):
+                continue
+            expected = {MODEL_KEY: (ModelAttr, "builtin.module"), LAYER_KEY: (LayerAttr, "func")}.get(key)
+            if expected is None:
+                raise VerifyException(
+                    f"'{op.name}' has unknown attribute '{key}': t2m describes a model with t2m.model on the module "
+                    "and t2m.layer on layer functions"
+                )
+            kind, where = expected
+            if not isinstance(value, kind):
+                raise VerifyException(f"'{op.name}' attribute '{key}' must be a #{kind.name}<...>, got {value}")
+            if not (op.name == where or (where == "func" and op.name in ("func.func", "llvm.func"))):
+                raise VerifyException(f"'{op.name}' cannot carry '{key}' (it belongs on a {where} op)")
+
+
 def model_of(module: Operation) -> ModelAttr | None:
     """The module's model description, if a pass has set it."""
     attr = module.attributes.get(MODEL_KEY)

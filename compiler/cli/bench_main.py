@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 
-from t2m.compiler.errors import run_tool
+from t2m.compiler.errors import ArgumentParser, run_tool
 from t2m.compiler.files import write_output
 
 
 def _main(argv: Sequence[str]) -> int:
-    p = argparse.ArgumentParser(prog="t2m-bench", description=__doc__)
+    p = ArgumentParser(prog="t2m-bench", description=__doc__)
     p.add_argument("-o", "--output", default="BENCHMARKS.md", help="where to write the table (default BENCHMARKS.md)")
     p.add_argument("--models", default="kws,vww,ic,ad", help="zoo models to measure (default: all four)")
     p.add_argument("--no-layers", action="store_true", help="skip the per-layer anchor comparison")

@@ -8,12 +8,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from t2m.compiler.errors import run_tool
+from t2m.compiler.errors import ArgumentParser, run_tool
 from t2m.compiler.files import write_output, write_outputs
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="t2m-compile",
         description="Compile a PyTorch model (or an nn-level .mlir) to a Cortex-M4 object and C header.",
         epilog="MODEL is anything t2m-import takes, or an nn-dialect .mlir file.",

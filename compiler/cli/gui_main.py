@@ -8,12 +8,11 @@ fold-batchnorm, fuse-activation, lower-nn-conv... one at a time, watching the IR
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-from t2m.compiler.errors import T2MError, run_tool
+from t2m.compiler.errors import ArgumentParser, T2MError, run_tool
 from t2m.compiler.plugins import register_plugins
 
 
@@ -45,7 +44,7 @@ def make_app(path: str | None, passes: str) -> Any:
 
 
 def _main(argv: Sequence[str]) -> int:
-    p = argparse.ArgumentParser(prog="t2m-gui", description=__doc__)
+    p = ArgumentParser(prog="t2m-gui", description=__doc__)
     p.add_argument("input_file", nargs="?", help="an .mlir file to open")
     p.add_argument("-p", "--passes", default="", help="passes to apply at start, e.g. fold-batchnorm")
     p.add_argument("--debug", action="store_true", help="show tracebacks")

@@ -6,12 +6,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from t2m.compiler.errors import T2MError, run_tool
+from t2m.compiler.errors import ArgumentParser, T2MError, run_tool
 from t2m.compiler.files import write_output
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="t2m-import",
         description="Import a PyTorch model into t2m's nn dialect (MLIR text).",
         epilog="MODEL is path/file.py:NAME or package.module:NAME (an nn.Module class or a factory), "

@@ -15,16 +15,17 @@ from io import StringIO
 from typing import ClassVar
 
 from xdsl.dialects.builtin import ModuleOp
+from xdsl.parser import Parser
 from xdsl.passes import ModulePass, PassPipeline
 from xdsl.utils.exceptions import DiagnosticException, ParseError, PassFailedException, VerifyException
 from xdsl.xdsl_opt_main import xDSLOptMain
 
-from t2m.compiler.errors import T2MError, run_tool
+from t2m.compiler.errors import ArgumentParser, T2MError, run_tool
 from t2m.compiler.files import read_text, write_output
-from t2m.compiler.ir import module_to_text
+from t2m.compiler.ir import module_to_text, verify_module
 from t2m.compiler.pass_stats import PassStats, counting_patterns
 from t2m.compiler.pipeline import NAMED_PIPELINES, gc_paused
-from t2m.compiler.plugins import register_plugins
+from t2m.compiler.plugins import invalid_output, pass_failed, pass_raised, register_plugins
 
 
 class T2MOptMain(xDSLOptMain):
@@ -32,12 +33,17 @@ class T2MOptMain(xDSLOptMain):
 
     plugin_files: ClassVar[list[str]] = []
     stats: PassStats
+    running: ModulePass | None = None
+    """The pass being applied: an exception escaping the pipeline while it is set is that pass's failure."""
 
     def register_all_passes(self) -> None:
         super().register_all_passes()
         register_plugins(self.available_passes, self.plugin_files)
 
     def register_all_arguments(self, arg_parser: argparse.ArgumentParser) -> None:
+        # xDSLOptMain makes a plain ArgumentParser: give it t2m's one-line usage errors.
+        arg_parser.prog = "t2m-opt"
+        arg_parser.error = ArgumentParser.error.__get__(arg_parser)  # type: ignore[method-assign]
         super().register_all_arguments(arg_parser)
         for flag, (_, help_text) in NAMED_PIPELINES.items():
             arg_parser.add_argument(f"--{flag}", action="store_true", help=help_text)
@@ -59,8 +65,10 @@ class T2MOptMain(xDSLOptMain):
         last_text: list[str] = []
 
         def callback(previous: ModulePass | None, module: ModuleOp, next_pass: ModulePass | None) -> None:
+            self.running = None
             if not self.args.disable_verify:
-                module.verify()
+                verify_output(previous, module)
+            self.running = next_pass
             if next_pass is not None:
                 self.stats.current_pass = next_pass.name
             if not (self.args.print_ir_after_change or self.args.print_ir_after_all):
@@ -74,6 +82,30 @@ class T2MOptMain(xDSLOptMain):
             self.pipeline = PassPipeline.parse_spec(self.available_passes, ",".join(specs), callback)
         except Exception as e:  # unknown pass name or bad pass option
             raise T2MError(str(e).strip().splitlines()[0], "-p", "see t2m-opt --help for the pass names") from e
+        for pass_ in self.pipeline.passes:
+            if isinstance(pdl_file := getattr(pass_, "pdl_file", None), str):
+                self.check_pdl_file(pdl_file)
+
+    def check_pdl_file(self, path: str) -> None:
+        """apply-pdl asserts that its file exists and reports its syntax errors without the file's name."""
+        try:
+            Parser(self.ctx, read_text(path, expected="an MLIR text file of PDL patterns"), path).parse_module()
+        except ParseError as e:
+            raise T2MError(
+                f"syntax error in PDL file: {_first_line(e)}", _location(str(e), path), "fix the PDL file"
+            ) from e
+
+
+def verify_output(previous: ModulePass | None, module: ModuleOp) -> None:
+    """Verify the input (`previous` is None: its errors are the user's, and --verify-diagnostics shows them) or
+    the output of pass `previous` (its errors are that pass's)."""
+    if previous is None:
+        verify_module(module)
+        return
+    try:
+        verify_module(module)
+    except (VerifyException, ValueError) as e:  # ValueError: xDSL's "Erased SSA value is used by the operation"
+        raise invalid_output([previous], e) from e
 
 
 def add_plugin_argument(parser: argparse.ArgumentParser) -> None:
@@ -95,7 +127,7 @@ class _Buffer(StringIO):
 
 def _main(argv: Sequence[str]) -> int:
     # Plugins must be registered before the parser lists the passes, so find them first.
-    pre = argparse.ArgumentParser(add_help=False)
+    pre = ArgumentParser(prog="t2m-opt", add_help=False)
     add_plugin_argument(pre)
     T2MOptMain.plugin_files = pre.parse_known_args(argv)[0].load_pass_plugin
     try:
@@ -110,14 +142,12 @@ def _main(argv: Sequence[str]) -> int:
     try:
         with counting_patterns(tool.stats) if tool.args.pass_stats else nullcontext(), gc_paused():
             tool.run()
-    except ParseError as e:
-        raise T2MError(f"syntax error: {_first_line(e)}", _location(str(e), source), "fix the IR text") from e
-    except PassFailedException as e:
-        raise T2MError(f"pass failed: {_first_line(e)}", source, "rerun with --debug for the trace") from e
-    except (VerifyException, DiagnosticException) as e:
-        raise T2MError(f"invalid IR: {_first_line(e)}", source, "fix the op named above") from e
-    except ValueError as e:
-        raise T2MError(str(e), source, "t2m-opt reads .mlir files") from e
+    except T2MError:
+        raise
+    except Exception as e:
+        if (error := _user_error(e, tool.running, source)) is None:
+            raise  # a t2m bug: run_tool reports it as an internal error
+        raise error from e
     if tool.args.pass_stats:
         print(tool.stats.report(), file=sys.stderr)
     if tool.args.output_file:
@@ -125,6 +155,19 @@ def _main(argv: Sequence[str]) -> int:
     else:
         sys.stdout.write(output.getvalue())
     return 0
+
+
+def _user_error(e: Exception, running: ModulePass | None, source: str) -> T2MError | None:
+    """The one-line error for an exception out of `xDSLOptMain.run`, blaming the pass `running` if one was."""
+    if running is not None:
+        return pass_failed(running, e, source) if isinstance(e, PassFailedException) else pass_raised(running, e)
+    if isinstance(e, ParseError):
+        return T2MError(f"syntax error: {_first_line(e)}", _location(str(e), source), "fix the IR text")
+    if isinstance(e, (VerifyException, DiagnosticException)):
+        return T2MError(f"invalid IR: {_first_line(e)}", source, "fix the op named above")
+    if isinstance(e, ValueError):  # an input file name without the .mlir extension
+        return T2MError(str(e), source, "t2m-opt reads .mlir files")
+    return None
 
 
 def _first_line(e: Exception) -> str:

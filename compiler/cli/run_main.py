@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from t2m.compiler.errors import T2MError, run_tool
+from t2m.compiler.errors import ArgumentParser, T2MError, run_tool
 from t2m.compiler.files import read_bytes, read_text, write_output
 from t2m.compiler.model_info import ModelInfo, fit_inputs
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="t2m-run",
         description="Run a t2m model at any stage and print its outputs.",
         epilog="An object (.o) runs on the emulated Cortex-M4. LLVM IR (.ll) and lowered .mlir files are compiled "

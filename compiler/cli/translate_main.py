@@ -13,14 +13,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from t2m.compiler.errors import T2MError, run_tool
+from t2m.compiler.errors import ArgumentParser, T2MError, run_tool
 from t2m.compiler.files import read_text, write_output, write_outputs
 
 EMIT_BY_SUFFIX = {".o": "obj", ".obj": "obj", ".s": "asm", ".S": "asm", ".ll": "ll"}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="t2m-translate",
         description="Translate an llvm-dialect module (t2m-opt output) to LLVM IR, assembly or an object file.",
     )

@@ -3,7 +3,8 @@
 MODEL forms:
   - `path/file.py:NAME` or `package.module:NAME`: NAME is an `nn.Module` subclass (built without arguments) or a
     factory returning one;
-  - `model.pt2`: a program saved by `torch.export.save`;
+  - `model.pt2`: a program saved by `torch.export.save`, read without unpickling anything (see pt2.py); one that
+    holds pickles (or Python expressions) needs `--trust-pickle`;
   - `weights.pth` with `--arch file.py:NAME`: a state dict loaded into that architecture. A fully pickled module
     needs `--trust-pickle`, because unpickling can run arbitrary code.
 """
@@ -163,6 +164,25 @@ def _load_pth(path: Path, arch: str | None, trust_pickle: bool) -> Any:
     return model
 
 
+def _load_pt2(spec: str, trust_pickle: bool) -> Any:
+    """A `.pt2` archive read without running its code; `torch.export.load` only if it needs that and is trusted."""
+    from t2m.compiler.importer.pt2 import NeedsTrust, load_pt2
+
+    try:
+        return load_pt2(spec)
+    except NeedsTrust:
+        if not trust_pickle:
+            raise
+    import torch
+
+    try:
+        return torch.export.load(spec)  # trusted by --trust-pickle: unpickles and evaluates what the archive holds
+    except Exception as e:
+        raise T2MError(
+            f"cannot load the trusted archive '{spec}': {_first(e)}", spec, "re-save it with torch.export.save"
+        ) from e
+
+
 def load_model(
     spec: str, input_shape: str | None = None, arch: str | None = None, trust_pickle: bool = False
 ) -> LoadedModel:
@@ -175,14 +195,7 @@ def load_model(
             raise T2MError(f"no such file '{spec}'", "MODEL", "check the path")
         name = c_identifier(path.stem)
         if spec.endswith(".pt2"):
-            try:
-                program = torch.export.load(path)
-            except Exception as e:
-                raise T2MError(
-                    f"corrupt or unreadable torch.export archive '{spec}' ({type(e).__name__})",
-                    spec,
-                    "re-save it with torch.export.save",
-                ) from e
+            program = _load_pt2(spec, trust_pickle)
             example = None
             if input_shape is not None:
                 example = (torch.randn(parse_shape(input_shape), generator=torch.Generator().manual_seed(0)),)

@@ -304,3 +304,39 @@ func.func @f(%x: tensor<2x6xf32>) {
   %y = nn.log_softmax %x {axis = 2 : i64} : tensor<2x6xf32>
   func.return
 }
+
+// -----
+
+// An empty activation window would make every output act_max.
+// CHECK: Operation does not verify: 'nn.linear' act_min 6.0 must not exceed act_max 0.0
+func.func @f(%x: tensor<2x6xf32>) {
+  %w = nn.constant dense<1.0> : tensor<4x6xf32>
+  %y = nn.linear %x, %w {act_min = 6.0 : f32, act_max = 0.0 : f32} : (tensor<2x6xf32>, tensor<4x6xf32>) -> tensor<2x4xf32>
+  func.return
+}
+
+// -----
+
+// CHECK: Operation does not verify: 'nn.max_pool2d' act_max must be a number, got nan
+func.func @f(%x: tensor<1x4x4x4xf32>) {
+  %y = nn.max_pool2d %x {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, dilation = array<i64: 1, 1>, act_max = 0x7FC00000 : f32} : (tensor<1x4x4x4xf32>) -> tensor<1x4x2x2xf32>
+  func.return
+}
+
+// -----
+
+// An op without a fused activation keeps act_min as a discardable attribute that no stage reads: rejected.
+// CHECK: Operation does not verify: 'nn.adaptive_avg_pool2d' cannot carry a fused activation (act_min): only nn.conv2d, nn.linear, nn.add, nn.mul, nn.max_pool2d, nn.avg_pool2d can, so clamp its result with nn.relu or nn.clamp
+func.func @f(%x: tensor<1x4x4x4xf32>) {
+  %y = nn.adaptive_avg_pool2d %x {output_size = array<i64: 1, 1>, act_min = 0.0 : f32} : (tensor<1x4x4x4xf32>) -> tensor<1x4x1x1xf32>
+  func.return
+}
+
+// -----
+
+// The same for an op whose properties are not parsed from the attribute dictionary.
+// CHECK: Operation does not verify: 'nn.relu' cannot carry a fused activation (act_max): only nn.conv2d, nn.linear, nn.add, nn.mul, nn.max_pool2d, nn.avg_pool2d can, so clamp its result with nn.relu or nn.clamp
+func.func @f(%x: tensor<2x6xf32>) {
+  %y = nn.relu %x {act_max = 6.0 : f32} : tensor<2x6xf32>
+  func.return
+}

@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -51,3 +53,235 @@ def binary_file(work: Path) -> None:
 def empty_files(work: Path) -> None:
     for suffix in (".mlir", ".ll", ".o", ".npy", ".pt2", ".pth", ".py"):
         (work / f"empty{suffix}").write_bytes(b"")
+
+
+# --- untrusted PyTorch files: payloads that create `marker` if anything unpickles or evaluates them ---------------
+
+
+class Payload:
+    """Unpickled, it evaluates Python: creates `marker`, then returns the value of `result` (an expression)."""
+
+    def __init__(self, marker: Path, result: str = "None"):
+        self.code = f"__import__('pathlib').Path({str(marker)!r}).touch() or {result}"
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (eval, (self.code,))
+
+
+def torch_saved(value: object) -> bytes:
+    """`torch.save`'s bytes for `value` (what the archive's pickled records hold)."""
+    import io
+
+    import torch
+
+    buf = io.BytesIO()
+    torch.save(value, buf)
+    return buf.getvalue()
+
+
+def _tiny_module() -> object:
+    import torch
+
+    class Tiny(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            torch.manual_seed(0)
+            self.fc = torch.nn.Linear(4, 2)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.relu(self.fc(x))
+
+    return Tiny().eval()
+
+
+_SAVED: dict[str, bytes] = {}
+
+
+def tiny_pt2() -> bytes:
+    """A genuine `torch.export.save` archive of a 4 -> 2 linear + relu (saved once per process)."""
+    if "tiny" not in _SAVED:
+        import io
+
+        import torch
+
+        buf = io.BytesIO()
+        torch.export.save(torch.export.export(_tiny_module(), (torch.zeros(1, 4),)), buf)  # type: ignore[arg-type]
+        _SAVED["tiny"] = buf.getvalue()
+    return _SAVED["tiny"]
+
+
+def rewrite_archive(data: bytes, out: Path, replace: dict[str, bytes]) -> None:
+    """Copy a `.pt2` zip to `out` with some records (named below the archive's top folder) replaced or added."""
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as dst:
+        prefix = src.namelist()[0].split("/", 1)[0] + "/"
+        for name in src.namelist():
+            short = name.removeprefix(prefix)
+            dst.writestr(name, replace.pop(short) if short in replace else src.read(name))
+        for short, content in replace.items():
+            dst.writestr(prefix + short, content)
+
+
+def edit_json(data: bytes, name: str, edit: Callable[[Any], None]) -> bytes:
+    """The JSON record `name` of archive `data`, after `edit(obj)` changed it in place."""
+    import io
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as src:
+        prefix = src.namelist()[0].split("/", 1)[0] + "/"
+        obj = json.loads(src.read(prefix + name))
+    edit(obj)
+    return json.dumps(obj).encode()
+
+
+def pt2_pickled_sample_inputs(work: Path) -> None:
+    """model.pt2 whose sample inputs (a record every archive has) run the payload and return nothing usable."""
+    payload = torch_saved(Payload(work / MARKER))
+    rewrite_archive(tiny_pt2(), work / "model.pt2", {"data/sample_inputs/model.pt": payload})
+
+
+def pt2_pickled_sample_inputs_valid(work: Path) -> None:
+    """model.pt2 whose sample inputs run the payload and then return valid inputs (torch.export.load succeeds)."""
+    payload = torch_saved(Payload(work / MARKER, "((__import__('torch').zeros(1, 4),), {})"))
+    rewrite_archive(tiny_pt2(), work / "model.pt2", {"data/sample_inputs/model.pt": payload})
+
+
+def pt2_pickled_weight(work: Path) -> None:
+    """model.pt2 whose fc.weight is stored with `use_pickle`: the payload runs, then returns a valid weight."""
+
+    def edit(config: dict[str, Any]) -> None:
+        config["config"]["fc.weight"]["use_pickle"] = True
+
+    config = edit_json(tiny_pt2(), "data/weights/model_weights_config.json", edit)
+    payload = torch_saved(Payload(work / MARKER, "__import__('torch').nn.Parameter(__import__('torch').zeros(2, 4))"))
+    replace = {"data/weights/model_weights_config.json": config, "data/weights/weight_0": payload}
+    rewrite_archive(tiny_pt2(), work / "model.pt2", replace)
+
+
+def pt2_sympy_expression(work: Path) -> None:
+    """model.pt2 with a 'symbolic size' that is Python code (torch parses it with sympy.sympify, i.e. eval)."""
+
+    def edit(program: dict[str, Any]) -> None:
+        size = program["graph_module"]["graph"]["tensor_values"]["x"]["sizes"]  # the user input's
+        size[0] = {"as_expr": {"expr_str": Payload(work / MARKER, "1").code, "hint": None}}
+
+    program = edit_json(tiny_pt2(), "models/model.json", edit)
+    rewrite_archive(tiny_pt2(), work / "model.pt2", {"models/model.json": program})
+
+
+def pt2_foreign_target(work: Path) -> None:
+    """model.pt2 whose first node calls `torch.os.system` instead of an operator."""
+
+    def edit(program: dict[str, Any]) -> None:
+        program["graph_module"]["graph"]["nodes"][0]["target"] = "torch.os.system"
+
+    program = edit_json(tiny_pt2(), "models/model.json", edit)
+    rewrite_archive(tiny_pt2(), work / "model.pt2", {"models/model.json": program})
+
+
+def pt2_truncated(work: Path) -> None:
+    (work / "model.pt2").write_bytes(tiny_pt2()[:1000])
+
+
+def pt2_not_an_archive(work: Path) -> None:
+    """A valid zip file named .pt2 that is no torch.export archive."""
+    import zipfile
+
+    with zipfile.ZipFile(work / "model.pt2", "w") as zf:
+        zf.writestr("notes/readme.txt", "hello\n")
+
+
+def pt2_corrupt_weights(work: Path) -> None:
+    """model.pt2 whose fc.weight record is 3 bytes: not a whole float32."""
+    rewrite_archive(tiny_pt2(), work / "model.pt2", {"data/weights/weight_0": b"abc"})
+
+
+_TINY_PY = """import torch
+
+
+class Tiny(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(4, 2)
+
+    def forward(self, x):
+        return torch.relu(self.fc(x))
+"""
+
+
+def pth_payload(work: Path) -> None:
+    """model.pth: a state dict whose fc.bias is a payload that creates the marker and returns a valid bias."""
+    import torch
+
+    state = dict(_tiny_module().state_dict())  # type: ignore[attr-defined]
+    state["fc.bias"] = Payload(work / MARKER, "__import__('torch').zeros(2)")
+    torch.save(state, work / "model.pth")
+    (work / "tiny.py").write_text(_TINY_PY)
+
+
+def pth_pickled_module(work: Path) -> None:
+    """model.pth holding a whole pickled module (`torch.save(model)`); importing its class creates the marker."""
+    import importlib.util
+    import sys
+
+    import torch
+
+    name = "t2m_untrusted_tiny"
+    source = work / f"{name}.py"
+    source.write_text(_TINY_PY)
+    spec = importlib.util.spec_from_file_location(name, source)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # pickle finds the class by module name
+    try:
+        spec.loader.exec_module(module)
+        torch.save(module.Tiny(), work / "model.pth")
+    finally:
+        del sys.modules[name]
+    source.write_text(f"{_TINY_PY}\n__import__('pathlib').Path({str(work / MARKER)!r}).touch()\n")
+    (work / "tiny.py").write_text(_TINY_PY)
+
+
+def npy_object_array(work: Path) -> None:
+    """input.npy holding an object array (a pickle) whose element would create the marker."""
+    import numpy as np
+
+    array = np.empty(1, dtype=object)
+    array[0] = Payload(work / MARKER, "1.0")
+    np.save(work / "input.npy", array, allow_pickle=True)
+
+
+def npy_truncated(work: Path) -> None:
+    import io
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.save(buf, np.zeros(16, np.float32))
+    (work / "input.npy").write_bytes(buf.getvalue()[:100])
+
+
+def evil_ll(marker: Path, declare: str, call: str) -> str:
+    """A .ll whose function `f_run(ptr, ptr)` does `call` (libc's creat makes the marker)."""
+    path = str(marker).encode() + b"\0"
+    text = "".join(chr(c) if 32 <= c < 127 and c not in (34, 92) else f"\\{c:02X}" for c in path)
+    return (
+        f'@path = private constant [{len(path)} x i8] c"{text}"\n{declare}\n'
+        f"define i32 @f_run(ptr %x, ptr %y) {{\n  {call}\n  ret i32 0\n}}\n"
+    )
+
+
+def ll_calls_creat(work: Path) -> None:
+    """evil.ll: calls libc's creat(marker) natively if the host JIT runs it."""
+    call = "%fd = call i32 @creat(ptr @path, i32 420)"
+    (work / "evil.ll").write_text(evil_ll(work / MARKER, "declare i32 @creat(ptr, i32)", call))
+
+
+def ll_available_externally(work: Path) -> None:
+    """evil.ll: 'defines' creat as available_externally, so the JIT binds the call to libc's creat."""
+    define = "define available_externally i32 @creat(ptr %p, i32 %m) {\n  ret i32 0\n}"
+    call = "%fd = call i32 @creat(ptr @path, i32 420)"
+    (work / "evil.ll").write_text(evil_ll(work / MARKER, define, call))

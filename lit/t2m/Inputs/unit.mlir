@@ -1,0 +1,3 @@
+func.func private @m_L00_relu() attributes {t2m.layer} {
+  func.return
+}

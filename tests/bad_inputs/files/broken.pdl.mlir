@@ -1,0 +1,4 @@
+pdl.pattern @p : benefit(1) {
+  %x = pdl.operand
+  %op = pdl.operation "nn.tanh" (%x : !pdl.value
+}
