@@ -11,6 +11,11 @@ object contract needs and the converter lacks:
 - the ops of `t2m.dialects.llvm_ext` (fptosi, fptoui, uitofp, extractelement, llvm.fmuladd);
 - GEPs without the converter's `bitcast ptr to ptr`, splat vector constants, i1 constants as 0/1;
 - SSA names from the module's name hints, so the `.ll` reads like the `.mlir` it came from;
+- one section per function and per global (`.text.<name>`, `.rodata.<name>`, `.bss.<name>`), what
+  `-ffunction-sections -fdata-sections` gives C code (llvmlite's target machine has no such option), so a
+  firmware linked with `--gc-sections` keeps only what it calls: `<name>_run_with_arena` alone does not drag
+  in the static arena of `<name>_run`;
+- `source_filename` = the model's name, so the object's FILE symbol, and the linker's messages, name the model;
 - the model's description (dialects/t2m.py) as `!llvm.ident`, so the object carries it in `.comment`.
 The triple and data layout are the target's (`target.py`); `jit.py` retargets the same text for the host.
 """
@@ -101,6 +106,16 @@ def _emit_global(op: llvm.GlobalOp, module: ir.Module) -> None:
         raise BackendError(f"global @{op.sym_name.data}: unsupported initial value {value}")
     elif gvar.linkage in ("internal", "private"):  # a buffer: .bss
         gvar.initializer = ir.Constant(llvm_type, None)  # pyright: ignore[reportAttributeAccessIssue]
+    if gvar.initializer is not None:
+        gvar.section = _data_section(gvar)
+
+
+def _data_section(gvar: ir.GlobalVariable) -> str:
+    """`.rodata.<name>` (flash), `.bss.<name>` (zeroed RAM) or `.data.<name>`: LLVM infers the kind from the prefix."""
+    if gvar.global_constant:
+        return f".rodata.{gvar.name}"
+    zero = gvar.initializer.get_reference() == "zeroinitializer"  # pyright: ignore[reportAttributeAccessIssue]
+    return f".{'bss' if zero else 'data'}.{gvar.name}"
 
 
 # --- functions ----------------------------------------------------------------------------------------------
@@ -134,6 +149,7 @@ def _declare_function(op: llvm.FuncOp, module: ir.Module) -> None:
     function = ir.Function(module, function_type, name=op.sym_name.data)
     if op.body.blocks:
         function.linkage = "" if op.linkage.linkage.data == "external" else op.linkage.linkage.data
+        function.section = f".text.{function.name}"
     # After a text round trip `no_inline` comes back as a discardable attribute, not the property.
     # A layer function stays out of line: the emulator counts cycles per function.
     if op.no_inline is not None or "no_inline" in op.attributes or layer_of(op) is not None:
@@ -279,6 +295,21 @@ def _data_layout(target: Target) -> str:
     return str(create_target_machine(target, get_opt_level("O0")).target_data)
 
 
+def _model_name(module: ModuleOp) -> str:
+    """The model's name (`#t2m.model`; `<name>_run` is its entry point), else the module's, else `t2m`."""
+    model = model_of(module)
+    if model is not None:
+        return model.model.data
+    return module.sym_name.data if module.sym_name else "t2m"
+
+
+def _with_source_filename(text: str, name: str) -> str:
+    """llvmlite's printer has no `source_filename`; it goes after the header (the ModuleID, triple and layout)."""
+    *header, body = text.split("\n", 3)
+    escaped = name.replace("\\", "\\5C").replace('"', "\\22")
+    return "\n".join([*header, f'source_filename = "{escaped}"', body])
+
+
 def to_llvm_ir(module: ModuleOp, target: str | Target = "cortex-m4", *, verify: bool = True) -> str:
     """LLVM IR text for an llvm-dialect module (the output of `LOWER_TO_LLVM`), for `target`'s triple.
 
@@ -286,7 +317,8 @@ def to_llvm_ir(module: ModuleOp, target: str | Target = "cortex-m4", *, verify: 
     rather than later in the object compiler.
     """
     resolved = get_target(target)
-    out = ir.Module(name=str(module.sym_name.data) if module.sym_name else "t2m")
+    name = _model_name(module)
+    out = ir.Module(name=name)
     out.triple = resolved.triple
     out.data_layout = _data_layout(resolved)
     functions: list[llvm.FuncOp] = []
@@ -304,7 +336,7 @@ def to_llvm_ir(module: ModuleOp, target: str | Target = "cortex-m4", *, verify: 
             _emit_body(function, out)
     if model_of(module) is not None:
         _describe_model(module, out)
-    text = str(out)
+    text = _with_source_filename(str(out), name)
     if verify:
         parse_module(text)
     return text

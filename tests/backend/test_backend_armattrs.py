@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import shutil
 import struct
 import subprocess
 from pathlib import Path
@@ -195,7 +194,7 @@ _start:
 """
 
 
-@pytest.mark.skipif(shutil.which("arm-none-eabi-ld") is None, reason="binutils-arm-none-eabi not installed")
+@pytest.mark.usefixtures("gnu_binutils")  # tests/conftest.py: skips, naming the install command, without them
 def test_gnu_ld_links_only_the_marked_object(llvm_object: bytes, tmp_path: Path) -> None:
     stub = tmp_path / "firmware.s"
     stub.write_text(FIRMWARE_STUB)

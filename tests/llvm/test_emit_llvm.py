@@ -48,7 +48,7 @@ def test_special_floats_are_exact_hex_and_read_back_bit_for_bit() -> None:
     assert (
         '@"sp_g" = internal constant [6 x float] [float 0xFFF0000000000000, float 0x7FF0000000000000, '
         "float 0x7FF8000000000000, float 0x8000000000000000, float 0x3FB99999A0000000, "
-        "float 0x36A0000000000000], align 4"
+        'float 0x36A0000000000000], section ".rodata.sp_g", align 4'
     ) in ll
     out = np.zeros(values.size, np.float32)
     HostJIT(ll, "O0").run("sp_run", [out.copy()], [out])
@@ -57,10 +57,12 @@ def test_special_floats_are_exact_hex_and_read_back_bit_for_bit() -> None:
 
 def test_zero_weights_still_constant_and_ints_keep_their_type() -> None:
     ll = emit(copy_global_module("z", np.zeros(5, np.float32)))
-    assert '@"z_g" = internal constant [5 x float] zeroinitializer, align 4' in ll
+    assert '@"z_g" = internal constant [5 x float] zeroinitializer, section ".rodata.z_g", align 4' in ll
     ints = np.array([-128, -1, 0, 1, 127], np.int8)
     ll = emit(copy_global_module("b", ints, "i8"))
-    assert '@"b_g" = internal constant [5 x i8] [i8 -128, i8 -1, i8 0, i8 1, i8 127], align 4' in ll
+    assert (
+        '@"b_g" = internal constant [5 x i8] [i8 -128, i8 -1, i8 0, i8 1, i8 127], section ".rodata.b_g", align 4'
+    ) in ll
     out = np.zeros(5, np.int8)
     HostJIT(ll).run("b_run", [out.copy()], [out])
     np.testing.assert_array_equal(out, ints)
