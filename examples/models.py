@@ -74,3 +74,24 @@ class MnistNet(nn.Module):
 
     def example_inputs(self) -> tuple[torch.Tensor]:
         return (torch.randn(1, 1, 28, 28, generator=torch.Generator().manual_seed(2)),)
+
+
+class TanhMLP(nn.Module):
+    """A small MLP with tanh activations on small pre-activations, where the hard tanh `clamp(x, -1, 1)` of
+    docs/extending.md (a PDL rewrite) is within 1% of tanh: 1x16 -> 1x4."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.fc1 = nn.Linear(16, 32)
+        self.fc2 = nn.Linear(32, 4)
+        with torch.no_grad():
+            for layer in (self.fc1, self.fc2):
+                layer.weight.mul_(0.1)
+                layer.bias.mul_(0.1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(torch.tanh(self.fc1(x)))
+
+    def example_inputs(self) -> tuple[torch.Tensor]:
+        return (torch.randn(1, 16, generator=torch.Generator().manual_seed(3)),)
