@@ -77,6 +77,9 @@ def test_object_contract(compiled) -> None:
     assert info.undefined == ()
     entry = result.info.entry
     assert sorted(s.name for s in info.functions if s.binding == "STB_GLOBAL") == [entry, f"{entry}_with_arena"]
+    layers = sorted(s.name for s in info.functions if s.name.startswith(f"{result.info.name}_L"))
+    assert layers == sorted(layer.symbol for layer in result.info.layers if "_L" in layer.symbol)  # none inlined
+    assert info.section_sizes["rodata"] > 0 and info.section_sizes["data"] == 0
     assert result.sizes["rodata"] >= 4 * sum(p.numel() for p in zoo.build(name).parameters()) * 0.9
     assert result.sizes["bss"] == result.info.arena_bytes
     header = result.header
