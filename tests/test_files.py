@@ -94,3 +94,30 @@ def test_binary_file_is_not_text(tmp_path: Path):
     binary.write_bytes(b"\x7fELF\x01\x01\xff\xfe")
     with pytest.raises(T2MError, match=r"is not an MLIR file \(byte 6 is not UTF-8 text\)"):
         read_text(binary, expected="an MLIR file")
+
+
+RELU = Path(__file__).parent / "bad_inputs" / "files" / "relu.mlir"
+
+
+def test_tools_write_to_dev_null_and_stdout(capfdbinary: pytest.CaptureFixture[bytes]):
+    """As root, `-o /dev/null` must leave the null device a device; `-o -` writes to standard output."""
+    from t2m.compiler.cli.opt_main import main as opt
+    from t2m.compiler.cli.translate_main import main as translate
+
+    assert opt([str(RELU), "-o", "/dev/null"]) == 0
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert opt([str(RELU), "-o", "-"]) == 0
+    assert capfdbinary.readouterr().out.startswith(b"builtin.module {\n  func.func @f(")
+
+
+def test_tool_writes_into_a_fifo(tmp_path: Path):
+    from t2m.compiler.cli.opt_main import main as opt
+
+    fifo = tmp_path / "ir"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    assert opt([str(RELU), "-o", str(fifo)]) == 0
+    reader.join(10)
+    assert got and got[0].startswith(b"builtin.module {") and stat.S_ISFIFO(os.stat(fifo).st_mode)
