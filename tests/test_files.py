@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,16 +27,22 @@ def test_dev_null_stays_a_device():
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
 
 
-def test_fifo_is_written_in_place(tmp_path: Path):
-    fifo = tmp_path / "pipe"
+def through_fifo(fifo: Path, write: Callable[[], object]) -> bytes:
+    """What `write` sends into a new FIFO at `fifo`, read by another thread; the FIFO must still be one."""
     os.mkfifo(fifo)
     got: list[bytes] = []
     reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
     reader.start()
-    write_output(fifo, b"through the pipe")
-    reader.join(5)
-    assert got == [b"through the pipe"]
+    write()
+    reader.join(10)
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    return got[0]
+
+
+def test_fifo_is_written_in_place(tmp_path: Path):
+    assert through_fifo(tmp_path / "pipe", lambda: write_output(tmp_path / "pipe", b"through the pipe")) == (
+        b"through the pipe"
+    )
 
 
 def test_dash_is_stdout(capfdbinary: pytest.CaptureFixture[bytes]):
@@ -114,10 +121,4 @@ def test_tool_writes_into_a_fifo(tmp_path: Path):
     from t2m.compiler.cli.opt_main import main as opt
 
     fifo = tmp_path / "ir"
-    os.mkfifo(fifo)
-    got: list[bytes] = []
-    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
-    reader.start()
-    assert opt([str(RELU), "-o", str(fifo)]) == 0
-    reader.join(10)
-    assert got and got[0].startswith(b"builtin.module {") and stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert through_fifo(fifo, lambda: opt([str(RELU), "-o", str(fifo)])).startswith(b"builtin.module {")
