@@ -109,7 +109,6 @@ RELU = Path(__file__).parent / "bad_inputs" / "files" / "relu.mlir"
 def test_tools_write_to_dev_null_and_stdout(capfdbinary: pytest.CaptureFixture[bytes]):
     """As root, `-o /dev/null` must leave the null device a device; `-o -` writes to standard output."""
     from t2m.compiler.cli.opt_main import main as opt
-    from t2m.compiler.cli.translate_main import main as translate
 
     assert opt([str(RELU), "-o", "/dev/null"]) == 0
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
