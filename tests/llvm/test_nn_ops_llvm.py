@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_zoo_llvm import LOWER_TO_LOOPS
 from xdsl.passes import PassPipeline
 from xdsl.universe import Universe
 
@@ -15,7 +14,7 @@ from t2m.compiler.backend.llvm import compile_object
 from t2m.compiler.backend.objcheck import check_cortex_m4_object
 from t2m.compiler.interpreter import run_module
 from t2m.compiler.ir import make_context, parse_module
-from t2m.compiler.pipeline import LOWER_TO_LLVM
+from t2m.compiler.pipeline import LOWER_TO_LLVM, LOWER_TO_LOOPS
 
 MISC = """
 func.func @misc(%x: tensor<1x4x6x6xf32>, %c: tensor<1x4x1x1xf32>) -> (tensor<1x8x3x3xf32>, tensor<1x4x3x3xf32>) {
