@@ -11,7 +11,7 @@ and invalid operations are expected there, so numpy's warnings about them are si
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -79,14 +79,22 @@ def fused_activation(op: nn.FusedActivation, y: Array) -> Array:
     return y
 
 
-def adaptive_avg_pool2d(x: Array, size: Sequence[int]) -> Array:
-    n, c, h, w = x.shape
-    out = np.empty((n, c, *size), dtype=np.float64)
+def adaptive_windows(
+    plane: Sequence[int], size: Sequence[int]
+) -> Iterator[tuple[int, int, tuple[int, int], tuple[int, int]]]:
+    """PyTorch's adaptive pooling windows: output cell (i, j) covers rows [h0, h1) and columns [w0, w1)."""
+    h, w = plane
     for i in range(size[0]):
         h0, h1 = (i * h) // size[0], -(-((i + 1) * h) // size[0])
         for j in range(size[1]):
-            w0, w1 = (j * w) // size[1], -(-((j + 1) * w) // size[1])
-            out[:, :, i, j] = x[:, :, h0:h1, w0:w1].astype(np.float64).mean(axis=(2, 3))
+            yield i, j, (h0, h1), ((j * w) // size[1], -(-((j + 1) * w) // size[1]))
+
+
+def adaptive_avg_pool2d(x: Array, size: Sequence[int]) -> Array:
+    n, c, _, _ = x.shape
+    out = np.empty((n, c, *size), dtype=np.float64)
+    for i, j, (h0, h1), (w0, w1) in adaptive_windows(x.shape[2:], size):
+        out[:, :, i, j] = x[:, :, h0:h1, w0:w1].astype(np.float64).mean(axis=(2, 3))
     return _f32(out)
 
 
@@ -96,7 +104,8 @@ class NnFunctions(InterpreterFunctions):
 
     @impl(nn.ConstantOp)
     def run_constant(self, interpreter: Interpreter, op: nn.ConstantOp, args: tuple[Any, ...]):
-        return (op.to_array().astype(np.float32),)
+        value = op.to_array()
+        return (value.astype(np.float32) if value.dtype.kind == "f" else value.copy(),)
 
     @impl(nn.Conv2dOp)
     def run_conv2d(self, interpreter: Interpreter, op: nn.Conv2dOp, args: tuple[Any, ...]):
@@ -220,9 +229,17 @@ def run_module(module: ModuleOp, inputs: Sequence[Array]) -> list[Array]:
                 "--input",
                 "pass an array of the model's input shape",
             )
+    from t2m.compiler.interpreter_int8 import QnnFunctions
+
     interpreter = Interpreter(module)
     interpreter.register_implementations(FuncFunctions())
     interpreter.register_implementations(NnFunctions())
+    interpreter.register_implementations(QnnFunctions())
+    dtypes = [_NUMPY[str(t.get_element_type())] for t in function.function_type.inputs]  # type: ignore[attr-defined]
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        results = interpreter.call_op(function, tuple(_f32(x) for x in inputs))
+        results = interpreter.call_op(function, tuple(np.asarray(x, d) for x, d in zip(inputs, dtypes, strict=True)))
     return [np.asarray(r) for r in results]
+
+
+_NUMPY = {"f32": np.float32, "i8": np.int8, "i32": np.int32}
+"""The numpy type of each element type a model's inputs can have (fp32 models, int8 models)."""

@@ -45,6 +45,15 @@ class ModelInfo:
     arena_bytes: int = 0  # activation buffers: the planned arena, or the sum of static buffers
     live_bytes: list[int] = field(default_factory=list[int])  # activation bytes live while each layer runs
     arena_entry: bool = False  # plan-memory made `<name>_run_with_arena(..., uint8_t *arena)`
+    quant: list[tuple[float, int]] = field(default_factory=list[tuple[float, int]])  # int8: (scale, zp) per I/O
+
+    @property
+    def input_quant(self) -> list[tuple[float, int]]:
+        return self.quant[: len(self.inputs)]
+
+    @property
+    def output_quant(self) -> list[tuple[float, int]]:
+        return self.quant[len(self.inputs) :]
 
     @property
     def entry(self) -> str:
@@ -59,7 +68,7 @@ class ModelInfo:
         return [math.prod(s) for s in self.inputs]
 
 
-_DTYPES = {"f32": "float32"}
+_DTYPES = {"f32": "float32", "i8": "int8"}
 
 
 def describe(module: ModuleOp, source: str = "the module") -> ModelInfo:
@@ -88,6 +97,7 @@ def describe(module: ModuleOp, source: str = "the module") -> ModelInfo:
         arena_bytes=model.arena.value.data,
         live_bytes=model.live_bytes,
         arena_entry=model.is_planned,
+        quant=[q.values for q in model.quant.data],
     )
 
 
@@ -119,6 +129,7 @@ def decode(text: str, source: str) -> ModelInfo:
     try:
         data = json.loads(text.removeprefix(META_PREFIX))
         data["layers"] = [LayerInfo(**layer) for layer in data["layers"]]
+        data["quant"] = [(float(s), int(z)) for s, z in data.get("quant", [])]
         info = ModelInfo(**data)
         _check(info)
         return info
@@ -143,6 +154,8 @@ def _check(info: ModelInfo) -> None:
     for layer in info.layers:
         if not isinstance(layer.symbol, str) or not isinstance(layer.macs, int) or layer.macs < 0:
             raise ValueError(f"layer {layer} is malformed")
+    if info.quant and len(info.quant) != len(info.inputs) + len(info.outputs):
+        raise ValueError("quant needs one (scale, zero point) per input and output")
     if not isinstance(info.arena_bytes, int) or info.arena_bytes < 0:
         raise ValueError(f"arena_bytes {info.arena_bytes!r} is not a byte count")
 

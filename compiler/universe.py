@@ -29,8 +29,14 @@ def _t2m() -> Dialect:
     return T2M
 
 
+def _qnn() -> Dialect:
+    from t2m.dialects.qnn import QNN
+
+    return QNN
+
+
 def all_dialects() -> dict[str, Callable[[], Dialect]]:
-    return {"nn": _nn, "llvm_ext": _llvm_ext, "t2m": _t2m}
+    return {"nn": _nn, "qnn": _qnn, "llvm_ext": _llvm_ext, "t2m": _t2m}
 
 
 def all_passes() -> dict[str, Callable[[], type[ModulePass]]]:

@@ -137,6 +137,20 @@ def _f32_tensor(shape: Sequence[int]) -> TensorType[Float32Type]:
     return TensorType(f32, shape)
 
 
+def _like(value: SSAValue | Operation, shape: Sequence[int]) -> TensorType:
+    """A tensor of `shape` with the element type of `value` (the shape ops work on f32 and int8 alike)."""
+    type = SSAValue.get(value).type
+    assert isinstance(type, TensorType)
+    return TensorType(type.get_element_type(), shape)
+
+
+def _expect_same_element(op: Operation, inputs: Sequence[SSAValue], output: SSAValue) -> None:
+    types = {cast(TensorType, v.type).get_element_type() for v in (*inputs, output)}
+    if len(types) != 1:
+        kinds = ", ".join(sorted(map(str, types)))
+        raise VerifyException(f"'{op.name}' operands and result must share one element type, got {kinds}")
+
+
 T: VarConstraint[Attribute] = VarConstraint("T", TensorType.constr(f32))
 """Every operand and result of an elementwise op carries the same f32 tensor type."""
 
@@ -738,12 +752,12 @@ class AdaptiveAvgPool2dOp(IRDLOperation):
 
 @irdl_op_definition
 class FlattenOp(IRDLOperation):
-    """Merge dims start_dim..end_dim (inclusive, non-negative) into one, as torch.flatten."""
+    """Merge dims start_dim..end_dim (inclusive, non-negative) into one, as torch.flatten; any element type."""
 
     name = "nn.flatten"
 
-    input = operand_def(TensorType.constr(f32))
-    output = result_def(TensorType.constr(f32))
+    input = operand_def(TensorType)
+    output = result_def(TensorType)
     start_dim = prop_def(IntegerAttr[IntegerType])
     end_dim = prop_def(IntegerAttr[IntegerType])
 
@@ -759,7 +773,7 @@ class FlattenOp(IRDLOperation):
         shape = self.flattened(_tensor_shape(SSAValue.get(input)), start_dim, end_dim)
         super().__init__(
             operands=[input],
-            result_types=[_f32_tensor(shape)],
+            result_types=[_like(input, shape)],
             properties={"start_dim": IntegerAttr(start_dim, i64), "end_dim": IntegerAttr(end_dim, i64)},
         )
 
@@ -771,22 +785,23 @@ class FlattenOp(IRDLOperation):
                 f"'nn.flatten' needs 0 <= start_dim <= end_dim < rank {len(x)}, got start_dim={start} end_dim={end}"
             )
         _expect_result(self, _tensor_shape(self.output), self.flattened(x, start, end))
+        _expect_same_element(self, [self.input], self.output)
 
 
 @irdl_op_definition
 class ReshapeOp(IRDLOperation):
-    """Row-major reshape to the result type's shape (a view after bufferisation)."""
+    """Row-major reshape to the result type's shape (a view after bufferisation); any element type."""
 
     name = "nn.reshape"
 
-    input = operand_def(TensorType.constr(f32))
-    output = result_def(TensorType.constr(f32))
+    input = operand_def(TensorType)
+    output = result_def(TensorType)
 
     traits = traits_def(Pure(), ActivationBounds())
     assembly_format = "$input attr-dict `:` functional-type(operands, results)"
 
     def __init__(self, input: SSAValue | Operation, shape: Sequence[int]):
-        super().__init__(operands=[input], result_types=[_f32_tensor(shape)])
+        super().__init__(operands=[input], result_types=[_like(input, shape)])
 
     def verify_(self) -> None:
         x, y = _tensor_shape(self.input), _tensor_shape(self.output)
@@ -795,16 +810,17 @@ class ReshapeOp(IRDLOperation):
                 f"'nn.reshape' cannot reshape {_fmt(x)} ({math.prod(x)} elements) "
                 f"to {_fmt(y)} ({math.prod(y)} elements)"
             )
+        _expect_same_element(self, [self.input], self.output)
 
 
 @irdl_op_definition
 class ConcatOp(IRDLOperation):
-    """Concatenate along `axis`; all other dims must agree."""
+    """Concatenate along `axis`; all other dims must agree; any element type (int8 inputs share one quantization)."""
 
     name = "nn.concat"
 
-    inputs = var_operand_def(TensorType.constr(f32))
-    output = result_def(TensorType.constr(f32))
+    inputs = var_operand_def(TensorType)
+    output = result_def(TensorType)
     axis = prop_def(IntegerAttr[IntegerType])
 
     traits = traits_def(Pure(), ActivationBounds())
@@ -816,7 +832,7 @@ class ConcatOp(IRDLOperation):
         out = list(shapes[0])
         out[axis] = sum(s[axis] for s in shapes)
         super().__init__(
-            operands=[inputs], result_types=[_f32_tensor(out)], properties={"axis": IntegerAttr(axis, i64)}
+            operands=[inputs], result_types=[_like(inputs[0], out)], properties={"axis": IntegerAttr(axis, i64)}
         )
 
     def verify_(self) -> None:
@@ -835,6 +851,7 @@ class ConcatOp(IRDLOperation):
         expected = list(shapes[0])
         expected[axis] = sum(s[axis] for s in shapes)
         _expect_result(self, _tensor_shape(self.output), tuple(expected))
+        _expect_same_element(self, list(self.inputs), self.output)
 
 
 class AxisOp(IRDLOperation):

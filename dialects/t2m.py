@@ -41,6 +41,8 @@ from xdsl.parser import AttrParser
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
 
+from t2m.dialects.qnn import QuantAttr
+
 MODEL_KEY = "t2m.model"
 """Module attribute holding the `ModelAttr`."""
 
@@ -110,6 +112,7 @@ class ModelAttr(ParametrizedAttribute):
     arena: IntegerAttr  # bytes of activation buffers: one planned arena, or the sum of static buffers
     planned: BoolAttr  # plan-memory placed the buffers in one arena (and made `<model>_run_with_arena`)
     live: DenseArrayBase  # activation bytes live during each layer call (plan-memory's lifetimes)
+    quant: ArrayAttr[QuantAttr]  # int8 models: the scale and zero point of each input, then of each output
 
     def __init__(
         self,
@@ -120,6 +123,7 @@ class ModelAttr(ParametrizedAttribute):
         arena: int = 0,
         planned: bool = False,
         live: Sequence[int] = (),
+        quant: Sequence[QuantAttr] = (),
     ):
         super().__init__(
             StringAttr(model),
@@ -129,6 +133,7 @@ class ModelAttr(ParametrizedAttribute):
             _int(arena),
             BoolAttr.from_bool(planned),
             DenseArrayBase.from_list(i64, live),
+            ArrayAttr(quant),
         )
 
     @property
@@ -147,7 +152,14 @@ class ModelAttr(ParametrizedAttribute):
     def with_memory(self, arena: int, planned: bool, live: Sequence[int]) -> ModelAttr:
         """The same model with its activation memory recorded (plan-memory's result)."""
         return ModelAttr(
-            self.model.data, list(self.inputs.data), list(self.outputs.data), self.layout.data, arena, planned, live
+            self.model.data,
+            list(self.inputs.data),
+            list(self.outputs.data),
+            self.layout.data,
+            arena,
+            planned,
+            live,
+            list(self.quant.data),
         )
 
     def print_parameters(self, printer: Printer) -> None:
@@ -164,7 +176,12 @@ class ModelAttr(ParametrizedAttribute):
             printer.print_string(" planned")
         printer.print_string(", live = [")
         printer.print_list(self.live_bytes, lambda v: printer.print_string(str(v)))
-        printer.print_string("]>")
+        printer.print_string("]")
+        if self.quant.data:
+            printer.print_string(", quant = [")
+            printer.print_list(self.quant.data, printer.print_attribute)
+            printer.print_string("]")
+        printer.print_string(">")
 
     @classmethod
     def parse_parameters(cls, parser: AttrParser) -> list[Attribute]:
@@ -195,8 +212,13 @@ class ModelAttr(ParametrizedAttribute):
         live = parser.parse_comma_separated_list(
             parser.Delimiter.SQUARE, lambda: parser.parse_integer(allow_boolean=False)
         )
+        quant: list[QuantAttr] = []
+        if parser.parse_optional_punctuation(","):
+            parser.parse_keyword("quant")
+            parser.parse_punctuation("=")
+            quant = parser.parse_comma_separated_list(parser.Delimiter.SQUARE, lambda: quant_attr(parser))
         parser.parse_punctuation(">")
-        return list(ModelAttr(model, inputs, outputs, layout, arena, planned, live).parameters)
+        return list(ModelAttr(model, inputs, outputs, layout, arena, planned, live, quant).parameters)
 
     def verify(self) -> None:
         if not self.model.data.isidentifier():
@@ -210,6 +232,16 @@ class ModelAttr(ParametrizedAttribute):
             raise VerifyException(f"#t2m.model layout '{self.layout.data}' is not one of {', '.join(LAYOUTS)}")
         if self.arena.value.data < 0 or any(v < 0 for v in self.live_bytes):
             raise VerifyException("#t2m.model arena and live bytes must be >= 0")
+        if self.quant.data and len(self.quant.data) != len(self.inputs.data) + len(self.outputs.data):
+            raise VerifyException("#t2m.model quant needs one #qnn.quant per input and output")
+
+
+def quant_attr(parser: AttrParser) -> QuantAttr:
+    pos = parser.pos
+    attr = parser.parse_attribute()
+    if not isinstance(attr, QuantAttr):
+        parser.raise_error("expected a #qnn.quant<scale, zero_point>", pos, parser.pos)
+    return attr
 
 
 def verify_descriptions(module: Operation) -> None:

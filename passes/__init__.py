@@ -13,6 +13,7 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "fold-batchnorm": _load("fold_batchnorm", "FoldBatchNormPass"),
         "fuse-activation": _load("fuse_activation", "FuseActivationPass"),
         "canonicalize-nn": _load("canonicalize_nn", "CanonicalizeNnPass"),
+        "fuse-requant": _load("fuse_requant", "FuseRequantPass"),
         "pack-weights": _load("pack_weights", "PackWeightsPass"),
         # nn -> loops (bufferization style: each family independent, `bufferize` finishes)
         "lower-nn-conv": _load("lower_nn_conv", "LowerNnConv"),

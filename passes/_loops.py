@@ -370,8 +370,20 @@ def shape_of(value: SSAValue) -> tuple[int, ...]:
     return tuple(t.get_shape())
 
 
-def memref_of(shape: Sequence[int]) -> MemRefType:
-    return MemRefType(f32, list(shape))
+def memref_of(shape: Sequence[int], element: Attribute = f32) -> MemRefType:
+    return MemRefType(element, list(shape))
+
+
+def element_of(value: SSAValue) -> Attribute:
+    """The element type of a tensor or buffer value (f32, or i8/i32 in int8 models)."""
+    t = value.type
+    assert isinstance(t, TensorType | MemRefType)
+    return t.get_element_type()
+
+
+def buffer_of(value: SSAValue) -> MemRefType:
+    """The buffer type a tensor value bufferizes to (same shape and element type)."""
+    return memref_of(shape_of(value), element_of(value))
 
 
 def memref_bytes(type: Attribute) -> int:
@@ -384,7 +396,7 @@ def memref_bytes(type: Attribute) -> int:
 def reinterpret(mem: SSAValue, shape: Sequence[int]) -> memref.ReinterpretCastOp:
     """A row-major view of a contiguous buffer with another static shape (`convert-memref-to-ptr` lowers it)."""
     strides = [math.prod(shape[i + 1 :]) for i in range(len(shape))]
-    return memref.ReinterpretCastOp(mem, [], [], [], [0], list(shape), strides, memref_of(shape))
+    return memref.ReinterpretCastOp(mem, [], [], [], [0], list(shape), strides, memref_of(shape, element_of(mem)))
 
 
 def constant_array(value: SSAValue) -> np.ndarray | None:
@@ -459,10 +471,10 @@ def replace_with_layer(
     new_ops: list[Operation] = []
     buffers: list[SSAValue] = []
     for value, _ in operands:
-        to_buffer = bufferization.ToBufferOp.build(operands=[value], result_types=[memref_of(shape_of(value))])
+        to_buffer = bufferization.ToBufferOp.build(operands=[value], result_types=[buffer_of(value)])
         new_ops.append(to_buffer)
         buffers.append(to_buffer.memref)
-    outs = [memref.AllocOp.get(f32, shape=shape_of(r)) for r in op.results]
+    outs = [memref.AllocOp.get(element_of(r), shape=shape_of(r)) for r in op.results]
     new_ops += outs
     args = [*buffers, *(o.memref for o in outs)]
     kernel = Kernel([a.type for a in args], [n for _, n in operands] + ["out"] * len(outs))

@@ -21,30 +21,43 @@ from typing import cast
 
 from xdsl.context import Context
 from xdsl.dialects import arith, bufferization, func, memref
-from xdsl.dialects.builtin import FunctionType, IntegerAttr, ModuleOp, StringAttr, TensorType, i32
+from xdsl.dialects.builtin import FunctionType, IntegerAttr, MemRefType, ModuleOp, StringAttr, TensorType, i32
 from xdsl.ir import Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriteWalker
 from xdsl.traits import SymbolTable
 from xdsl.utils.exceptions import PassFailedException
 
+from t2m.dialects.qnn import QuantAttr
 from t2m.dialects.t2m import LAYER_KEY, MODEL_KEY, LayerAttr, ModelAttr, layer_of, model_of
-from t2m.passes._loops import Kernel, memref_bytes, memref_of, reinterpret, shape_of, unique_symbol
+from t2m.passes._loops import Kernel, buffer_of, memref_bytes, reinterpret, shape_of, unique_symbol
 from t2m.passes.lower_nn_constant import LowerConstant
 
 
-def _copy_function(module: ModuleOp, name: str, shape: tuple[int, ...]) -> str:
+def _copy_function(module: ModuleOp, name: str, type: MemRefType) -> str:
     """A private `(src, dst)` function copying a buffer (flat loop)."""
+    shape = tuple(type.get_shape())
     size = math.prod(shape)
-    k = Kernel([memref_of(shape)] * 2, ["src", "out"])
+    k = Kernel([type] * 2, ["src", "out"])
     src, dst = (k.view(a, [size]) for a in k.args)
     k.nest([(0, size, "i")], lambda ivs: k.store(k.load(src, ivs), dst, ivs))
     k.put(func.ReturnOp())
     name = unique_symbol(module, name)
-    copy = func.FuncOp(name, ([memref_of(shape)] * 2, []), Region(k.entry), "private")
+    copy = func.FuncOp(name, ([type] * 2, []), Region(k.entry), "private")
     copy.attributes[LAYER_KEY] = LayerAttr("copy", 0)
     module.body.block.add_op(copy)
     return name
+
+
+def _io_quant(function: func.FuncOp) -> list[QuantAttr]:
+    """The `qnn.quant` argument and result attributes of an int8 model (all of them, or none: a float model)."""
+    dictionaries = [*(function.arg_attrs or ()), *(function.res_attrs or ())]
+    found = [d.data.get("qnn.quant") for d in dictionaries]
+    quant = [q for q in found if isinstance(q, QuantAttr)]
+    expected = len(function.function_type.inputs) + len(function.function_type.outputs)
+    if quant and len(quant) != expected:
+        raise PassFailedException(f"bufferize: @{function.sym_name.data} has qnn.quant on some inputs and outputs only")
+    return quant
 
 
 def _root_alloc(value: SSAValue) -> memref.AllocOp | None:
@@ -67,7 +80,7 @@ def bufferize_function(module: ModuleOp, function: func.FuncOp) -> None:
 
     # inputs: tensor arguments -> memref arguments (seen as tensors through to_tensor until folded)
     for old in list(block.args):
-        new = block.insert_arg(memref_of(shape_of(old)), len(block.args))
+        new = block.insert_arg(buffer_of(old), len(block.args))
         new.name_hint = old.name_hint
         as_tensor = bufferization.ToTensorOp(new)
         block.insert_op_before(as_tensor, block.first_op)  # type: ignore[arg-type]
@@ -75,7 +88,7 @@ def bufferize_function(module: ModuleOp, function: func.FuncOp) -> None:
         block.erase_arg(old)
     outputs = []
     for i, result in enumerate(ret.arguments):
-        out = block.insert_arg(memref_of(shape_of(result)), len(block.args))
+        out = block.insert_arg(buffer_of(result), len(block.args))
         out.name_hint = "output" if len(ret.arguments) == 1 else f"output{i}"
         outputs.append(out)
 
@@ -106,7 +119,7 @@ def bufferize_function(module: ModuleOp, function: func.FuncOp) -> None:
                 alloc.memref.replace_all_uses_with(view.result)
                 block.erase_op(alloc)
         else:
-            callee = _copy_function(module, f"{name}_copy{i}", shape_of(out))
+            callee = _copy_function(module, f"{name}_copy{i}", cast(MemRefType, out.type))
             new_ops.append(func.CallOp(callee, [tensor.memref, out], []))
     zero = arith.ConstantOp(IntegerAttr(0, i32))
     new_ops += [zero, func.ReturnOp(zero.result)]
@@ -124,7 +137,7 @@ def bufferize_function(module: ModuleOp, function: func.FuncOp) -> None:
     function.sym_name = StringAttr(f"{name}_run")
     static = sum(memref_bytes(op.memref.type) for op in block.ops if isinstance(op, memref.AllocOp))
     inputs, outputs = (cast(list[TensorType], list(types)) for types in (tensor_type.inputs, tensor_type.outputs))
-    module.attributes[MODEL_KEY] = ModelAttr(name, inputs, outputs, arena=static)
+    module.attributes[MODEL_KEY] = ModelAttr(name, inputs, outputs, arena=static, quant=_io_quant(function))
 
 
 @dataclass(frozen=True)

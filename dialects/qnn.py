@@ -1,0 +1,853 @@
+"""The `qnn` dialect: int8 neural-network ops with exact integer semantics (TFLite int8, CMSIS-NN rounding).
+
+docs/int8.md writes the semantics down; the numpy functions at the top of this file are that semantics, used by
+the reference interpreter and the tests. The scheme (docs/design.md §6):
+  - activations int8, asymmetric per tensor: real = scale * (q - zero_point);
+  - weights int8, symmetric (zero point 0), per output channel or per tensor;
+  - bias int32 at scale input_scale * weight_scale[c];
+  - accumulation in int32 with the input zero point subtracted (padding contributes nothing);
+  - requantization as CMSIS-NN's `arm_nn_requantize`: the real multiplier M = s_in * s_w[c] / s_out is a Q31
+    mantissa m and an exponent e (M = m * 2^(e - 31)); `acc << max(e, 0)`, a rounding doubling high multiply
+    by m (`(x * m + 2^30) >> 31` in 64 bits), a rounding divide by `2^max(-e, 0)` (half away from zero), plus
+    the output zero point, saturated to int8 and clamped to the fused activation range.
+
+As in TOSA, the integer steps are visible ops: `qnn.conv2d` (int32 accumulator) -> `qnn.rescale` (to int8) ->
+`qnn.clamp` (the activation). The `fuse-requant` pass folds the three into one `qnn.conv2d` carrying its
+`#qnn.requant` and activation range, which is what the lowering turns into a store-time requantization.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import ClassVar, cast
+
+import numpy as np
+from xdsl.dialects.builtin import (
+    DenseArrayBase,
+    Float64Type,
+    FloatAttr,
+    IntegerAttr,
+    IntegerType,
+    TensorType,
+    f64,
+    i32,
+    i64,
+)
+from xdsl.ir import Attribute, Dialect, Operation, ParametrizedAttribute, SSAValue
+from xdsl.irdl import (
+    IRDLOperation,
+    ParsePropInAttrDict,
+    VarConstraint,
+    irdl_attr_definition,
+    irdl_op_definition,
+    operand_def,
+    opt_operand_def,
+    opt_prop_def,
+    prop_def,
+    result_def,
+    traits_def,
+)
+from xdsl.parser import AttrParser
+from xdsl.printer import Printer
+from xdsl.traits import Pure
+from xdsl.utils.exceptions import VerifyException
+
+from t2m.dialects.nn import (
+    _check_array,
+    _expect_rank,
+    _expect_result,
+    _fmt,
+    _i64_array,
+    _tensor_shape,
+    broadcast_shapes,
+    conv2d_output_shape,
+    pool2d_output_shape,
+)
+
+I8_MIN, I8_MAX = -128, 127
+i8 = IntegerType(8)
+
+Q: VarConstraint[Attribute] = VarConstraint("Q", TensorType.constr(i8))
+"""The int8 tensor type an op takes and returns unchanged (clamp, softmax)."""
+
+# ---------------------------------------------------------------------------------------------------------------
+# The integer semantics (numpy, bit for bit what every level computes)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def quantize_multiplier(real: float) -> tuple[int, int]:
+    """A positive real multiplier as (Q31 mantissa m, exponent e) with real = m * 2^(e - 31), as TFLite's
+    `QuantizeMultiplier`: m in [2^30, 2^31), rounded half away from zero; 0 for a zero multiplier."""
+    if real <= 0.0:
+        return 0, 0
+    mantissa, exponent = math.frexp(real)  # real = mantissa * 2^exponent, mantissa in [0.5, 1)
+    m = int(math.floor(mantissa * (1 << 31) + 0.5))
+    if m == 1 << 31:
+        m, exponent = m // 2, exponent + 1
+    if exponent < -31:  # too small to represent: the product is 0
+        return 0, 0
+    return m, exponent
+
+
+def doubling_high_mul(x: np.ndarray, m: np.ndarray | int) -> np.ndarray:
+    """CMSIS-NN `arm_nn_doubling_high_mult_no_sat`: (x * m + 2^30) >> 31 in 64 bits, truncated to int32."""
+    product = x.astype(np.int64) * np.asarray(m, np.int64) + (1 << 30)
+    return (product >> 31).astype(np.int32)
+
+
+def divide_by_power_of_two(x: np.ndarray, exponent: np.ndarray | int) -> np.ndarray:
+    """CMSIS-NN `arm_nn_divide_by_power_of_two`: x / 2^exponent rounded half away from zero (int32)."""
+    x = x.astype(np.int32)
+    e = np.asarray(exponent, np.int32)
+    mask = (np.int32(1) << e) - np.int32(1)
+    remainder = x & mask
+    result = x >> e
+    threshold = (mask >> 1) + (result < 0).astype(np.int32)
+    return (result + (remainder > threshold).astype(np.int32)).astype(np.int32)
+
+
+def requantize(acc: np.ndarray, multiplier: np.ndarray | int, shift: np.ndarray | int) -> np.ndarray:
+    """CMSIS-NN `arm_nn_requantize` (not CMSIS_NN_USE_SINGLE_ROUNDING): the int32 acc times m * 2^(e - 31).
+    `acc << max(e, 0)` wraps like the int32 multiply it is in C (never for multipliers below 1)."""
+    e = np.asarray(shift, np.int64)
+    shifted = (acc.astype(np.int64) << np.maximum(e, 0)).astype(np.int32)  # int32 wrap, as in C
+    return divide_by_power_of_two(doubling_high_mul(shifted, multiplier), np.maximum(-e, 0))
+
+
+def saturate_i8(x: np.ndarray, lo: int = I8_MIN, hi: int = I8_MAX) -> np.ndarray:
+    return np.clip(x, max(lo, I8_MIN), min(hi, I8_MAX)).astype(np.int8)
+
+
+def rounding_divide(total: np.ndarray, count: np.ndarray | int) -> np.ndarray:
+    """CMSIS-NN's average: total / count rounded half away from zero (C division truncates toward zero)."""
+    total = total.astype(np.int64)
+    count = np.asarray(count, np.int64)
+    half = count // 2
+    adjusted = np.where(total > 0, total + half, total - half)
+    return (np.sign(adjusted) * (np.abs(adjusted) // count)).astype(np.int32)
+
+
+# int8 softmax: CMSIS-NN `arm_nn_softmax_common_s8` (TFLite Micro bit-exact), gemmlowp fixed point with 5 integer
+# bits for the scaled differences and 12 accumulation bits.
+
+_Q31_MIN, _Q31_MAX = -(1 << 31), (1 << 31) - 1
+SOFTMAX_INPUT_INTEGER_BITS = 5
+SOFTMAX_ACCUM_BITS = 12
+
+
+def _trunc_div(x: np.ndarray, d: int) -> np.ndarray:
+    """C's integer division (toward zero) of int64 values."""
+    return np.sign(x) * (np.abs(x) // d)
+
+
+def saturating_doubling_high_mul(a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
+    """CMSIS-NN `arm_nn_doubling_high_mult` (gemmlowp's SaturatingRoundingDoublingHighMul)."""
+    a64, b64 = np.asarray(a, np.int64), np.asarray(b, np.int64)
+    nudge = np.where((a64 < 0) ^ (b64 < 0), 1 - (1 << 30), 1 << 30)
+    result = _trunc_div(a64 * b64 + nudge, 1 << 31)
+    return np.where((a64 == b64) & (a64 == _Q31_MIN), _Q31_MAX, result).astype(np.int32)
+
+
+def _mul_pow2_sat(x: np.ndarray, exponent: int) -> np.ndarray:
+    threshold = (1 << (31 - exponent)) - 1
+    x64 = x.astype(np.int64)
+    return np.where(x64 > threshold, _Q31_MAX, np.where(x64 < -threshold, _Q31_MIN, x64 << exponent)).astype(np.int32)
+
+
+def _exp_on_negative_values(val: np.ndarray) -> np.ndarray:
+    """exp(x) of x <= 0 in Q5.26, result in Q0.31 (`arm_nn_exp_on_negative_values`)."""
+    mul = saturating_doubling_high_mul
+    val = val.astype(np.int32)
+    quarter = np.int32(1 << 24)
+    val_mod_minus_quarter = (val & (quarter - 1)) - quarter
+    remainder = (val_mod_minus_quarter - val).astype(np.int32)
+    x = ((val_mod_minus_quarter.astype(np.int64) << 5) + (1 << 28)).astype(np.int32)
+    x2 = mul(x, x)
+    inner = divide_by_power_of_two(mul(divide_by_power_of_two(mul(x2, x2), 2) + mul(x2, x), 715827883) + x2, 1)
+    result = np.int64(1895147668) + mul(np.full_like(x, 1895147668), (x.astype(np.int64) + inner).astype(np.int32))
+    result = result.astype(np.int32)
+    for bit, factor in enumerate((1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242), start=24):
+        result = np.where(remainder & (1 << bit), mul(result, factor), result).astype(np.int32)
+    return np.where(val == 0, _Q31_MAX, result).astype(np.int32)
+
+
+def _one_over_one_plus_x(val: np.ndarray) -> np.ndarray:
+    """1 / (1 + x) for x in [0, 1) in Q0.31 (`arm_nn_one_over_one_plus_x_for_x_in_0_1`)."""
+    mul = saturating_doubling_high_mul
+    total = val.astype(np.int64) + _Q31_MAX
+    half_denominator = _trunc_div(total + np.where(total >= 0, 1, -1), 2).astype(np.int32)
+    x = (np.int64(1515870810) + mul(half_denominator, -1010580540)).astype(np.int32)
+    for _ in range(3):  # Newton-Raphson steps
+        error = (np.int64(1 << 29) - mul(half_denominator, x)).astype(np.int32)
+        x = (x.astype(np.int64) + _mul_pow2_sat(mul(x, error), 2)).astype(np.int32)
+    return _mul_pow2_sat(x, 1)
+
+
+def softmax_params(input_scale: float, beta: float = 1.0) -> tuple[int, int, int]:
+    """(multiplier, left shift, diff_min) of TFLite's `PreprocessSoftmaxScaling` for an int8 input scale."""
+    real = min(beta * input_scale * (1 << (31 - SOFTMAX_INPUT_INTEGER_BITS)), float((1 << 31) - 1))
+    multiplier, shift = quantize_multiplier(real)
+    radius = ((1 << SOFTMAX_INPUT_INTEGER_BITS) - 1) * (1 << (31 - SOFTMAX_INPUT_INTEGER_BITS)) / (1 << shift)
+    return multiplier, shift, -math.floor(radius)
+
+
+def softmax_s8(x: np.ndarray, axis: int, multiplier: int, shift: int, diff_min: int) -> np.ndarray:
+    """int8 softmax along `axis`, output scale 1/256 and zero point -128 (`arm_nn_softmax_common_s8`)."""
+    mul = saturating_doubling_high_mul
+    rows = np.moveaxis(x.astype(np.int32), axis, -1)
+    diff = rows - rows.max(axis=-1, keepdims=True)
+    valid = diff >= diff_min
+    exps = _exp_on_negative_values(mul((diff.astype(np.int64) << shift).astype(np.int32), multiplier))
+    total = np.where(valid, divide_by_power_of_two(exps, SOFTMAX_ACCUM_BITS), 0).sum(axis=-1, keepdims=True)
+    total = total.astype(np.int64)
+    headroom = 32 - np.floor(np.log2(total)).astype(np.int64) - 1  # __CLZ of a positive int32
+    shifted_scale = _one_over_one_plus_x(((total << headroom) - (1 << 31)).astype(np.int32))
+    bits_over_unit = (SOFTMAX_ACCUM_BITS - headroom + 23).astype(np.int32)
+    out = divide_by_power_of_two(mul(shifted_scale, exps), bits_over_unit) - 128
+    out = np.where(valid, np.clip(out, I8_MIN, I8_MAX), I8_MIN).astype(np.int8)
+    return np.moveaxis(out, -1, axis)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Attributes
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _ints(attr: DenseArrayBase) -> list[int]:
+    return [int(v) for v in cast(DenseArrayBase[IntegerType], attr).get_values()]
+
+
+@irdl_attr_definition
+class QuantAttr(ParametrizedAttribute):
+    """How an int8 tensor maps to reals: real = scale * (q - zero_point). On model inputs and outputs (function
+    argument and result attributes `qnn.quant`), where the caller converts; inside the model only integers."""
+
+    name = "qnn.quant"
+
+    scale: FloatAttr[Float64Type]
+    zero_point: IntegerAttr
+
+    def __init__(self, scale: float, zero_point: int):
+        super().__init__(FloatAttr(scale, f64), IntegerAttr(zero_point, i32))
+
+    @property
+    def values(self) -> tuple[float, int]:
+        return self.scale.value.data, self.zero_point.value.data
+
+    def print_parameters(self, printer: Printer) -> None:
+        printer.print_string(f"<{self.scale.value.data!r}, {self.zero_point.value.data}>")
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser) -> list[Attribute]:
+        parser.parse_punctuation("<")
+        scale = parser.parse_float()
+        parser.parse_punctuation(",")
+        zp = parser.parse_integer(allow_boolean=False, context_msg="the zero point")
+        parser.parse_punctuation(">")
+        return [FloatAttr(scale, f64), IntegerAttr(zp, i32)]
+
+    def verify(self) -> None:
+        scale, zp = self.values
+        if not (scale > 0 and math.isfinite(scale)):
+            raise VerifyException(f"#qnn.quant scale must be positive and finite, got {scale}")
+        if not I8_MIN <= zp <= I8_MAX:
+            raise VerifyException(f"#qnn.quant zero point {zp} is outside int8 [-128, 127]")
+
+
+@irdl_attr_definition
+class RequantAttr(ParametrizedAttribute):
+    """A requantization to int8: Q31 multipliers and exponents (one, or one per channel) and the output zero
+    point. `#qnn.requant<multiplier = [1518500250], shift = [-7], output_zp = -3>`."""
+
+    name = "qnn.requant"
+
+    multiplier: DenseArrayBase
+    shift: DenseArrayBase
+    output_zp: IntegerAttr
+
+    def __init__(self, multiplier: Sequence[int], shift: Sequence[int], output_zp: int):
+        super().__init__(
+            DenseArrayBase.from_list(i64, multiplier), DenseArrayBase.from_list(i64, shift), IntegerAttr(output_zp, i32)
+        )
+
+    @staticmethod
+    def from_scales(real: Sequence[float], output_zp: int) -> RequantAttr:
+        """From real multipliers (s_in * s_w[c] / s_out)."""
+        pairs = [quantize_multiplier(r) for r in real]
+        return RequantAttr([m for m, _ in pairs], [e for _, e in pairs], output_zp)
+
+    @property
+    def multipliers(self) -> list[int]:
+        return _ints(self.multiplier)
+
+    @property
+    def shifts(self) -> list[int]:
+        return _ints(self.shift)
+
+    @property
+    def zero_point(self) -> int:
+        return self.output_zp.value.data
+
+    @property
+    def channels(self) -> int:
+        return len(self.multipliers)
+
+    def apply(self, acc: np.ndarray, axis: int) -> np.ndarray:
+        """int32 `acc` requantized and offset by the output zero point (int32, not yet saturated)."""
+        shape = [1] * acc.ndim
+        if self.channels > 1:
+            shape[axis] = self.channels
+        m = np.asarray(self.multipliers, np.int64).reshape(shape)
+        e = np.asarray(self.shifts, np.int64).reshape(shape)
+        return requantize(acc, m, e) + np.int32(self.zero_point)
+
+    def print_parameters(self, printer: Printer) -> None:
+        printer.print_string(
+            f"<multiplier = {self.multipliers}, shift = {self.shifts}, output_zp = {self.zero_point}>"
+        )
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser) -> list[Attribute]:
+        def ints() -> list[int]:
+            return parser.parse_comma_separated_list(
+                parser.Delimiter.SQUARE, lambda: parser.parse_integer(allow_boolean=False)
+            )
+
+        def key(name: str) -> None:
+            parser.parse_keyword(name)
+            parser.parse_punctuation("=")
+
+        parser.parse_punctuation("<")
+        key("multiplier")
+        multiplier = ints()
+        parser.parse_punctuation(",")
+        key("shift")
+        shift = ints()
+        parser.parse_punctuation(",")
+        key("output_zp")
+        zp = parser.parse_integer(allow_boolean=False)
+        parser.parse_punctuation(">")
+        return list(RequantAttr(multiplier, shift, zp).parameters)
+
+    def verify(self) -> None:
+        m, e = self.multipliers, self.shifts
+        if not m or len(m) != len(e):
+            raise VerifyException(f"#qnn.requant needs as many shifts as multipliers (>= 1), got {len(m)} and {len(e)}")
+        if any(not (0 <= v < 1 << 31) for v in m):
+            raise VerifyException("#qnn.requant multipliers are Q31 mantissas in [0, 2^31)")
+        if any(not -31 <= v <= 30 for v in e):
+            raise VerifyException("#qnn.requant shifts are exponents in [-31, 30]")
+        if not I8_MIN <= self.zero_point <= I8_MAX:
+            raise VerifyException(f"#qnn.requant output zero point {self.zero_point} is outside int8")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Helpers of the verifiers
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _element(value: SSAValue) -> Attribute:
+    type = value.type
+    assert isinstance(type, TensorType)
+    return type.get_element_type()
+
+
+def _expect_element(op: Operation, what: str, value: SSAValue, width: int) -> None:
+    if _element(value) != IntegerType(width):
+        raise VerifyException(f"'{op.name}' {what} must be an i{width} tensor, got {value.type}")
+
+
+def _int_prop(value: int) -> IntegerAttr:
+    return IntegerAttr(value, i32)
+
+
+def _i8_range(op: Operation, what: str, value: int) -> None:
+    if not I8_MIN <= value <= I8_MAX:
+        raise VerifyException(f"'{op.name}' {what} {value} is outside int8 [-128, 127]")
+
+
+class Int8Activation(IRDLOperation):
+    """An op whose int8 result is clamped to [act_min, act_max] (a fused ReLU/ReLU6/clamp in the int8 domain)."""
+
+    act_min = opt_prop_def(IntegerAttr)
+    act_max = opt_prop_def(IntegerAttr)
+
+    def activation_range(self) -> tuple[int, int]:
+        lo = I8_MIN if self.act_min is None else self.act_min.value.data
+        hi = I8_MAX if self.act_max is None else self.act_max.value.data
+        return lo, hi
+
+    def set_activation_range(self, lo: int, hi: int) -> None:
+        for name, bound, default in (("act_min", lo, I8_MIN), ("act_max", hi, I8_MAX)):
+            if bound == default:
+                self.properties.pop(name, None)
+            else:
+                self.properties[name] = _int_prop(bound)
+
+    def verify_activation(self) -> None:
+        lo, hi = self.activation_range()
+        _i8_range(self, "act_min", lo)
+        _i8_range(self, "act_max", hi)
+        if lo > hi:
+            raise VerifyException(f"'{self.name}' act_min {lo} must not exceed act_max {hi}")
+
+    def clamp(self, q: np.ndarray) -> np.ndarray:
+        return saturate_i8(q, *self.activation_range())
+
+
+class Accumulate(Int8Activation):
+    """conv2d and linear: int32 accumulation of (input - input_zp) * weight (+ bias); with `requant` the result
+    is requantized to int8 in the same op (after `fuse-requant`), otherwise it is the int32 accumulator."""
+
+    input_zp = prop_def(IntegerAttr)
+    requant = opt_prop_def(RequantAttr)
+
+    CHANNEL_AXIS: ClassVar[int] = 1
+
+    def verify_accumulate(self, input: SSAValue, weight: SSAValue, bias: SSAValue | None, output: SSAValue) -> None:
+        _expect_element(self, "input", input, 8)
+        _expect_element(self, "weight", weight, 8)
+        _i8_range(self, "input_zp", self.input_zp.value.data)
+        if bias is not None:
+            _expect_element(self, "bias", bias, 32)
+        out_channels = _tensor_shape(weight)[0]
+        if self.requant is None:
+            _expect_element(self, "result (an int32 accumulator without requant)", output, 32)
+            if self.act_min is not None or self.act_max is not None:
+                raise VerifyException(f"'{self.name}' act_min/act_max need requant (the range is in int8)")
+        else:
+            _expect_element(self, "result (int8 with requant)", output, 8)
+            if self.requant.channels not in (1, out_channels):
+                raise VerifyException(
+                    f"'{self.name}' requant has {self.requant.channels} multipliers for {out_channels} output channels"
+                )
+            self.verify_activation()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Ops
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@irdl_op_definition
+class Conv2dOp(Accumulate):
+    """int8 2-D convolution, NCHW input, OIHW weight (symmetric: zero point 0), optional int32 bias; padding
+    taps equal the input zero point, so they add nothing."""
+
+    name = "qnn.conv2d"
+
+    input = operand_def(TensorType)
+    weight = operand_def(TensorType)
+    bias = opt_operand_def(TensorType)
+    output = result_def(TensorType)
+    stride = prop_def(DenseArrayBase)
+    padding = prop_def(DenseArrayBase)
+    dilation = prop_def(DenseArrayBase)
+    groups = prop_def(IntegerAttr)
+
+    traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)"
+
+    def __init__(
+        self,
+        input: SSAValue | Operation,
+        weight: SSAValue | Operation,
+        bias: SSAValue | Operation | None,
+        stride: Sequence[int],
+        padding: Sequence[int],
+        dilation: Sequence[int],
+        groups: int,
+        input_zp: int,
+        requant: RequantAttr | None = None,
+    ):
+        shape = conv2d_output_shape(
+            _tensor_shape(SSAValue.get(input)), _tensor_shape(SSAValue.get(weight)), stride, padding, dilation
+        )
+        properties: dict[str, Attribute] = {
+            "stride": _i64_array(stride),
+            "padding": _i64_array(padding),
+            "dilation": _i64_array(dilation),
+            "groups": IntegerAttr(groups, i64),
+            "input_zp": _int_prop(input_zp),
+        }
+        if requant is not None:
+            properties["requant"] = requant
+        super().__init__(
+            operands=[input, weight, [] if bias is None else [bias]],
+            result_types=[TensorType(i8 if requant is not None else i32, shape)],
+            properties=properties,
+        )
+
+    def geometry(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+        return (
+            _check_array(self, "stride", self.stride, 2, 1),
+            _check_array(self, "padding", self.padding, 4, 0),
+            _check_array(self, "dilation", self.dilation, 2, 1),
+        )
+
+    def verify_(self) -> None:
+        stride, padding, dilation = self.geometry()
+        x, w = _tensor_shape(self.input), _tensor_shape(self.weight)
+        _expect_rank(self, "input", x, 4, "NCHW")
+        _expect_rank(self, "weight", w, 4, "OIHW")
+        groups = self.groups.value.data
+        if groups < 1 or x[1] % groups or w[0] % groups or w[1] * groups != x[1]:
+            raise VerifyException(f"'qnn.conv2d' weight {_fmt(w)} with groups={groups} does not fit input {_fmt(x)}")
+        if self.bias is not None and _tensor_shape(self.bias) != (w[0],):
+            raise VerifyException(f"'qnn.conv2d' bias must have shape {w[0]}, got {_fmt(_tensor_shape(self.bias))}")
+        _expect_result(self, _tensor_shape(self.output), conv2d_output_shape(x, w, stride, padding, dilation))
+        self.verify_accumulate(self.input, self.weight, self.bias, self.output)
+
+
+@irdl_op_definition
+class LinearOp(Accumulate):
+    """int8 fully connected: (x - input_zp) W^T + b with W [out, in] (symmetric), accumulated in int32."""
+
+    name = "qnn.linear"
+
+    input = operand_def(TensorType)
+    weight = operand_def(TensorType)
+    bias = opt_operand_def(TensorType)
+    output = result_def(TensorType)
+
+    traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)"
+
+    CHANNEL_AXIS: ClassVar[int] = -1
+
+    def __init__(
+        self,
+        input: SSAValue | Operation,
+        weight: SSAValue | Operation,
+        bias: SSAValue | Operation | None,
+        input_zp: int,
+        requant: RequantAttr | None = None,
+    ):
+        x, w = _tensor_shape(SSAValue.get(input)), _tensor_shape(SSAValue.get(weight))
+        properties: dict[str, Attribute] = {"input_zp": _int_prop(input_zp)}
+        if requant is not None:
+            properties["requant"] = requant
+        super().__init__(
+            operands=[input, weight, [] if bias is None else [bias]],
+            result_types=[TensorType(i8 if requant is not None else i32, (*x[:-1], w[0]))],
+            properties=properties,
+        )
+
+    def verify_(self) -> None:
+        x, w = _tensor_shape(self.input), _tensor_shape(self.weight)
+        _expect_rank(self, "weight", w, 2, "[out, in]")
+        if not x or x[-1] != w[1]:
+            raise VerifyException(f"'qnn.linear' input {_fmt(x)} must end in {w[1]} features (weight {_fmt(w)})")
+        if self.bias is not None and _tensor_shape(self.bias) != (w[0],):
+            raise VerifyException(f"'qnn.linear' bias must have shape {w[0]}, got {_fmt(_tensor_shape(self.bias))}")
+        _expect_result(self, _tensor_shape(self.output), (*x[:-1], w[0]))
+        self.verify_accumulate(self.input, self.weight, self.bias, self.output)
+
+
+@irdl_op_definition
+class RescaleOp(IRDLOperation):
+    """int32 accumulator (or int8 tensor) -> int8: `requant.apply(input - input_zp)`, saturated to int8.
+    `axis` is the channel axis of per-channel multipliers (ignored for one multiplier)."""
+
+    name = "qnn.rescale"
+
+    input = operand_def(TensorType)
+    output = result_def(TensorType)
+    requant = prop_def(RequantAttr)
+    input_zp = prop_def(IntegerAttr)
+    axis = prop_def(IntegerAttr)
+
+    traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue | Operation, requant: RequantAttr, axis: int, input_zp: int = 0):
+        super().__init__(
+            operands=[input],
+            result_types=[TensorType(i8, _tensor_shape(SSAValue.get(input)))],
+            properties={"requant": requant, "input_zp": _int_prop(input_zp), "axis": IntegerAttr(axis, i64)},
+        )
+
+    def verify_(self) -> None:
+        if _element(self.input) not in (IntegerType(32), i8):
+            raise VerifyException(f"'qnn.rescale' input must be i32 or i8, got {self.input.type}")
+        _expect_element(self, "result", self.output, 8)
+        shape = _tensor_shape(self.input)
+        _expect_result(self, _tensor_shape(self.output), shape)
+        axis = self.axis.value.data
+        if not 0 <= axis < len(shape):
+            raise VerifyException(f"'qnn.rescale' axis {axis} is out of range for rank {len(shape)}")
+        if self.requant.channels not in (1, shape[axis]):
+            raise VerifyException(
+                f"'qnn.rescale' has {self.requant.channels} multipliers for {shape[axis]} channels on axis {axis}"
+            )
+        if _element(self.input) == i8:
+            _i8_range(self, "input_zp", self.input_zp.value.data)
+
+
+@irdl_op_definition
+class ClampOp(IRDLOperation):
+    """int8 clamp to [min, max]: a ReLU, ReLU6 or hardtanh in the int8 domain (bounds quantized)."""
+
+    name = "qnn.clamp"
+
+    input = operand_def(Q)
+    output = result_def(Q)
+    min = prop_def(IntegerAttr)
+    max = prop_def(IntegerAttr)
+
+    traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$input attr-dict `:` type($input)"
+
+    def __init__(self, input: SSAValue | Operation, lo: int, hi: int):
+        super().__init__(
+            operands=[input],
+            result_types=[SSAValue.get(input).type],
+            properties={"min": _int_prop(lo), "max": _int_prop(hi)},
+        )
+
+    def verify_(self) -> None:
+        _expect_element(self, "input", self.input, 8)
+        _expect_result(self, _tensor_shape(self.output), _tensor_shape(self.input))
+        lo, hi = self.min.value.data, self.max.value.data
+        _i8_range(self, "min", lo)
+        _i8_range(self, "max", hi)
+        if lo > hi:
+            raise VerifyException(f"'qnn.clamp' min {lo} must not exceed max {hi}")
+
+
+class BinaryOp(Int8Activation):
+    """int8 elementwise ops with numpy broadcasting; each operand has its zero point."""
+
+    lhs = operand_def(TensorType)
+    rhs = operand_def(TensorType)
+    output = result_def(TensorType)
+    lhs_zp = prop_def(IntegerAttr)
+    rhs_zp = prop_def(IntegerAttr)
+
+    traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)"
+
+    def verify_binary(self) -> None:
+        for what, value in (("lhs", self.lhs), ("rhs", self.rhs), ("result", self.output)):
+            _expect_element(self, what, value, 8)
+        a, b = _tensor_shape(self.lhs), _tensor_shape(self.rhs)
+        shape = broadcast_shapes(a, b)
+        if shape is None:
+            raise VerifyException(f"'{self.name}' operands {_fmt(a)} and {_fmt(b)} do not broadcast")
+        _expect_result(self, _tensor_shape(self.output), shape)
+        _i8_range(self, "lhs_zp", self.lhs_zp.value.data)
+        _i8_range(self, "rhs_zp", self.rhs_zp.value.data)
+        self.verify_activation()
+
+
+ADD_LEFT_SHIFT = 20
+"""TFLite's int8 add: both operands are shifted left by 20 bits before their rescale, keeping 20 fraction bits."""
+
+
+@irdl_op_definition
+class AddOp(BinaryOp):
+    """int8 add, as TFLite and CMSIS-NN `arm_elementwise_add_s8`: each operand's `(q - zp) << 20` rescaled by its
+    own `#qnn.requant` (output_zp unused, 0), summed, rescaled by `output` (with its zero point), clamped."""
+
+    name = "qnn.add"
+
+    lhs_scale = prop_def(RequantAttr)
+    rhs_scale = prop_def(RequantAttr)
+    output_scale = prop_def(RequantAttr)
+
+    def verify_(self) -> None:
+        self.verify_binary()
+        for name in ("lhs_scale", "rhs_scale", "output_scale"):
+            if cast(RequantAttr, getattr(self, name)).channels != 1:
+                raise VerifyException(f"'qnn.add' {name} must be per tensor (one multiplier)")
+
+
+@irdl_op_definition
+class MulOp(BinaryOp):
+    """int8 multiply, as CMSIS-NN `arm_elementwise_mul_s8`: (a - a_zp) * (b - b_zp) rescaled by `output_scale`
+    (with its zero point), clamped."""
+
+    name = "qnn.mul"
+
+    output_scale = prop_def(RequantAttr)
+
+    def verify_(self) -> None:
+        self.verify_binary()
+        if self.output_scale.channels != 1:
+            raise VerifyException("'qnn.mul' output_scale must be per tensor (one multiplier)")
+
+
+class Pool2dOp(Int8Activation):
+    """int8 windowed pooling on NCHW; input and output share scale and zero point (a rescale follows otherwise)."""
+
+    input = operand_def(TensorType)
+    output = result_def(TensorType)
+    kernel = prop_def(DenseArrayBase)
+    stride = prop_def(DenseArrayBase)
+    padding = prop_def(DenseArrayBase)
+
+    traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    def window(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+        return (
+            _check_array(self, "kernel", self.kernel, 2, 1),
+            _check_array(self, "stride", self.stride, 2, 1),
+            _check_array(self, "padding", self.padding, 4, 0),
+        )
+
+    def verify_(self) -> None:
+        kernel, stride, padding = self.window()
+        _expect_element(self, "input", self.input, 8)
+        _expect_element(self, "result", self.output, 8)
+        x = _tensor_shape(self.input)
+        _expect_rank(self, "input", x, 4, "NCHW")
+        expected = pool2d_output_shape(x, kernel, stride, padding, (1, 1))
+        if min(expected) < 1 or any(p >= k for p, k in zip(padding, (*kernel, *kernel), strict=True)):
+            raise VerifyException(f"'{self.name}' window {list(kernel)} with padding {list(padding)} does not fit")
+        _expect_result(self, _tensor_shape(self.output), expected)
+        self.verify_activation()
+
+
+def _pool_properties(kernel: Sequence[int], stride: Sequence[int], padding: Sequence[int]) -> dict[str, Attribute]:
+    return {"kernel": _i64_array(kernel), "stride": _i64_array(stride), "padding": _i64_array(padding)}
+
+
+@irdl_op_definition
+class MaxPool2dOp(Pool2dOp):
+    """int8 max over each window; padded taps do not take part."""
+
+    name = "qnn.max_pool2d"
+
+    def __init__(
+        self, input: SSAValue | Operation, kernel: Sequence[int], stride: Sequence[int], padding: Sequence[int]
+    ):
+        shape = pool2d_output_shape(_tensor_shape(SSAValue.get(input)), kernel, stride, padding, (1, 1))
+        super().__init__(
+            operands=[input], result_types=[TensorType(i8, shape)], properties=_pool_properties(kernel, stride, padding)
+        )
+
+
+@irdl_op_definition
+class AvgPool2dOp(Pool2dOp):
+    """int8 average of each window, rounded half away from zero (CMSIS-NN `arm_avgpool_s8`): the sum of the taps
+    in the input, divided by their number, or with `count_include_pad` by the window's size with padded taps
+    equal to `input_zp` (a real 0)."""
+
+    name = "qnn.avg_pool2d"
+
+    count_include_pad = prop_def(IntegerAttr)
+    input_zp = prop_def(IntegerAttr)
+
+    def __init__(
+        self,
+        input: SSAValue | Operation,
+        kernel: Sequence[int],
+        stride: Sequence[int],
+        padding: Sequence[int],
+        count_include_pad: bool,
+        input_zp: int,
+    ):
+        shape = pool2d_output_shape(_tensor_shape(SSAValue.get(input)), kernel, stride, padding, (1, 1))
+        properties = _pool_properties(kernel, stride, padding) | {
+            "count_include_pad": IntegerAttr(int(count_include_pad), i64),
+            "input_zp": _int_prop(input_zp),
+        }
+        super().__init__(operands=[input], result_types=[TensorType(i8, shape)], properties=properties)
+
+
+@irdl_op_definition
+class AdaptiveAvgPool2dOp(Int8Activation):
+    """int8 adaptive average pool (PyTorch's windows), rounded as `qnn.avg_pool2d`; [1, 1] is global average."""
+
+    name = "qnn.adaptive_avg_pool2d"
+
+    input = operand_def(TensorType)
+    output = result_def(TensorType)
+    output_size = prop_def(DenseArrayBase)
+
+    traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue | Operation, output_size: Sequence[int]):
+        n, c, _, _ = _tensor_shape(SSAValue.get(input))
+        super().__init__(
+            operands=[input],
+            result_types=[TensorType(i8, (n, c, *output_size))],
+            properties={"output_size": _i64_array(output_size)},
+        )
+
+    def verify_(self) -> None:
+        size = _check_array(self, "output_size", self.output_size, 2, 1)
+        _expect_element(self, "input", self.input, 8)
+        x = _tensor_shape(self.input)
+        _expect_rank(self, "input", x, 4, "NCHW")
+        _expect_result(self, _tensor_shape(self.output), (x[0], x[1], *size))
+        self.verify_activation()
+
+
+@irdl_op_definition
+class SoftmaxOp(IRDLOperation):
+    """int8 softmax along `axis` with CMSIS-NN `arm_softmax_s8` semantics: input differences from the row maximum
+    scaled by (multiplier, shift) (beta * input scale in Q5.26), differences below `diff_min` count as 0, output
+    scale 1/256 and zero point -128 (TFLite's fixed output quantization)."""
+
+    name = "qnn.softmax"
+
+    input = operand_def(Q)
+    output = result_def(Q)
+    axis = prop_def(IntegerAttr)
+    multiplier = prop_def(IntegerAttr)
+    shift = prop_def(IntegerAttr)
+    diff_min = prop_def(IntegerAttr)
+
+    traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$input attr-dict `:` type($input)"
+
+    OUTPUT_QUANT: ClassVar[tuple[float, int]] = (1.0 / 256.0, -128)
+
+    def __init__(self, input: SSAValue | Operation, axis: int, multiplier: int, shift: int, diff_min: int):
+        super().__init__(
+            operands=[input],
+            result_types=[SSAValue.get(input).type],
+            properties={
+                "axis": IntegerAttr(axis, i64),
+                "multiplier": _int_prop(multiplier),
+                "shift": _int_prop(shift),
+                "diff_min": _int_prop(diff_min),
+            },
+        )
+
+    def verify_(self) -> None:
+        _expect_element(self, "input", self.input, 8)
+        _expect_result(self, _tensor_shape(self.output), _tensor_shape(self.input))
+        rank = len(_tensor_shape(self.input))
+        if not 0 <= self.axis.value.data < rank:
+            raise VerifyException(f"'qnn.softmax' axis {self.axis.value.data} is out of range for rank {rank}")
+
+
+QNN = Dialect(
+    "qnn",
+    [
+        Conv2dOp,
+        LinearOp,
+        RescaleOp,
+        ClampOp,
+        AddOp,
+        MulOp,
+        MaxPool2dOp,
+        AvgPool2dOp,
+        AdaptiveAvgPool2dOp,
+        SoftmaxOp,
+    ],
+    [QuantAttr, RequantAttr],
+)
