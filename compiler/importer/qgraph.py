@@ -587,11 +587,19 @@ def max_pool2d(t: QTranslator, node: Any) -> Any:
     if _pair(t.arg(node, 4, 1, "dilation")) != [1, 1]:
         raise Unsupported("dilated max pooling")
     if t.arg(node, 5, False, "ceil_mode"):
-        h, w = x.shape[2:]
-        pads[2] += _ceil_extra(h, kernel[0], stride[0], pads[0], 1)
-        pads[3] += _ceil_extra(w, kernel[1], stride[1], pads[1], 1)
+        pads[2] += _ceil_padding(x.shape[2], kernel[0], stride[0], pads[0])
+        pads[3] += _ceil_padding(x.shape[3], kernel[1], stride[1], pads[1])
     pooled = Real(QTensor(t.emit(qnn.MaxPool2dOp(x.plain(), kernel, stride, pads)).results[0], x.q))
     return (pooled, None) if "with_indices" in op_name(node) else pooled
+
+
+def _ceil_padding(size: int, kernel: int, stride: int, pad: int) -> int:
+    """Bottom/right padding that gives PyTorch's ceil_mode windows in floor mode: just enough for the last
+    window (padded taps take no part in a max)."""
+    windows = -(-(size + 2 * pad - kernel) // stride) + 1
+    if (windows - 1) * stride >= size + pad:  # PyTorch: the last window starts inside the input or left padding
+        windows -= 1
+    return max(0, (windows - 1) * stride + kernel - (size + 2 * pad))
 
 
 @walks("getitem")

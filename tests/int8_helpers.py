@@ -1,0 +1,100 @@
+"""Shared by the int8 import tests: quantize a model with PT2E, import it, and compare the integer interpreter's
+results with PyTorch's converted (float-simulated) model, in int8 LSBs and in real values."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from xdsl.dialects.builtin import ModuleOp
+
+from t2m.compiler.importer import import_program
+from t2m.compiler.importer.quantizer import quantize_program
+from t2m.compiler.interpreter import entry_function, run_module
+from t2m.dialects import qnn
+
+
+def samples(shapes: Sequence[tuple[int, ...]], count: int, seed: int, scale: float = 1.0) -> list[tuple[Any, ...]]:
+    """`count` tuples of N(0, scale^2) inputs (one tensor per shape), from their own seed."""
+    generator = torch.Generator().manual_seed(seed)
+    return [tuple(scale * torch.randn(s, generator=generator) for s in shapes) for _ in range(count)]
+
+
+def quantize(model: torch.nn.Module, calibration: list[tuple[Any, ...]], quantizer: Any = None) -> Any:
+    """The converted PT2E program of `model` (t2m's quantizer unless another is given)."""
+    program = torch.export.export(model.eval(), calibration[0])
+    return quantize_program(program, calibration[0], calibration, quantizer)
+
+
+def import_quantized(program: Any, name: str = "m") -> ModuleOp:
+    module, unsupported = import_program(program, name)
+    assert not unsupported, [u.describe() for u in unsupported]
+    return module
+
+
+def io_quant(module: ModuleOp) -> tuple[list[tuple[float, int]], list[tuple[float, int]]]:
+    """The (scale, zero point) of each model input and output (the `qnn.quant` argument/result attributes)."""
+    function = entry_function(module)
+
+    def values(attrs: Any) -> list[tuple[float, int]]:
+        return [d.data["qnn.quant"].values for d in attrs.data]
+
+    return values(function.arg_attrs), values(function.res_attrs)
+
+
+def quantize_input(x: torch.Tensor, scale: float, zero_point: int) -> np.ndarray:
+    """The int8 input as PT2E's graph quantizes it (its own op, so the integers are the same)."""
+    q = torch.ops.quantized_decomposed.quantize_per_tensor(x, scale, zero_point, -128, 127, torch.int8)
+    return q.numpy()
+
+
+@dataclass
+class Outputs:
+    """int8 outputs of t2m's integer interpreter and of PyTorch's converted graph (re-quantized exactly: the
+    graph ends in dequantize, so output / scale + zero point is an integer)."""
+
+    t2m: list[np.ndarray]
+    torch: list[np.ndarray]
+    quant: list[tuple[float, int]]
+
+    def max_lsb(self) -> int:
+        return max(int(np.abs(a.astype(np.int64) - b.astype(np.int64)).max()) for a, b in zip(self.t2m, self.torch))
+
+    def real(self, which: str) -> list[np.ndarray]:
+        ints = self.t2m if which == "t2m" else self.torch
+        return [s * (q.astype(np.float64) - z) for q, (s, z) in zip(ints, self.quant, strict=True)]
+
+
+def run_both(program: Any, module: ModuleOp, inputs: tuple[torch.Tensor, ...]) -> Outputs:
+    in_quant, out_quant = io_quant(module)
+    ints = [quantize_input(x, s, z) for x, (s, z) in zip(inputs, in_quant, strict=True)]
+    got = run_module(module, ints)
+    with torch.no_grad():
+        ref = program.module()(*inputs)
+    refs = list(ref) if isinstance(ref, tuple | list) else [ref]
+    ref_ints = [
+        np.clip(np.round(r.numpy().astype(np.float64) / s) + z, -128, 127).astype(np.int8)
+        for r, (s, z) in zip(refs, out_quant, strict=True)
+    ]
+    assert all(g.dtype == np.int8 for g in got)
+    return Outputs(got, ref_ints, out_quant)
+
+
+def qnn_ops(module: ModuleOp) -> list[str]:
+    return [op.name for op in module.walk() if op.name.startswith(("qnn.", "nn."))]
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a.reshape(-1).astype(np.float64), b.reshape(-1).astype(np.float64)
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def weight_bytes(module: ModuleOp) -> int:
+    """Bytes of the constants (int8 weights, int32 biases) of an imported module."""
+    return sum(op.to_array().nbytes for op in module.walk() if op.name == "nn.constant")  # type: ignore[attr-defined]
+
+
+__all__ = ["Outputs", "cosine", "import_quantized", "io_quant", "qnn", "qnn_ops", "quantize", "run_both", "samples"]
