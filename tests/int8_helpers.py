@@ -14,7 +14,6 @@ from xdsl.dialects.builtin import ModuleOp
 from t2m.compiler.importer import import_program
 from t2m.compiler.importer.quantizer import quantize_program
 from t2m.compiler.interpreter import entry_function, run_module
-from t2m.dialects import qnn
 
 
 def samples(shapes: Sequence[tuple[int, ...]], count: int, seed: int, scale: float = 1.0) -> list[tuple[Any, ...]]:
@@ -61,26 +60,38 @@ class Outputs:
     quant: list[tuple[float, int]]
 
     def max_lsb(self) -> int:
-        return max(int(np.abs(a.astype(np.int64) - b.astype(np.int64)).max()) for a, b in zip(self.t2m, self.torch))
+        pairs = zip(self.t2m, self.torch, strict=True)
+        return max(int(np.abs(a.astype(np.int64) - b.astype(np.int64)).max()) for a, b in pairs)
 
     def real(self, which: str) -> list[np.ndarray]:
         ints = self.t2m if which == "t2m" else self.torch
         return [s * (q.astype(np.float64) - z) for q, (s, z) in zip(ints, self.quant, strict=True)]
 
 
+class Pair:
+    """A converted PT2E program and its import: runs both on the same inputs."""
+
+    def __init__(self, program: Any, module: ModuleOp):
+        self.program, self.module = program, module
+        self.reference = program.module(check_guards=False)  # built once: it is slow to build
+        self.in_quant, self.out_quant = io_quant(module)
+
+    def run(self, inputs: tuple[torch.Tensor, ...]) -> Outputs:
+        ints = [quantize_input(x, s, z) for x, (s, z) in zip(inputs, self.in_quant, strict=True)]
+        got = run_module(self.module, ints)
+        with torch.no_grad():
+            ref = self.reference(*inputs)
+        refs = list(ref) if isinstance(ref, tuple | list) else [ref]
+        ref_ints = [
+            np.clip(np.round(r.numpy().astype(np.float64) / s) + z, -128, 127).astype(np.int8)
+            for r, (s, z) in zip(refs, self.out_quant, strict=True)
+        ]
+        assert all(g.dtype == np.int8 for g in got)
+        return Outputs(got, ref_ints, self.out_quant)
+
+
 def run_both(program: Any, module: ModuleOp, inputs: tuple[torch.Tensor, ...]) -> Outputs:
-    in_quant, out_quant = io_quant(module)
-    ints = [quantize_input(x, s, z) for x, (s, z) in zip(inputs, in_quant, strict=True)]
-    got = run_module(module, ints)
-    with torch.no_grad():
-        ref = program.module()(*inputs)
-    refs = list(ref) if isinstance(ref, tuple | list) else [ref]
-    ref_ints = [
-        np.clip(np.round(r.numpy().astype(np.float64) / s) + z, -128, 127).astype(np.int8)
-        for r, (s, z) in zip(refs, out_quant, strict=True)
-    ]
-    assert all(g.dtype == np.int8 for g in got)
-    return Outputs(got, ref_ints, out_quant)
+    return Pair(program, module).run(inputs)
 
 
 def qnn_ops(module: ModuleOp) -> list[str]:
@@ -97,4 +108,15 @@ def weight_bytes(module: ModuleOp) -> int:
     return sum(op.to_array().nbytes for op in module.walk() if op.name == "nn.constant")  # type: ignore[attr-defined]
 
 
-__all__ = ["Outputs", "cosine", "import_quantized", "io_quant", "qnn", "qnn_ops", "quantize", "run_both", "samples"]
+__all__ = [
+    "Outputs",
+    "Pair",
+    "cosine",
+    "import_quantized",
+    "io_quant",
+    "qnn_ops",
+    "quantize",
+    "run_both",
+    "samples",
+    "weight_bytes",
+]
