@@ -103,6 +103,13 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 
+def top1_agreement(outputs: np.ndarray, refs: np.ndarray) -> float:
+    """The share of rows whose top class is a top class of the reference row: with int8 outputs two classes can
+    tie, and either is then the reference's answer."""
+    picked = refs[np.arange(len(refs)), outputs.argmax(1)]
+    return float(np.mean(picked == refs.max(1)))
+
+
 def weight_bytes(module: ModuleOp) -> int:
     """Bytes of the constants (int8 weights, int32 biases) of an imported module."""
     return sum(op.to_array().nbytes for op in module.walk() if op.name == "nn.constant")  # type: ignore[attr-defined]
@@ -118,5 +125,6 @@ __all__ = [
     "quantize",
     "run_both",
     "samples",
+    "top1_agreement",
     "weight_bytes",
 ]
