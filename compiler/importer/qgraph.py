@@ -264,7 +264,7 @@ class QTranslator(Translator):
         self.values[node] = value
 
     def _report(self, node: Any, reason: str) -> None:
-        entry = UnsupportedOp(op_name(node), reason, source_line(node), quantized=True)
+        entry = UnsupportedOp(op_name(node), reason, _source(node), quantized=True)
         if entry not in self.unsupported:
             self.unsupported.append(entry)
 
@@ -283,7 +283,7 @@ class QTranslator(Translator):
                 return None
             return value
         culprit = value.node if isinstance(value, Float) else node
-        self._report(culprit, f"output {index} of the model is computed in float (no quantize after it)")
+        self._report(culprit, f"output {index} of the model is computed in float: no quantize follows it")
         return None
 
     # -- values the emitters read ------------------------------------------------------------------------------
@@ -294,12 +294,12 @@ class QTranslator(Translator):
         if isinstance(value, Real):
             return value.t
         if isinstance(value, Float):
-            raise UnsupportedAt(value.node, "a float op between quantized ones (its result is not quantized to int8)")
+            raise UnsupportedAt(value.node, "a float op between quantized ones: its result is not quantized to int8")
         if isinstance(value, ModelInput):
-            raise Unsupported("reads the model input in float (not quantized)")
+            raise Unsupported("reads the model input in float: the input is not quantized")
         if isinstance(value, Quantized):
             return self.constant_activation(value)
-        raise Unsupported(f"a float operand that is not quantized ({type(value).__name__})")
+        raise Unsupported(f"a float operand that is not quantized: {type(value).__name__}")
 
     def constant_activation(self, value: Quantized) -> QTensor:
         """A quantized constant used as an activation (e.g. an operand of add): an int8 `nn.constant`."""
@@ -312,15 +312,15 @@ class QTranslator(Translator):
         """An int8 weight, symmetric (zero point 0), per tensor or per output channel (axis 0)."""
         value = self.lookup(raw)
         if not isinstance(value, Quantized):
-            raise Unsupported("float weights (the weights must be quantized to int8)")
+            raise Unsupported("float weights: the weights must be quantized to int8")
         if value.data.dtype != np.int8:
-            raise Unsupported(f"{value.data.dtype} weights (t2m takes int8 weights)")
+            raise Unsupported(f"{value.data.dtype} weights: t2m takes int8 weights")
         if value.data.ndim != rank:
             raise Unsupported(f"weights of shape {list(value.data.shape)}")
         if np.any(value.zero_points != 0):
-            raise Unsupported("asymmetric weights (zero point not 0): t2m takes symmetric int8 weights")
+            raise Unsupported("asymmetric weights: t2m takes symmetric int8 weights, zero point 0")
         if value.axis not in (None, 0):
-            raise Unsupported(f"weights quantized per channel along axis {value.axis} (not the output channels)")
+            raise Unsupported(f"weights quantized per channel along axis {value.axis}, not the output channels")
         return value
 
     def bias(self, raw: Any, acc_scales: np.ndarray, channels: int) -> SSAValue | None:
@@ -377,7 +377,7 @@ class QTranslator(Translator):
             raise Unsupported(f"quantizing a {type(value).__name__}")
         if (lo, hi) != (I8_MIN, I8_MAX):
             if lo > hi:
-                raise Unsupported(f"an activation range that is empty in int8 ([{lo}, {hi}])")
+                raise Unsupported(f"an activation range that is empty in int8: [{lo}, {hi}]")
             result = replace(result, value=self.emit(qnn.ClampOp(result.plain(), lo, hi)).results[0])
         return result
 
@@ -385,7 +385,7 @@ class QTranslator(Translator):
         """The qnn ops of float op `node` with output quantization `out`; what fails is reported at `node`."""
         emitter = EMIT.get(op_name(node))
         if emitter is None:
-            raise UnsupportedAt(node, "a float op between quantized ones (t2m has no int8 form of it)")
+            raise UnsupportedAt(node, "a float op between quantized ones: t2m has no int8 form of it")
         try:
             return emitter(self, node, out)
         except UnsupportedAt:
@@ -402,6 +402,15 @@ class QTranslator(Translator):
     def rescale(self, value: SSAValue, q_in: QParams, out: QParams) -> SSAValue:
         requant = qnn.RequantAttr.from_scales([q_in.scale / out.scale], out.zero_point)
         return self.emit(qnn.RescaleOp(value, requant, 1 if _rank(value) > 1 else 0, q_in.zero_point)).results[0]
+
+
+def _source(node: Any) -> str:
+    """The user's source line of `node`; a q/dq node that PT2E inserted has none, so that of the op it quantizes
+    (or, for the model input's quantization, of the first op that reads it)."""
+    for candidate in (node, *node.all_input_nodes, *node.users):
+        if candidate.meta.get("stack_trace"):
+            return source_line(candidate)
+    return source_line(node)
 
 
 def _rank(value: SSAValue) -> int:
@@ -448,7 +457,7 @@ def _scalar(t: QTranslator, node: Any, index: int) -> float:
         return float(value.reshape(-1)[0])
     if isinstance(value, int | float):
         return float(value)
-    raise Unsupported("a scale or zero point computed at run time (dynamic quantization)")
+    raise Unsupported("a scale or zero point computed at run time: dynamic quantization")
 
 
 def _dtype_check(t: QTranslator, node: Any, what: str) -> tuple[int, int]:
@@ -458,7 +467,7 @@ def _dtype_check(t: QTranslator, node: Any, what: str) -> tuple[int, int]:
     dtype = t.arg(node, 5, kw="dtype")
     if dtype != torch.int8:
         bits = {torch.int16: "int16", torch.uint8: "uint8", torch.int32: "int32"}.get(dtype, str(dtype))
-        raise Unsupported(f"{bits} {what} (t2m's integer path takes int8 activations only)")
+        raise Unsupported(f"{bits} {what}: t2m's integer path takes int8 activations only")
     return int(t.arg(node, 3)), int(t.arg(node, 4))
 
 
@@ -491,7 +500,7 @@ def dequantize_per_tensor(t: QTranslator, node: Any) -> Any:
 def dequantize_per_channel(t: QTranslator, node: Any) -> Any:
     value, scales, zero_points = t.values[node.args[0]], t.arg(node, 1), t.arg(node, 2)
     if not isinstance(value, np.ndarray) or not isinstance(scales, np.ndarray):
-        raise Unsupported("activations quantized per channel (t2m quantizes activations per tensor)")
+        raise Unsupported("activations quantized per channel: t2m takes one scale per activation tensor")
     axis = _norm_dim(int(t.arg(node, 3)), value.ndim)
     zps = np.zeros_like(scales, np.int64) if zero_points is None else np.asarray(zero_points, np.int64)
     return Quantized(value, scales.astype(np.float64), zps, axis)
@@ -501,7 +510,7 @@ def dequantize_per_channel(t: QTranslator, node: Any) -> Any:
 def quantize_per_channel(t: QTranslator, node: Any) -> Any:
     value, scales, zero_points = t.values[node.args[0]], t.arg(node, 1), t.arg(node, 2)
     if not isinstance(value, np.ndarray) or not isinstance(scales, np.ndarray):
-        raise Unsupported("activations quantized per channel (t2m quantizes activations per tensor)")
+        raise Unsupported("activations quantized per channel: t2m takes one scale per activation tensor")
     axis = _norm_dim(int(t.arg(node, 3)), value.ndim)
     qmin, qmax, dtype = int(t.arg(node, 4)), int(t.arg(node, 5)), t.arg(node, 6)
     shape = [1] * value.ndim
@@ -518,7 +527,7 @@ def quantize_per_channel(t: QTranslator, node: Any) -> Any:
 
 @walks("quantized_decomposed.choose_qparams.tensor", "quantized_decomposed.choose_qparams_symmetric.tensor")
 def choose_qparams(t: QTranslator, node: Any) -> Any:
-    raise Unsupported("dynamic quantization (scales chosen at run time): t2m needs static int8 quantization")
+    raise Unsupported("dynamic quantization, scales chosen at run time: t2m needs static int8 quantization")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -685,7 +694,7 @@ def linear(t: QTranslator, node: Any, out: QParams) -> SSAValue:
 def _operands(t: QTranslator, node: Any) -> tuple[QTensor, QTensor]:
     a, b = t.lookup(node.args[0]), t.lookup(node.args[1])
     if not all(isinstance(v, Real | Quantized | Float | ModelInput) for v in (a, b)):
-        raise Unsupported("an operand that is a Python number (only two int8 tensors can be combined)")
+        raise Unsupported("an operand that is a Python number: only two int8 tensors can be combined")
     return t.real(node.args[0]), t.real(node.args[1])
 
 
