@@ -15,10 +15,12 @@ import numpy as np
 import pytest
 import torch
 from fixtures import make_cortex_m_int8 as fixture
-from int8_helpers import Pair, cosine, import_quantized, qnn_ops, top1_agreement
+from int8_helpers import Pair, cosine, import_quantized, qnn_ops, quantize, samples, top1_agreement
+from torch import nn
 from xdsl.dialects.builtin import ModuleOp
 
 from t2m.compiler.importer import load_model
+from t2m.compiler.interpreter import entry_function
 from t2m.dialects import qnn
 
 FIXTURE = Path(fixture.__file__).with_name("cortex_m_int8.pt2")
@@ -65,3 +67,46 @@ def test_cortex_m_quantizer_live() -> None:
     module = import_quantized(program, "cortex_m")
     _check(program, module)
     assert qnn_ops(module) == qnn_ops(import_quantized(load_model(str(FIXTURE)).program, "cortex_m"))
+
+
+class PaddedResidual(nn.Module):
+    """TF-style zero padding on the model input, conv + ReLU, max pool, a residual add, average pool, linear."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.pad = nn.ZeroPad2d((0, 1, 0, 1))
+        self.conv = nn.Conv2d(3, 8, 3, stride=2)
+        self.inner = nn.Conv2d(8, 8, 3, padding=1)
+        self.fc = nn.Linear(8 * 2 * 2, 6)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = nn.functional.max_pool2d(torch.relu(self.conv(self.pad(x))), 2)
+        y = torch.relu(y + self.inner(y))
+        return self.fc(torch.flatten(nn.functional.avg_pool2d(y, 2), 1))
+
+
+def test_xnnpack_quantizer_graph() -> None:
+    """torchao's XNNPACKQuantizer (shipped with torchao): float biases, the model input quantized after its zero
+    padding, a pad quantized with its own scale before the convolution that absorbs it."""
+    import warnings
+
+    from torchao.testing.pt2e._xnnpack_quantizer import XNNPACKQuantizer, get_symmetric_quantization_config
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "XNNPACKQuantizer is deprecated"
+        quantizer = XNNPACKQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True))
+        program = quantize(PaddedResidual(), samples([(1, 3, 16, 16)], 16, seed=0), quantizer)
+    float_biases = [n for n in program.graph.nodes if n.op == "placeholder" and n.name.endswith("_bias") and n.users]
+    assert float_biases  # XNNPACK keeps biases float: t2m quantizes them at s_in * s_w[c]
+    module = import_quantized(program)
+    first = next(op for op in module.walk() if isinstance(op, qnn.Conv2dOp))
+    assert first.input == entry_function(module).args[0] and list(first.padding.get_values()) == [0, 0, 1, 1]
+    pair = Pair(program, module)
+    rows = []
+    for x in samples([(1, 3, 16, 16)], 50, seed=1):
+        out = pair.run(x)
+        rows.append((out.real("t2m")[0][0], out.real("torch")[0][0]))
+    t2m, ref = (np.stack(r) for r in zip(*rows, strict=True))
+    assert np.mean([cosine(a, b) for a, b in rows]) >= 0.999
+    assert top1_agreement(t2m, ref) >= 0.99

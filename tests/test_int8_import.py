@@ -249,3 +249,48 @@ def test_activation_ranges_become_clamps() -> None:
     assert clamps == [(z, min(127, z + round(6 / s))), (max(-128, z + round(-1 / s)), z + round(0.5 / s))]
     for x in samples([X], 6, seed=1):
         assert run_both(program, module, x).max_lsb() <= 1
+
+
+class OwnScales(T2MQuantizer):
+    """Concatenation inputs and pool outputs each calibrated to their own range (as other quantizers may do):
+    the importer must rescale where two quantizations meet."""
+
+    def _cat(self, node):  # type: ignore[no-untyped-def]
+        from t2m.compiler.importer import quantizer as q
+
+        parts = node.args[0]
+        q._mark(node, dict.fromkeys(parts, q.ACTIVATION), q.ACTIVATION)
+
+    def _shared(self, node):  # type: ignore[no-untyped-def]
+        from t2m.compiler.importer import quantizer as q
+
+        q._mark(node, {node.args[0]: q.ACTIVATION}, q.ACTIVATION)
+
+
+def test_concat_of_other_scales_rescales_the_odd_inputs() -> None:
+    program = quantize(TwoConvs(), samples([X], 16, seed=0), OwnScales())
+    module = import_quantized(program)
+    concat = _only(module, "nn.concat")
+    _, q_a, q_b, q_out = _q_nodes(program)
+    odd = [q != q_out for q in (q_a, q_b)]  # an input whose range spans the output's needs no rescale
+    assert any(odd)
+    for operand, needs_rescale in zip(concat.operands, odd, strict=True):
+        rescaled = isinstance(operand.owner, qnn.RescaleOp) and str(operand.owner.input.type.get_element_type()) == "i8"
+        assert rescaled == needs_rescale
+        if rescaled:
+            assert operand.owner.requant.zero_point == q_out[1]
+    pair = Pair(program, module)
+    for x in samples([X], 6, seed=1):
+        assert pair.run(x).max_lsb() <= 1
+
+
+def test_average_pool_to_another_scale_is_followed_by_a_rescale() -> None:
+    """The average in the input's quantization, then a rescale by s_in / s_out (two roundings: within
+    1 + s_in / (2 s_out) LSB of PyTorch's one)."""
+    program = quantize(_seq(nn.AvgPool2d(3)), samples([X], 16, seed=0), OwnScales())
+    module = import_quantized(program)
+    assert qnn_ops(module) == ["qnn.avg_pool2d", "qnn.rescale"]
+    (s_in, _), (s_out, _) = io_quant(module)[0][0], io_quant(module)[1][0]
+    pair = Pair(program, module)
+    for x in samples([X], 6, seed=1):
+        assert pair.run(x).max_lsb() <= 1 + s_in / (2 * s_out)

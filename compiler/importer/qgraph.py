@@ -136,7 +136,7 @@ class UnsupportedAt(Unsupported):
 
 
 WalkHandler = Callable[["QTranslator", Any], Any]
-EmitHandler = Callable[["QTranslator", Any, QParams], SSAValue]
+EmitHandler = Callable[["QTranslator", Any, QParams], "SSAValue | QTensor"]
 WALK: dict[str, WalkHandler] = {}
 EMIT: dict[str, EmitHandler] = {}
 
@@ -195,7 +195,7 @@ class QTranslator(Translator):
 
     def __init__(self, program: Any, name: str):
         super().__init__(program, name)
-        self._emitted: dict[tuple[Any, QParams], SSAValue] = {}  # a float result quantized twice is emitted once
+        self._emitted: dict[tuple[Any, QParams], QTensor] = {}  # a float result quantized twice is emitted once
 
     # -- the walk ----------------------------------------------------------------------------------------------
 
@@ -240,8 +240,15 @@ class QTranslator(Translator):
         return ModuleOp([function])
 
     def _input_quantization(self, node: Any) -> QParams | None:
-        """The model input's (scale, zero point): those of the q nodes reading it (all alike), if any."""
-        qs = [user for user in node.users if op_name(user) in QUANTIZE]
+        """The model input's (scale, zero point): those of the q nodes reading it (all alike), if any, directly
+        or after ops that commute with quantization (a quantizer may quantize the input after a zero pad)."""
+        qs, todo = [], list(node.users)
+        while todo:
+            user = todo.pop()
+            if op_name(user) in QUANTIZE:
+                qs.append(user)
+            elif op_name(user) in COMMUTING:
+                todo.extend(user.users)
         params = {QParams(float(user.args[1]), int(user.args[2])) for user in qs if _int8_quantize(user)}
         if len(params) > 1:
             self._report(qs[0], f"the model input '{node.name}' is quantized with {len(params)} different scales")
@@ -369,8 +376,9 @@ class QTranslator(Translator):
         elif isinstance(value, Float):
             key = (value.node, out)
             if key not in self._emitted:
-                self._emitted[key] = self._emit(value.node, out)
-            result = QTensor(self._emitted[key], out)
+                emitted = self._emit(value.node, out)
+                self._emitted[key] = emitted if isinstance(emitted, QTensor) else QTensor(emitted, out)
+            result = self._emitted[key]
         elif isinstance(value, Real | Quantized):
             result = self.requantize(value.t if isinstance(value, Real) else self.constant_activation(value), out)
         else:
@@ -381,7 +389,7 @@ class QTranslator(Translator):
             result = replace(result, value=self.emit(qnn.ClampOp(result.plain(), lo, hi)).results[0])
         return result
 
-    def _emit(self, node: Any, out: QParams) -> SSAValue:
+    def _emit(self, node: Any, out: QParams) -> SSAValue | QTensor:
         """The qnn ops of float op `node` with output quantization `out`; what fails is reported at `node`."""
         emitter = EMIT.get(op_name(node))
         if emitter is None:
@@ -394,10 +402,11 @@ class QTranslator(Translator):
             raise UnsupportedAt(node, str(e)) from e
 
     def requantize(self, t: QTensor, out: QParams) -> QTensor:
-        """`t` with the quantization `out`: itself, or a `qnn.rescale` by s_in / s_out."""
+        """`t` with the quantization `out`: itself, or a `qnn.rescale` by s_in / s_out. Pending zero padding
+        stays pending: the rescale maps one zero point to the other exactly."""
         if t.q.same(out):
             return t
-        return QTensor(self.rescale(t.plain(), t.q, out), out)
+        return QTensor(self.rescale(t.value, t.q, out), out, t.pads)
 
     def rescale(self, value: SSAValue, q_in: QParams, out: QParams) -> SSAValue:
         requant = qnn.RequantAttr.from_scales([q_in.scale / out.scale], out.zero_point)
@@ -541,16 +550,13 @@ def _real_or_float(t: QTranslator, node: Any) -> QTensor | None:
     return value.t if isinstance(value, Real) else None
 
 
-def _view(t: QTranslator, node: Any, shape: Sequence[int]) -> Any:
-    x = _real_or_float(t, node)
-    if x is None:
-        return Float(node)
+def _view(t: QTranslator, x: QTensor, shape: Sequence[int]) -> QTensor:
     if tuple(shape) == x.shape:
-        return Real(x)
-    return Real(QTensor(t.emit(nn.ReshapeOp(x.plain(), list(shape))).results[0], x.q))
+        return x
+    return QTensor(t.emit(nn.ReshapeOp(x.plain(), list(shape))).results[0], x.q)
 
 
-@walks(
+RESHAPES = (
     "aten.view.default",
     "aten.reshape.default",
     "aten._unsafe_view.default",
@@ -560,12 +566,25 @@ def _view(t: QTranslator, node: Any, shape: Sequence[int]) -> Any:
     "aten.squeeze.default",
     "aten.unsqueeze.default",
 )
+PADS = ("aten.pad.default", "aten.constant_pad_nd.default")
+COMMUTING = frozenset({*RESHAPES, *PADS})
+"""Ops that give the same integers before or after a quantization (a quantizer may quantize after them)."""
+
+
+@walks(*RESHAPES)
 def reshape(t: QTranslator, node: Any) -> Any:
     """A reshape (any of them: the shape torch.export recorded is the one to take) keeps the int8 values."""
     shape = tuple(node.meta["val"].shape)
     if isinstance(t.values[node.args[0]], np.ndarray):
         return np.reshape(t.values[node.args[0]], shape)
-    return _view(t, node, shape)
+    x = _real_or_float(t, node)
+    return Float(node) if x is None else Real(_view(t, x, shape))
+
+
+@emits(*RESHAPES)
+def reshape_then_quantize(t: QTranslator, node: Any, out: QParams) -> QTensor:
+    """A reshape of a float value quantized afterwards: quantized first, then reshaped (the same integers)."""
+    return _view(t, t.quantize(node.args[0], out, (I8_MIN, I8_MAX)), tuple(node.meta["val"].shape))
 
 
 @walks(
@@ -622,21 +641,30 @@ def getitem(t: QTranslator, node: Any) -> Any:
     return Float(node)
 
 
-@walks("aten.pad.default", "aten.constant_pad_nd.default")
+@walks(*PADS)
 def pad(t: QTranslator, node: Any) -> Any:
     """Zero padding stays pending on the int8 tensor (its real 0 is the zero point); a convolution absorbs it."""
     x = _real_or_float(t, node)
-    if x is None:
-        return Float(node)
+    return Float(node) if x is None else Real(_padded(t, node, x))
+
+
+@emits(*PADS)
+def pad_then_quantize(t: QTranslator, node: Any, out: QParams) -> QTensor:
+    """Zero padding of a float value (the model input, say) quantized afterwards: quantized first, then padded
+    (the same integers: 0 quantizes to the zero point)."""
+    return _padded(t, node, t.quantize(node.args[0], out, (I8_MIN, I8_MAX)))
+
+
+def _padded(t: QTranslator, node: Any, x: QTensor) -> QTensor:
     widths = list(t.arg(node, 1))
     is_pad = op_name(node) == "aten.pad.default"
     mode = t.arg(node, 2, "constant", "mode") if is_pad else "constant"
     value = t.arg(node, 3 if is_pad else 2, 0.0, "value") or 0.0
     if mode != "constant" or value != 0.0 or len(x.shape) != 4 or len(widths) != 4 or min(widths) < 0:
-        raise Unsupported(f"{mode} padding {widths} with value {value} (only zero H/W padding before a convolution)")
+        raise Unsupported(f"{mode} padding {widths} with value {value}: only zero H/W padding before a convolution")
     left, right, top, bottom = widths
     pads = tuple(a + b for a, b in zip(x.pads, (top, left, bottom, right), strict=True))
-    return Real(replace(x, pads=pads))  # type: ignore[arg-type]
+    return replace(x, pads=pads)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------------------------------------------
