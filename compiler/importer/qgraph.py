@@ -180,9 +180,10 @@ def _quant_attr(q: QParams) -> DictionaryAttr:
     return DictionaryAttr({"qnn.quant": qnn.QuantAttr(q.scale, q.zero_point)})
 
 
-def _round_f32(x: float) -> int:
-    """`round(x)` half to even in float32, as PT2E's quantize computes `round(v * (1 / scale))`."""
-    return int(np.round(np.float32(x)))
+def _quantized_bound(x: float, q: QParams) -> int:
+    """A real activation bound in int8, as PT2E's quantize rounds it: `round(x * (1 / scale))` in float32, half
+    to even, plus the zero point."""
+    return int(np.round(np.float32(x) * np.float32(1.0 / q.scale))) + q.zero_point
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -218,7 +219,6 @@ class QTranslator(Translator):
         ]
         block = Block(arg_types=arg_types)
         self.builder = Builder(InsertPoint.at_end(block))
-        self._keepalive = []
         for node, arg, q in zip(user_inputs, block.args, quants, strict=True):
             self.values[node] = ModelInput(arg, q)
             arg.name_hint = "".join(c if c.isalnum() or c == "_" else "_" for c in node.name)
@@ -360,19 +360,15 @@ class QTranslator(Translator):
         """The int8 tensor a q node makes of the float value `node`, clamped to `bounds` (int8)."""
         value = self.values[node]
         lo, hi = bounds
-        chain = node
         while isinstance(value, Float) and op_name(value.node) in ACTIVATIONS:  # fused activations, outermost first
             a, b = _activation_bounds(self, value.node)
-            if a is not None:
-                lo = max(lo, out.zero_point + _round_f32(a / out.scale))
-            if b is not None:
-                hi = min(hi, out.zero_point + _round_f32(b / out.scale))
-            chain = value.node.args[0]
-            value = self.values[chain]
+            lo = lo if a is None else max(lo, _quantized_bound(a, out))
+            hi = hi if b is None else min(hi, _quantized_bound(b, out))
+            value = self.values[value.node.args[0]]
         if isinstance(value, ModelInput):
-            if value.q is None or not value.q.same(out):
-                raise Unsupported("the model input quantized with parameters other than its own")
-            result = QTensor(value.arg, value.q)
+            if value.q is None:
+                raise Unsupported("a model input quantized other than to int8")
+            result = self.requantize(QTensor(value.arg, value.q), out)
         elif isinstance(value, Float):
             key = (value.node, out)
             if key not in self._emitted:
