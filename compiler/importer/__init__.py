@@ -16,7 +16,6 @@ from t2m.compiler.importer.loading import LoadedModel, load_model
 
 __all__ = [
     "HANDLERS",
-    "QUANTIZE_CHOICES",
     "LoadedModel",
     "check_quantize_flags",
     "export",
@@ -26,8 +25,6 @@ __all__ = [
     "quantize",
     "supported_ops",
 ]
-
-QUANTIZE_CHOICES = ("int8",)
 
 
 def supported_ops() -> list[str]:
