@@ -101,9 +101,12 @@ def describe(module: ModuleOp, source: str = "the module") -> ModelInfo:
     )
 
 
-def fit_inputs(inputs: Sequence[np.ndarray], shapes: Sequence[Sequence[int]], source: str) -> list[np.ndarray]:
-    """The user's input arrays as the model's float32 input buffers: as many as it takes, each with its number of
-    values (any shape with that many values is taken row-major, as the C interface would)."""
+def fit_inputs(
+    inputs: Sequence[np.ndarray], shapes: Sequence[Sequence[int]], source: str, dtype: type = np.float32
+) -> list[np.ndarray]:
+    """The user's input arrays as the model's input buffers (float32, or int8 already quantized): as many as it
+    takes, each with its number of values (any shape with that many values is taken row-major, as the C interface
+    would)."""
     if len(inputs) != len(shapes):
         raise T2MError(f"{source} takes {len(shapes)} inputs, got {len(inputs)}", "--input", "pass one .npy per input")
     fitted = []
@@ -115,8 +118,47 @@ def fit_inputs(inputs: Sequence[np.ndarray], shapes: Sequence[Sequence[int]], so
                 "--input",
                 "pass an array of the model's input shape",
             )
-        fitted.append(np.ascontiguousarray(x, dtype=np.float32).reshape(shape))
+        fitted.append(np.ascontiguousarray(x, dtype=dtype).reshape(shape))
     return fitted
+
+
+def quantize(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    """float -> int8 as PyTorch's `quantize_per_tensor` (PT2E's `quantized_decomposed` op): round(x * (1 / scale))
+    in float32, half to even, plus the zero point, clamped to int8 (values beyond the range saturate)."""
+    inverse = np.float32(1.0 / scale)
+    with np.errstate(invalid="ignore", over="ignore"):
+        q = np.round(np.asarray(x, np.float32) * inverse) + np.float32(zero_point)
+    return np.clip(np.nan_to_num(q, nan=zero_point), -128, 127).astype(np.int8)
+
+
+def dequantize(q: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    """int8 -> float32: (q - zero_point) * scale, as PyTorch's `dequantize`."""
+    return ((q.astype(np.float32) - np.float32(zero_point)) * np.float32(scale)).astype(np.float32)
+
+
+def model_inputs(inputs: Sequence[np.ndarray], info: ModelInfo, source: str) -> list[np.ndarray]:
+    """The input buffers of `info`'s model from the user's arrays: float32 for a float model; for an int8 model,
+    int8 arrays as they are and float arrays quantized with the input's scale and zero point (`quantize`)."""
+    if info.dtype != "int8":
+        return fit_inputs(inputs, info.inputs, source)
+    quantized = []
+    for i, x in enumerate(inputs):
+        if x.dtype.kind == "f" and i < len(info.input_quant):
+            x = quantize(x, *info.input_quant[i])
+        elif x.dtype != np.int8:
+            raise T2MError(
+                f"input {i} is {x.dtype}; the int8 model takes int8 values, or floats it quantizes with the input's "
+                "scale and zero point",
+                "--input",
+                "save the input as float32 or int8",
+            )
+        quantized.append(x)
+    return fit_inputs(quantized, info.inputs, source, np.int8)
+
+
+def buffer_dtype(info: ModelInfo) -> type:
+    """The numpy type of the model's input and output buffers."""
+    return np.int8 if info.dtype == "int8" else np.float32
 
 
 def encode(info: ModelInfo) -> str:

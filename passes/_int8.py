@@ -1,0 +1,181 @@
+"""Integer arithmetic of the int8 lowerings (`lower-qnn-*` passes): the semantics of docs/int8.md as arith ops.
+
+Every int8 kernel loads int8 values, widens them to i32, accumulates with wrapping i32 arithmetic (exact: the
+reference's int32 results are the same modulo 2^32), requantizes with CMSIS-NN's `arm_nn_requantize` and stores
+int8. `Ints` wraps a `Kernel` with the integer ops in the form they take here:
+
+- an operand may be a Python int: it becomes a constant of the other operand's type (hoisted, one per function);
+- requantization: `acc << left`, a 64-bit `(x * m + 2^30) >> 31` (SMULL + a few ALU ops on the M4, no libcall),
+  then a rounding divide by `2^right` (mask, shift, compare: no division). m, left and right are compile-time
+  constants for a per-tensor multiplier; per channel they come from an i32 table `[channels, 3]`
+  (`requant_table`) loaded once per output channel, outside the pixel loops. Only 32-bit shifts take a variable
+  amount (one instruction each on Thumb-2); the 64-bit shift is by the constant 31;
+- saturation to int8 and the fused activation clamp are `cmpi` + `select`, then `trunci` to i8 for the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from xdsl.dialects import arith
+from xdsl.dialects.builtin import IntegerType, MemRefType, TensorType, i1
+from xdsl.ir import SSAValue
+
+from t2m.dialects import qnn
+from t2m.passes._loops import Index, Kernel
+
+I8, I32, I64 = IntegerType(8), IntegerType(32), IntegerType(64)
+
+Int = SSAValue | int
+"""An integer operand: a value, or a compile-time constant."""
+
+
+def int_type(value: SSAValue) -> IntegerType:
+    t = value.type
+    assert isinstance(t, IntegerType), t
+    return t
+
+
+@dataclass(frozen=True)
+class Requant:
+    """One output channel's requantization: Q31 multiplier, left shift max(e, 0), right shift max(-e, 0)."""
+
+    multiplier: Int
+    left: Int
+    right: Int
+
+
+def requant_params(requant: qnn.RequantAttr) -> np.ndarray:
+    """`[channels, 3]` int32: (multiplier, left shift, right shift) per channel, what the kernels read."""
+    m = np.asarray(requant.multipliers, np.int64)
+    e = np.asarray(requant.shifts, np.int64)
+    return np.stack([m, np.maximum(e, 0), np.maximum(-e, 0)], axis=1).astype(np.int32)
+
+
+class Ints:
+    """Integer ops on a `Kernel` (see the module docstring)."""
+
+    def __init__(self, k: Kernel):
+        self.k = k
+
+    def _pair(self, a: Int, b: Int) -> tuple[SSAValue, SSAValue]:
+        if isinstance(a, int):
+            assert isinstance(b, SSAValue), "at least one operand must be a value"
+            return self.k.iconst(a, int_type(b)), b
+        return a, (self.k.iconst(b, int_type(a)) if isinstance(b, int) else b)
+
+    def const(self, value: int, type: IntegerType = I32) -> SSAValue:
+        return self.k.iconst(value, type)
+
+    def add(self, a: Int, b: Int) -> SSAValue:
+        if isinstance(b, int) and b == 0:
+            assert isinstance(a, SSAValue)
+            return a
+        return self.k.emit(arith.AddiOp(*self._pair(a, b)))
+
+    def sub(self, a: Int, b: Int) -> SSAValue:
+        if isinstance(b, int) and b == 0:
+            assert isinstance(a, SSAValue)
+            return a
+        return self.k.emit(arith.SubiOp(*self._pair(a, b)))
+
+    def mul(self, a: Int, b: Int) -> SSAValue:
+        return self.k.emit(arith.MuliOp(*self._pair(a, b)))
+
+    def and_(self, a: Int, b: Int) -> SSAValue:
+        return self.k.emit(arith.AndIOp(*self._pair(a, b)))
+
+    def shl(self, a: SSAValue, b: Int) -> SSAValue:
+        if isinstance(b, int) and b == 0:
+            return a
+        return self.k.emit(arith.ShLIOp(*self._pair(a, b)))
+
+    def shrs(self, a: SSAValue, b: Int) -> SSAValue:
+        """Arithmetic shift right (rounds toward -inf)."""
+        if isinstance(b, int) and b == 0:
+            return a
+        return self.k.emit(arith.ShRSIOp(*self._pair(a, b)))
+
+    def cmp(self, predicate: str, a: Int, b: Int) -> SSAValue:
+        return self.k.emit(arith.CmpiOp(*self._pair(a, b), predicate))
+
+    def select(self, cond: SSAValue, a: Int, b: Int) -> SSAValue:
+        a, b = self._pair(a, b)
+        return self.k.select(cond, a, b)
+
+    def bit(self, cond: SSAValue, type: IntegerType = I32) -> SSAValue:
+        """0 or 1 from an i1."""
+        assert cond.type == i1
+        return self.k.emit(arith.ExtUIOp(cond, type))
+
+    def sext(self, a: SSAValue, type: IntegerType) -> SSAValue:
+        return a if int_type(a) == type else self.k.emit(arith.ExtSIOp(a, type))
+
+    def trunc(self, a: SSAValue, type: IntegerType) -> SSAValue:
+        return a if int_type(a) == type else self.k.emit(arith.TruncIOp(a, type))
+
+    def ctlz(self, a: SSAValue) -> SSAValue:
+        """Leading zeros of an i32 (the M4's CLZ; `llvm.ctlz`, never a libcall)."""
+        from xdsl.dialects import math
+
+        return self.k.emit(math.CountLeadingZerosOp(a))
+
+    # -- memory -------------------------------------------------------------------------------------------------
+
+    def load(self, mem: SSAValue, idx: Sequence[Index]) -> SSAValue:
+        """An element widened to i32 (int8 activations and weights, i32 biases and tables)."""
+        return self.sext(self.k.load(mem, idx), I32)
+
+    def store_i8(self, value: SSAValue, mem: SSAValue, idx: Sequence[Index], lo: int = qnn.I8_MIN,
+                 hi: int = qnn.I8_MAX) -> None:
+        """Saturate an i32 to [lo, hi] (int8 and the fused activation range) and store it as int8."""
+        self.k.store(self.trunc(self.clamp(value, lo, hi), I8), mem, idx)
+
+    def clamp(self, x: SSAValue, lo: int, hi: int) -> SSAValue:
+        x = self.select(self.cmp("slt", x, lo), lo, x)
+        return self.select(self.cmp("sgt", x, hi), hi, x)
+
+    def max(self, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self.select(self.cmp("sgt", b, a), b, a)
+
+    # -- fixed point (CMSIS-NN) ---------------------------------------------------------------------------------
+
+    def doubling_high_mul(self, x: SSAValue, m: Int) -> SSAValue:
+        """`arm_nn_doubling_high_mult_no_sat`: (x * m + 2^30) >> 31 in 64 bits, truncated to i32."""
+        wide_m = self.sext(m, I64) if isinstance(m, SSAValue) else m
+        product = self.add(self.mul(self.sext(x, I64), wide_m), 1 << 30)
+        return self.trunc(self.shrs(product, 31), I32)
+
+    def divide_by_power_of_two(self, x: SSAValue, exponent: Int) -> SSAValue:
+        """`arm_nn_divide_by_power_of_two`: x / 2^exponent rounded half away from zero, with no overflow."""
+        if isinstance(exponent, int):
+            if exponent == 0:
+                return x
+            mask: Int = (1 << exponent) - 1
+            half: Int = mask >> 1
+        else:
+            mask = self.sub(self.shl(self.const(1, int_type(x)), exponent), 1)
+            half = self.shrs(mask, 1)
+        result = self.shrs(x, exponent)
+        threshold = self.add(self.bit(self.cmp("slt", result, 0)), half)
+        return self.add(result, self.bit(self.cmp("sgt", self.and_(x, mask), threshold)))
+
+    def requantize(self, acc: SSAValue, r: Requant) -> SSAValue:
+        """`arm_nn_requantize`: acc * m * 2^(e - 31), the left shift wrapping as the int32 multiply in C."""
+        high = self.doubling_high_mul(self.shl(acc, r.left), r.multiplier)
+        return self.divide_by_power_of_two(high, r.right)
+
+    def requant_of(self, table: SSAValue | None, requant: qnn.RequantAttr, channel: Index = 0) -> Requant:
+        """The requantization of `channel`: constants for one multiplier, else three loads of `table`."""
+        if requant.channels == 1 or table is None:
+            m, left, right = (int(v) for v in requant_params(requant)[0])
+            return Requant(m, left, right)
+        m, left, right = (self.load(table, [channel, j]) for j in range(3))
+        return Requant(m, left, right)
+
+
+def is_int8(value: SSAValue) -> bool:
+    t = value.type
+    return isinstance(t, TensorType | MemRefType) and t.get_element_type() == I8

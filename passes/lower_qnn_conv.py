@@ -1,0 +1,218 @@
+"""lower-qnn-conv: `qnn.conv2d` (plain, grouped, depthwise, 1x1) -> a layer function of integer loop nests.
+
+The loop structure is lower-nn-conv's: batch, group, block of output channels, then one nest per *region* of the
+output plane (`window_runs`: outputs whose windows see the same valid taps), input channels, kernel rows, kernel
+columns. The interior has the full window and no bounds test; border regions skip the padding taps by their
+constant loop bounds. int8 values are loaded, widened to i32 and multiplied-accumulated in i32 registers
+(LDRSB + SMLABB/MLA on the M4; the SMLAD kernels of the DSP extension are a later pass over the same structure).
+
+The input zero point costs nothing per MAC: `bias + sum((x - zp) * w)` over the valid taps is
+`(bias - zp * sum(w over those taps)) + sum(x * w)`, and the taps of a region are known at compile time, so each
+region starts its accumulators from its own bias row of a table `[regions, out_channels]` computed here (one row
+when the input zero point is 0 or there is no padding). A padded tap is `zp` in the reference and adds 0, so it
+is simply absent. The table needs constant weights; otherwise the zero point is subtracted after each load.
+
+The store requantizes (`#qnn.requant`, per channel from a `[out_channels, 3]` table loaded once per channel,
+or constants per tensor), adds the output zero point, clamps to the fused activation range and stores int8. An
+unfused conv (no `requant`) stores its i32 accumulators.
+
+Register blocks (docs/design.md §8, compiler/anchors/attainable-m4.md): the M4 has about 12 free core registers,
+so 2 output channels x 2 pixels for a general conv, 4 channels x 1 pixel for a 1x1, and 1 channel x 4 pixels
+with the kernel columns unrolled (neighbouring pixels share input loads) for depthwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.ir import SSAValue
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import (
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+    op_type_rewrite_pattern,
+)
+
+from t2m.dialects import qnn
+from t2m.passes._int8 import Ints, Requant, requant_params
+from t2m.passes._loops import Ix, Kernel, constant_array, new_constant, replace_with_layer, shape_of, window_runs
+from t2m.passes.lower_nn_conv import ConvGeometry, _blocks, _key
+
+
+@dataclass(frozen=True)
+class Blocking:
+    """ob output channels x pb output columns per innermost step; unroll 1 unrolls the kernel columns."""
+
+    ob: int = 1
+    pb: int = 1
+    unroll: int = 0
+
+
+def geometry(op: qnn.Conv2dOp) -> ConvGeometry:
+    n, c, h, w = shape_of(op.input)
+    oc, icg, kh, kw = shape_of(op.weight)
+    _, _, oh, ow = shape_of(op.output)
+    stride, padding, dilation = op.geometry()
+    return ConvGeometry(n, c, h, w, oc, icg, kh, kw, oh, ow, stride, padding, dilation, op.groups.value.data)
+
+
+def choose_blocking(g: ConvGeometry) -> Blocking:
+    if g.icg == 1 and g.ocg == 1:  # depthwise: no reuse across channels; share inputs between taps
+        return Blocking(1, 4, 1)
+    if g.kh == g.kw == 1:
+        return Blocking(4, 1, 0)
+    return Blocking(2, 2, 0)
+
+
+Region = tuple[int, int, int, int]
+"""(kh0, kh1, kw0, kw1): the valid kernel taps of a region of the output plane."""
+
+
+def regions(g: ConvGeometry) -> list[Region]:
+    """The distinct tap ranges of the output plane's regions, in the order the nests visit them."""
+    rows = window_runs(g.h, g.kh, g.stride[0], g.padding[0], g.dilation[0], g.oh)
+    cols = window_runs(g.w, g.kw, g.stride[1], g.padding[1], g.dilation[1], g.ow)
+    found: dict[Region, None] = {}
+    for *_, kh0, kh1 in rows:
+        for *_, kw0, kw1 in cols:
+            found[(kh0, kh1, kw0, kw1)] = None
+    return list(found)
+
+
+def bias_table(w: np.ndarray, bias: np.ndarray | None, zp: int, taps: list[Region]) -> np.ndarray:
+    """`[regions, out_channels]` int32: bias - zp * (the weights of the region's taps, summed per channel),
+    wrapping like the int32 accumulator it starts."""
+    base = np.zeros(w.shape[0], np.int64) if bias is None else bias.astype(np.int64)
+    w64 = w.astype(np.int64)
+    rows = [base - zp * w64[:, :, kh0:kh1, kw0:kw1].sum(axis=(1, 2, 3)) for kh0, kh1, kw0, kw1 in taps]
+    return np.stack(rows).astype(np.int32)
+
+
+def build_conv(k: Kernel, g: ConvGeometry, op: qnn.Conv2dOp, blocking: Blocking, tables: tuple[bool, bool]) -> None:
+    """tables: (the bias operand is a `[regions, oc]` table with the zero point folded in, a requant table follows)."""
+    q = Ints(k)
+    folded, has_requant_table = tables
+    x, w, *rest = k.args
+    bias = rest.pop(0) if folded or op.bias is not None else None
+    requant_table = rest.pop(0) if has_requant_table else None
+    (out,) = rest
+    zp = op.input_zp.value.data
+    (sh, sw), (dh, dw) = g.stride, g.dilation
+    top, left = g.padding[0], g.padding[1]
+    rows = window_runs(g.h, g.kh, sh, top, dh, g.oh)
+    cols = window_runs(g.w, g.kw, sw, left, dw, g.ow)
+    region_index = {r: i for i, r in enumerate(regions(g))}
+    lo, hi = op.activation_range()
+
+    def channels(n: Ix, grp: Ix, o0: Ix, nb: int) -> None:
+        ocs = [grp * g.ocg + o0 + j for j in range(nb)]
+        requants = [q.requant_of(requant_table, op.requant, oc) for oc in ocs] if op.requant is not None else []
+
+        def inits(region: Region) -> list[SSAValue]:
+            if bias is None:
+                return [q.const(0)] * nb
+            if folded:
+                return [q.load(bias, [region_index[region], oc]) for oc in ocs]
+            return [q.load(bias, [oc]) for oc in ocs]
+
+        def store(acc: SSAValue, j: int, idx: list[Ix]) -> None:
+            if op.requant is None:
+                k.store(acc, out, idx)
+                return
+            r: Requant = requants[j]
+            q.store_i8(q.add(q.requantize(acc, r), op.requant.zero_point), out, idx, lo, hi)
+
+        def block(oh0: Ix, ow0: Ix, nc: int, khs: tuple[int, int], kws: tuple[int, int],
+                  starts: list[SSAValue]) -> None:
+            def mac(ivs: list[Ix], acc: tuple[SSAValue, ...]) -> list[SSAValue]:
+                icg, *loop = ivs
+                kh = loop.pop(0)
+                kw_taps = [loop.pop(0)] if blocking.unroll < 1 else [Ix(const=t) for t in range(*kws)]
+                ic = grp * g.icg + icg
+                inputs: dict[object, SSAValue] = {}
+                new = list(acc)
+                for kw in kw_taps:
+                    ws = [q.load(w, [ocs[j], icg, kh, kw]) for j in range(nb)]
+                    for c in range(nc):
+                        row = oh0 * sh + kh * dh - top
+                        col = (ow0 + c) * sw + kw * dw - left
+                        key = _key(row), _key(col)
+                        if key not in inputs:  # taps of neighbouring pixels share inputs
+                            value = q.load(x, [n, ic, row, col])
+                            inputs[key] = value if folded else q.sub(value, zp)
+                        for j in range(nb):
+                            new[j * nc + c] = q.add(new[j * nc + c], q.mul(inputs[key], ws[j]))
+                return new
+
+            loops: list[tuple[int, int, str]] = [(0, g.icg, "ic"), (*khs, "kh")]
+            if blocking.unroll < 1:
+                loops.append((*kws, "kw"))
+            acc = k.reduce(loops, [v for v in starts for _ in range(nc)], mac)
+            for j, oc in enumerate(ocs):
+                for c in range(nc):
+                    store(acc[j * nc + c], j, [n, oc, oh0, ow0 + c])
+
+        for r0, r1, kh0, kh1 in rows:
+            for c0, c1, kw0, kw1 in cols:
+                starts = inits((kh0, kh1, kw0, kw1))  # per channel, outside the pixel loops
+                for b0, b1, nc in _blocks(c0, c1, blocking.pb):
+                    k.nest([(r0, r1, "oh"), (b0, b1, "ow", nc)],
+                           lambda ivs, nc=nc, khs=(kh0, kh1), kws=(kw0, kw1), starts=starts:
+                           block(ivs[0], ivs[1], nc, khs, kws, starts))
+
+    for o0, o1, nb in _blocks(0, g.ocg, blocking.ob):
+        k.nest([(0, g.n, "n"), (0, g.groups, "g"), (o0, o1, "oc", nb)],
+               lambda ivs, nb=nb: channels(ivs[0], ivs[1], ivs[2], nb))
+
+
+class LowerQnnConv2d(RewritePattern):
+    """qnn.conv2d -> call of `@<model>_L<i>_conv2d(%in, %weight[, %bias][, %requant], %out)`."""
+
+    def __init__(self, blocking: Blocking | None):
+        self.blocking = blocking
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: qnn.Conv2dOp, rewriter: PatternRewriter) -> None:
+        g = geometry(op)
+        blocking = self.blocking or choose_blocking(g)
+        operands = [(op.input, "in"), (op.weight, "weight")]
+        weight = constant_array(op.weight)
+        bias = constant_array(op.bias) if op.bias is not None else None
+        zp = op.input_zp.value.data
+        folded = zp != 0 and weight is not None and (op.bias is None or bias is not None)
+        if folded:
+            assert weight is not None
+            table = bias_table(weight, bias, zp, regions(g))
+            operands.append((new_constant(rewriter, op, table), "bias"))
+        elif op.bias is not None:
+            operands.append((op.bias, "bias"))
+        per_channel = op.requant is not None and op.requant.channels > 1
+        if per_channel:
+            assert op.requant is not None
+            operands.append((new_constant(rewriter, op, requant_params(op.requant)), "requant"))
+        replace_with_layer(rewriter, op, operands, lambda k: build_conv(k, g, op, blocking, (folded, per_channel)),
+                           g.macs)
+
+
+@dataclass(frozen=True)
+class LowerQnnConv(ModulePass):
+    """Lower every qnn.conv2d to an integer loop nest in its own layer function.
+
+    Options ob/pb/unroll force one register blocking for every conv (all 0: chosen per layer by `choose_blocking`).
+    """
+
+    name = "lower-qnn-conv"
+
+    ob: int = 0
+    pb: int = 0
+    unroll: int = -1
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        blocking = None
+        if self.ob or self.pb or self.unroll >= 0:
+            blocking = Blocking(self.ob or 1, self.pb or 1, max(self.unroll, 0))
+        PatternRewriteWalker(LowerQnnConv2d(blocking), apply_recursively=False).rewrite_module(op)
