@@ -7,8 +7,9 @@ int8. `Ints` wraps a `Kernel` with the integer ops in the form they take here:
 - an operand may be a Python int: it becomes a constant of the other operand's type (hoisted, one per function);
 - requantization: `acc << left`, a 64-bit `(x * m + 2^30) >> 31` (SMULL + a few ALU ops on the M4, no libcall),
   then a rounding divide by `2^right` (mask, shift, compare: no division). m, left and right are compile-time
-  constants for a per-tensor multiplier; per channel they come from an i32 table `[channels, 3]`
-  (`requant_table`) loaded once per output channel, outside the pixel loops. Only 32-bit shifts take a variable
+  constants for a per-tensor multiplier; per channel they come from an i32 table `[channels, 2]` of multipliers
+  and exponents (`requant_params`, CMSIS-NN's 8 bytes per channel) loaded once per output channel, outside the
+  pixel loops. Only 32-bit shifts take a variable
   amount (one instruction each on Thumb-2); the 64-bit shift is by the constant 31;
 - saturation to int8 and the fused activation clamp are `cmpi` + `select`, then `trunci` to i8 for the store.
 """
@@ -40,18 +41,19 @@ def int_type(value: SSAValue) -> IntegerType:
 
 @dataclass(frozen=True)
 class Requant:
-    """One output channel's requantization: Q31 multiplier, left shift max(e, 0), right shift max(-e, 0)."""
+    """One output channel's requantization: Q31 multiplier, left shift max(e, 0), right shift max(-e, 0), and the
+    rounding mask 2^right - 1 (values, or compile-time ints)."""
 
     multiplier: Int
     left: Int
     right: Int
+    mask: Int
 
 
 def requant_params(requant: qnn.RequantAttr) -> np.ndarray:
-    """`[channels, 3]` int32: (multiplier, left shift, right shift) per channel, what the kernels read."""
-    m = np.asarray(requant.multipliers, np.int64)
-    e = np.asarray(requant.shifts, np.int64)
-    return np.stack([m, np.maximum(e, 0), np.maximum(-e, 0)], axis=1).astype(np.int32)
+    """`[channels, 2]` int32: (multiplier, exponent) per channel, the table per-channel kernels read."""
+    return np.stack([np.asarray(requant.multipliers, np.int64), np.asarray(requant.shifts, np.int64)], axis=1
+                    ).astype(np.int32)
 
 
 class Ints:
@@ -148,16 +150,16 @@ class Ints:
         product = self.add(self.mul(self.sext(x, I64), wide_m), 1 << 30)
         return self.trunc(self.shrs(product, 31), I32)
 
-    def divide_by_power_of_two(self, x: SSAValue, exponent: Int) -> SSAValue:
-        """`arm_nn_divide_by_power_of_two`: x / 2^exponent rounded half away from zero, with no overflow."""
+    def divide_by_power_of_two(self, x: SSAValue, exponent: Int, mask: Int | None = None) -> SSAValue:
+        """`arm_nn_divide_by_power_of_two`: x / 2^exponent rounded half away from zero, with no overflow:
+        `(x >> e) + ((x & mask) > (mask >> 1) + (x < 0))`, mask = 2^e - 1 (given when computed already)."""
         if isinstance(exponent, int):
             if exponent == 0:
                 return x
-            mask: Int = (1 << exponent) - 1
-            half: Int = mask >> 1
-        else:
+            mask = (1 << exponent) - 1
+        elif mask is None:
             mask = self.sub(self.shl(self.const(1, int_type(x)), exponent), 1)
-            half = self.shrs(mask, 1)
+        half = mask >> 1 if isinstance(mask, int) else self.shrs(mask, 1)
         result = self.shrs(x, exponent)
         threshold = self.add(self.bit(self.cmp("slt", result, 0)), half)
         return self.add(result, self.bit(self.cmp("sgt", self.and_(x, mask), threshold)))
@@ -165,15 +167,19 @@ class Ints:
     def requantize(self, acc: SSAValue, r: Requant) -> SSAValue:
         """`arm_nn_requantize`: acc * m * 2^(e - 31), the left shift wrapping as the int32 multiply in C."""
         high = self.doubling_high_mul(self.shl(acc, r.left), r.multiplier)
-        return self.divide_by_power_of_two(high, r.right)
+        return self.divide_by_power_of_two(high, r.right, r.mask)
 
     def requant_of(self, table: SSAValue | None, requant: qnn.RequantAttr, channel: Index = 0) -> Requant:
-        """The requantization of `channel`: constants for one multiplier, else three loads of `table`."""
+        """The requantization of `channel`: constants for one multiplier, else two loads of `table` and the
+        shifts and mask derived from the exponent (once per channel, outside the loops over its elements)."""
         if requant.channels == 1 or table is None:
-            m, left, right = (int(v) for v in requant_params(requant)[0])
-            return Requant(m, left, right)
-        m, left, right = (self.load(table, [channel, j]) for j in range(3))
-        return Requant(m, left, right)
+            m, e = requant.multipliers[0], requant.shifts[0]
+            return Requant(m, max(e, 0), max(-e, 0), (1 << max(-e, 0)) - 1)
+        m, e = (self.load(table, [channel, j]) for j in range(2))
+        positive = self.cmp("sgt", e, 0)
+        left = self.select(positive, e, 0)
+        right = self.select(positive, 0, self.sub(0, e))
+        return Requant(m, left, right, self.sub(self.shl(self.const(1), right), 1))
 
 
 def is_int8(value: SSAValue) -> bool:

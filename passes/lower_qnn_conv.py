@@ -7,18 +7,19 @@ constant loop bounds. int8 values are loaded, widened to i32 and multiplied-accu
 (LDRSB + SMLABB/MLA on the M4; the SMLAD kernels of the DSP extension are a later pass over the same structure).
 
 The input zero point costs nothing per MAC: `bias + sum((x - zp) * w)` over the valid taps is
-`(bias - zp * sum(w over those taps)) + sum(x * w)`, and the taps of a region are known at compile time, so each
-region starts its accumulators from its own bias row of a table `[regions, out_channels]` computed here (one row
-when the input zero point is 0 or there is no padding). A padded tap is `zp` in the reference and adds 0, so it
-is simply absent. The table needs constant weights; otherwise the zero point is subtracted after each load.
+`(bias - zp * sum(w over those taps)) + sum(x * w)`. The full window's `bias - zp * sum(w)` is folded into the
+bias at compile time (same size, no extra flash); a border region, whose taps are known at compile time, adds
+back `zp * sum(w over the taps it skips)`, summed once per output channel before its pixel loops (a few taps
+per region, against every pixel's full window). A padded tap is `zp` in the reference and adds 0, so it is simply
+absent. Folding needs constant weights; otherwise the zero point is subtracted after each input load.
 
 The store requantizes (`#qnn.requant`, per channel from a `[out_channels, 3]` table loaded once per channel,
 or constants per tensor), adds the output zero point, clamps to the fused activation range and stores int8. An
 unfused conv (no `requant`) stores its i32 accumulators.
 
 Register blocks (docs/design.md §8, compiler/anchors/attainable-m4.md): the M4 has about 12 free core registers,
-so 2 output channels x 2 pixels for a general conv, 4 channels x 1 pixel for a 1x1, and 1 channel x 4 pixels
-with the kernel columns unrolled (neighbouring pixels share input loads) for depthwise.
+so 2 output channels x 3 pixels (6 accumulators) for plain and 1x1 convs, and 1 channel x 4 pixels with the
+kernel columns unrolled (neighbouring pixels share input loads) for depthwise.
 """
 
 from __future__ import annotations
@@ -61,39 +62,29 @@ def geometry(op: qnn.Conv2dOp) -> ConvGeometry:
 
 
 def choose_blocking(g: ConvGeometry) -> Blocking:
+    """Measured on the zoo's layers (estimated cycles): 2 x 3 beats 2 x 2, 4 x 1 and 2 x 4 (spills) for plain and
+    pointwise convs; depthwise prefers 4 pixels with the kernel columns unrolled."""
     if g.icg == 1 and g.ocg == 1:  # depthwise: no reuse across channels; share inputs between taps
         return Blocking(1, 4, 1)
-    if g.kh == g.kw == 1:
-        return Blocking(4, 1, 0)
-    return Blocking(2, 2, 0)
+    return Blocking(2, 3, 0)
 
 
-Region = tuple[int, int, int, int]
-"""(kh0, kh1, kw0, kw1): the valid kernel taps of a region of the output plane."""
-
-
-def regions(g: ConvGeometry) -> list[Region]:
-    """The distinct tap ranges of the output plane's regions, in the order the nests visit them."""
-    rows = window_runs(g.h, g.kh, g.stride[0], g.padding[0], g.dilation[0], g.oh)
-    cols = window_runs(g.w, g.kw, g.stride[1], g.padding[1], g.dilation[1], g.ow)
-    found: dict[Region, None] = {}
-    for *_, kh0, kh1 in rows:
-        for *_, kw0, kw1 in cols:
-            found[(kh0, kh1, kw0, kw1)] = None
-    return list(found)
-
-
-def bias_table(w: np.ndarray, bias: np.ndarray | None, zp: int, taps: list[Region]) -> np.ndarray:
-    """`[regions, out_channels]` int32: bias - zp * (the weights of the region's taps, summed per channel),
-    wrapping like the int32 accumulator it starts."""
+def folded_bias(w: np.ndarray, bias: np.ndarray | None, zp: int) -> np.ndarray:
+    """bias - zp * (every weight of the output channel, summed): the accumulator's start for a full window,
+    int32 wrapping like the accumulator itself."""
     base = np.zeros(w.shape[0], np.int64) if bias is None else bias.astype(np.int64)
-    w64 = w.astype(np.int64)
-    rows = [base - zp * w64[:, :, kh0:kh1, kw0:kw1].sum(axis=(1, 2, 3)) for kh0, kh1, kw0, kw1 in taps]
-    return np.stack(rows).astype(np.int32)
+    return (base - zp * w.astype(np.int64).sum(axis=(1, 2, 3))).astype(np.int32)
+
+
+def missing_taps(g: ConvGeometry, khs: tuple[int, int], kws: tuple[int, int]) -> list[tuple[int, int, int, int]]:
+    """The kernel taps a border region skips, as rectangles (kh0, kh1, kw0, kw1): rows above and below the valid
+    range, then the columns left and right of it within the valid rows."""
+    rects = [(0, khs[0], 0, g.kw), (khs[1], g.kh, 0, g.kw), (*khs, 0, kws[0]), (*khs, kws[1], g.kw)]
+    return [r for r in rects if r[0] < r[1] and r[2] < r[3]]
 
 
 def build_conv(k: Kernel, g: ConvGeometry, op: qnn.Conv2dOp, blocking: Blocking, tables: tuple[bool, bool]) -> None:
-    """tables: (the bias operand is a `[regions, oc]` table with the zero point folded in, a requant table follows)."""
+    """tables: (the bias operand has the zero point folded in, a requant table follows)."""
     q = Ints(k)
     folded, has_requant_table = tables
     x, w, *rest = k.args
@@ -105,19 +96,24 @@ def build_conv(k: Kernel, g: ConvGeometry, op: qnn.Conv2dOp, blocking: Blocking,
     top, left = g.padding[0], g.padding[1]
     rows = window_runs(g.h, g.kh, sh, top, dh, g.oh)
     cols = window_runs(g.w, g.kw, sw, left, dw, g.ow)
-    region_index = {r: i for i, r in enumerate(regions(g))}
     lo, hi = op.activation_range()
 
     def channels(n: Ix, grp: Ix, o0: Ix, nb: int) -> None:
         ocs = [grp * g.ocg + o0 + j for j in range(nb)]
         requants = [q.requant_of(requant_table, op.requant, oc) for oc in ocs] if op.requant is not None else []
+        full = [q.load(bias, [oc]) for oc in ocs] if bias is not None else [q.const(0)] * nb
 
-        def inits(region: Region) -> list[SSAValue]:
-            if bias is None:
-                return [q.const(0)] * nb
-            if folded:
-                return [q.load(bias, [region_index[region], oc]) for oc in ocs]
-            return [q.load(bias, [oc]) for oc in ocs]
+        def inits(khs: tuple[int, int], kws: tuple[int, int]) -> list[SSAValue]:
+            """The full window's folded bias, plus zp * the weights of the taps this region skips."""
+            starts = full
+            for kh0, kh1, kw0, kw1 in missing_taps(g, khs, kws) if folded else []:
+
+                def add(ivs: list[Ix], acc: tuple[SSAValue, ...]) -> list[SSAValue]:
+                    return [q.add(a, q.load(w, [oc, *ivs])) for a, oc in zip(acc, ocs, strict=True)]
+
+                sums = k.reduce([(0, g.icg, "ic"), (kh0, kh1, "kh"), (kw0, kw1, "kw")], [q.const(0)] * nb, add)
+                starts = [q.add(start, q.mul(total, zp)) for start, total in zip(starts, sums, strict=True)]
+            return starts
 
         def store(acc: SSAValue, j: int, idx: list[Ix]) -> None:
             if op.requant is None:
@@ -158,7 +154,7 @@ def build_conv(k: Kernel, g: ConvGeometry, op: qnn.Conv2dOp, blocking: Blocking,
 
         for r0, r1, kh0, kh1 in rows:
             for c0, c1, kw0, kw1 in cols:
-                starts = inits((kh0, kh1, kw0, kw1))  # per channel, outside the pixel loops
+                starts = inits((kh0, kh1), (kw0, kw1))  # per channel, outside the pixel loops
                 for b0, b1, nc in _blocks(c0, c1, blocking.pb):
                     k.nest([(r0, r1, "oh"), (b0, b1, "ow", nc)],
                            lambda ivs, nc=nc, khs=(kh0, kh1), kws=(kw0, kw1), starts=starts:
@@ -186,8 +182,7 @@ class LowerQnnConv2d(RewritePattern):
         folded = zp != 0 and weight is not None and (op.bias is None or bias is not None)
         if folded:
             assert weight is not None
-            table = bias_table(weight, bias, zp, regions(g))
-            operands.append((new_constant(rewriter, op, table), "bias"))
+            operands.append((new_constant(rewriter, op, folded_bias(weight, bias, zp)), "bias"))
         elif op.bias is not None:
             operands.append((op.bias, "bias"))
         per_channel = op.requant is not None and op.requant.channels > 1

@@ -5,7 +5,7 @@ Every multiplier and shift of these ops is per tensor, so all of the requantizat
   summed, requantized by the output's, plus the output zero point, clamped;
 - mul (`arm_elementwise_mul_s8`): `(a - za) * (b - zb)` requantized, plus the output zero point, clamped;
 - rescale: `requant(x - input_zp)` of an int8 or int32 tensor, saturated to int8; per-channel multipliers come from
-  a `[channels, 3]` table, loaded once per channel outside the loop over the channel's elements;
+  a `[channels, 2]` table (multiplier, exponent), loaded once per channel outside the loop over the channel's elements;
 - clamp: `cmpi` + `select` on int8 values.
 Broadcasting is lower-nn-elementwise's: size-1 output dims dropped, neighbouring dims merged while both operands
 run along (or are broadcast along) them, so `[1,C,H,W] + [1,C,1,1]` is a C x (H*W) nest.

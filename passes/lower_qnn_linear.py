@@ -6,7 +6,7 @@ the output zero point and the fused activation clamp. A remainder of `out % BLOC
 
 The input zero point costs nothing per MAC: with constant weights, `b - zp * sum(W[o, :])` is folded at compile
 time into a new bias (the i32 sums wrap like the accumulator, so the result is exact); otherwise the zero point
-is subtracted after each input load. Per-channel requantization reads a `[out, 3]` table once per output.
+is subtracted after each input load. Per-channel requantization reads a `[out, 2]` table once per output.
 """
 
 from __future__ import annotations
