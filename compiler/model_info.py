@@ -101,6 +101,24 @@ def describe(module: ModuleOp, source: str = "the module") -> ModelInfo:
     )
 
 
+def describe_function(function: func.FuncOp) -> ModelInfo:
+    """The interface of an nn-level model function (before `bufferize` records a `#t2m.model`): shapes, element
+    type, and an int8 model's `qnn.quant` argument and result attributes."""
+    from t2m.dialects.qnn import QuantAttr
+
+    types = [*function.function_type.inputs.data, *function.function_type.outputs.data]
+    dtypes = {str(t.get_element_type()) for t in types if isinstance(t, TensorType)}
+    dictionaries = [*(function.arg_attrs or ()), *(function.res_attrs or ())]
+    quant = [q.values for d in dictionaries if isinstance(q := d.data.get("qnn.quant"), QuantAttr)]
+    return ModelInfo(
+        function.sym_name.data,
+        [list(t.get_shape()) for t in function.function_type.inputs.data],  # type: ignore[attr-defined]
+        [list(t.get_shape()) for t in function.function_type.outputs.data],  # type: ignore[attr-defined]
+        dtype=_DTYPES.get(dtypes.pop(), "float32") if len(dtypes) == 1 else "mixed",
+        quant=quant if len(quant) == len(types) else [],
+    )
+
+
 def fit_inputs(
     inputs: Sequence[np.ndarray], shapes: Sequence[Sequence[int]], source: str, dtype: type = np.float32
 ) -> list[np.ndarray]:
