@@ -41,13 +41,14 @@ def int_type(value: SSAValue) -> IntegerType:
 
 @dataclass(frozen=True)
 class Requant:
-    """One output channel's requantization: Q31 multiplier, left shift max(e, 0), right shift max(-e, 0), and the
-    rounding mask 2^right - 1 (values, or compile-time ints)."""
+    """One output channel's requantization: Q31 multiplier (i64), left shift max(e, 0), right shift max(-e, 0), the
+    rounding divide's mask 2^right - 1 and half mask >> 1 (values, or compile-time ints)."""
 
     multiplier: Int
     left: Int
     right: Int
     mask: Int
+    half: Int
 
 
 def requant_params(requant: qnn.RequantAttr) -> np.ndarray:
@@ -131,13 +132,17 @@ class Ints:
         return self.sext(self.k.load(mem, idx), I32)
 
     def store_i8(self, value: SSAValue, mem: SSAValue, idx: Sequence[Index], lo: int = qnn.I8_MIN,
-                 hi: int = qnn.I8_MAX) -> None:
-        """Saturate an i32 to [lo, hi] (int8 and the fused activation range) and store it as int8."""
-        self.k.store(self.trunc(self.clamp(value, lo, hi), I8), mem, idx)
+                 hi: int = qnn.I8_MAX, in_range: bool = False) -> None:
+        """Saturate an i32 to [lo, hi] (int8 and the fused activation range) and store it as int8. `in_range`:
+        the value is an int8 already (a maximum or an average of int8 values), so the int8 bounds cost nothing."""
+        self.k.store(self.trunc(self.clamp(value, lo, hi, in_range), I8), mem, idx)
 
-    def clamp(self, x: SSAValue, lo: int, hi: int) -> SSAValue:
-        x = self.select(self.cmp("slt", x, lo), lo, x)
-        return self.select(self.cmp("sgt", x, hi), hi, x)
+    def clamp(self, x: SSAValue, lo: int, hi: int, in_range: bool = False) -> SSAValue:
+        if not (in_range and lo == qnn.I8_MIN):
+            x = self.select(self.cmp("slt", x, lo), lo, x)
+        if not (in_range and hi == qnn.I8_MAX):
+            x = self.select(self.cmp("sgt", x, hi), hi, x)
+        return x
 
     def max(self, a: SSAValue, b: SSAValue) -> SSAValue:
         return self.select(self.cmp("sgt", b, a), b, a)
@@ -150,36 +155,39 @@ class Ints:
         product = self.add(self.mul(self.sext(x, I64), wide_m), 1 << 30)
         return self.trunc(self.shrs(product, 31), I32)
 
-    def divide_by_power_of_two(self, x: SSAValue, exponent: Int, mask: Int | None = None) -> SSAValue:
+    def divide_by_power_of_two(self, x: SSAValue, exponent: Int, mask: tuple[Int, Int] | None = None) -> SSAValue:
         """`arm_nn_divide_by_power_of_two`: x / 2^exponent rounded half away from zero, with no overflow:
-        `(x >> e) + ((x & mask) > (mask >> 1) + (x < 0))`, mask = 2^e - 1 (given when computed already)."""
+        `(x >> e) + ((x & mask) > (mask >> 1) + (x < 0))`, mask = 2^e - 1 (given with mask >> 1 when computed
+        already, once per channel)."""
         if isinstance(exponent, int):
             if exponent == 0:
                 return x
-            mask = (1 << exponent) - 1
+            mask = ((1 << exponent) - 1, ((1 << exponent) - 1) >> 1)
         elif mask is None:
-            mask = self.sub(self.shl(self.const(1, int_type(x)), exponent), 1)
-        half = mask >> 1 if isinstance(mask, int) else self.shrs(mask, 1)
+            ones = self.sub(self.shl(self.const(1, int_type(x)), exponent), 1)
+            mask = (ones, self.shrs(ones, 1))
         result = self.shrs(x, exponent)
-        threshold = self.add(self.bit(self.cmp("slt", result, 0)), half)
-        return self.add(result, self.bit(self.cmp("sgt", self.and_(x, mask), threshold)))
+        threshold = self.add(self.bit(self.cmp("slt", result, 0)), mask[1])
+        return self.add(result, self.bit(self.cmp("sgt", self.and_(x, mask[0]), threshold)))
 
     def requantize(self, acc: SSAValue, r: Requant) -> SSAValue:
         """`arm_nn_requantize`: acc * m * 2^(e - 31), the left shift wrapping as the int32 multiply in C."""
         high = self.doubling_high_mul(self.shl(acc, r.left), r.multiplier)
-        return self.divide_by_power_of_two(high, r.right, r.mask)
+        return self.divide_by_power_of_two(high, r.right, (r.mask, r.half))
 
     def requant_of(self, table: SSAValue | None, requant: qnn.RequantAttr, channel: Index = 0) -> Requant:
         """The requantization of `channel`: constants for one multiplier, else two loads of `table` and the
         shifts and mask derived from the exponent (once per channel, outside the loops over its elements)."""
         if requant.channels == 1 or table is None:
             m, e = requant.multipliers[0], requant.shifts[0]
-            return Requant(m, max(e, 0), max(-e, 0), (1 << max(-e, 0)) - 1)
+            mask = (1 << max(-e, 0)) - 1
+            return Requant(m, max(e, 0), max(-e, 0), mask, mask >> 1)
         m, e = (self.load(table, [channel, j]) for j in range(2))
         positive = self.cmp("sgt", e, 0)
         left = self.select(positive, e, 0)
         right = self.select(positive, 0, self.sub(0, e))
-        return Requant(m, left, right, self.sub(self.shl(self.const(1), right), 1))
+        mask = self.sub(self.shl(self.const(1), right), 1)
+        return Requant(self.sext(m, I64), left, right, mask, self.shrs(mask, 1))
 
 
 def is_int8(value: SSAValue) -> bool:

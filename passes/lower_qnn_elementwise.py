@@ -124,7 +124,7 @@ class LowerRescale(RewritePattern):
 def build_clamp(k: Kernel, size: int, lo: int, hi: int) -> None:
     q = Ints(k)
     x, out = (k.view(a, [size]) for a in k.args)
-    k.nest([(0, size, "i")], lambda ivs: q.store_i8(q.load(x, ivs), out, ivs, lo, hi))
+    k.nest([(0, size, "i")], lambda ivs: q.store_i8(q.load(x, ivs), out, ivs, lo, hi, in_range=True))
 
 
 class LowerClamp(RewritePattern):

@@ -92,7 +92,7 @@ def build_pool(k: Kernel, shape: Sequence[int], rows: list[Run], cols: list[Run]
                             acc = rounding_divide(q, acc, average.window)
                         else:
                             acc = rounding_divide(q, acc, max(taps, 1))
-                    q.store_i8(acc, out, [b, ch, oh, ow], lo, hi)
+                    q.store_i8(acc, out, [b, ch, oh, ow], lo, hi, in_range=taps > 0)
 
                 k.nest([(r.o0, r.o1, "oh"), (col.o0, col.o1, "ow")], pixel)
 

@@ -142,10 +142,12 @@ def build_softmax(k: Kernel, outer: int, length: int, inner: int, p: SoftmaxPara
         headroom = q.ctlz(total)
         shifted_scale = q.one_over_one_plus_x(q.sub(q.shl(total, headroom), Q31_MIN))
         bits_over_unit = q.sub(q.const(qnn.SOFTMAX_ACCUM_BITS + 23), headroom)
+        ones = q.sub(q.shl(q.const(1), bits_over_unit), 1)  # the rounding masks, once per row
+        masks = (ones, q.shrs(ones, 1))
 
         def output(l_ivs: list[Ix]) -> None:
             e, valid = exp_of(l_ivs)
-            y = q.sub(q.divide_by_power_of_two(q.sat_doubling_high_mul(shifted_scale, e), bits_over_unit), 128)
+            y = q.sub(q.divide_by_power_of_two(q.sat_doubling_high_mul(shifted_scale, e), bits_over_unit, masks), 128)
             q.store_i8(q.select(valid, y, qnn.I8_MIN), out, at(l_ivs))
 
         k.nest([(0, length, "l")], output)

@@ -54,10 +54,10 @@ def render_header(info: ModelInfo, obj: bytes, stack: int | None) -> str:
     ]
     int8 = info.dtype == "int8"
     if int8:
-        lines.append(
-            "/* int8 values q stand for the reals scale * (q - zero_point): quantize an input as"
-            " q = clamp(round(x / SCALE) + ZERO_POINT, -128, 127), rounding half to even as PyTorch. */"
-        )
+        lines += [
+            "/* int8 values q stand for the reals scale * (q - zero_point): quantize an input as",
+            " * q = clamp(round(x / SCALE) + ZERO_POINT, -128, 127), rounding half to even as PyTorch. */",
+        ]
     quant = iter(info.quant)
     for kind, shapes in (("INPUT", info.inputs), ("OUTPUT", info.outputs)):
         for tag, shape in zip(_tags(kind, len(shapes)), shapes, strict=True):

@@ -1,0 +1,83 @@
+// RUN: t2m-opt %s -p lower-qnn-linear --split-input-file | filecheck %s
+
+// int8 linear 6 -> 5, input zero point 3, per-tensor requantization (every constant inline), ReLU from the
+// output zero point. The zero point is folded at compile time into the bias: b - 3 * (row sums of W) =
+// [10 - 63, 20 + 63, 30 - 9, 40 - 9, 50]. Four outputs share each input load (4 accumulators), the fifth runs
+// alone; each stores through the requantization (x * m + 2^30) >> 31, the rounding divide by 2^6, the output
+// zero point and the clamp [-7, 127].
+func.func @fc(%x: tensor<1x6xi8>) -> tensor<1x5xi8> {
+  %w = nn.constant dense<[[1, 2, 3, 4, 5, 6], [-1, -2, -3, -4, -5, -6], [1, 0, 1, 0, 1, 0], [0, 1, 0, 1, 0, 1], [127, -127, 0, 0, 0, 0]]> : tensor<5x6xi8>
+  %b = nn.constant dense<[10, 20, 30, 40, 50]> : tensor<5xi32>
+  %y = qnn.linear %x, %w, %b {input_zp = 3 : i32, requant = #qnn.requant<multiplier = [1518500250], shift = [-6], output_zp = -7>, act_min = -7 : i32} : (tensor<1x6xi8>, tensor<5x6xi8>, tensor<5xi32>) -> tensor<1x5xi8>
+  func.return %y : tensor<1x5xi8>
+}
+
+// CHECK-LABEL: func.func @fc(
+// CHECK:         %[[FOLDED:.*]] = nn.constant dense<[-53, 83, 21, 31, 50]> : tensor<5xi32>
+// CHECK:         func.call @fc_L00_linear(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : (memref<1x6xi8>, memref<5x6xi8>, memref<5xi32>, memref<1x5xi8>) -> ()
+// CHECK-LABEL: func.func private @fc_L00_linear(%in: memref<1x6xi8>, %weight: memref<5x6xi8>, %bias: memref<5xi32>, %out: memref<1x5xi8>) attributes {t2m.layer = #t2m.layer<"linear", macs = 30>} {
+// CHECK-DAG:     %[[M:.*]] = arith.constant 1518500250 : i64
+// CHECK-DAG:     %[[NUDGE:.*]] = arith.constant 1073741824 : i64
+// CHECK-DAG:     %[[C31:.*]] = arith.constant 31 : i64
+// CHECK-DAG:     %[[RIGHT:.*]] = arith.constant 6 : i32
+// CHECK-DAG:     %[[HALF:.*]] = arith.constant 31 : i32
+// CHECK-DAG:     %[[MASK:.*]] = arith.constant 63 : i32
+// CHECK-DAG:     %[[ZP:.*]] = arith.constant -7 : i32
+// CHECK:         %[[B0:.*]] = memref.load %bias[%c0] : memref<5xi32>
+// CHECK-NEXT:    %[[B1:.*]] = memref.load %bias[%c1] : memref<5xi32>
+// CHECK-NEXT:    %[[B2:.*]] = memref.load %bias[%c2] : memref<5xi32>
+// CHECK-NEXT:    %[[B3:.*]] = memref.load %bias[%c3] : memref<5xi32>
+// CHECK-NEXT:    %[[ACC:[0-9]+]], %{{.*}}, %{{.*}}, %{{.*}} = affine.for %i = 0 to 6 iter_args(%[[A0:.*]] = %[[B0]], %{{.*}} = %[[B1]], %{{.*}} = %[[B2]], %{{.*}} = %[[B3]]) -> (i32, i32, i32, i32) {
+// CHECK-NEXT:      %[[X:.*]] = memref.load %in[%c0, %i] : memref<1x6xi8>
+// CHECK-NEXT:      %[[XI:.*]] = arith.extsi %[[X]] : i8 to i32
+// CHECK-NEXT:      %[[W:.*]] = memref.load %weight[%c0, %i] : memref<5x6xi8>
+// CHECK-NEXT:      %[[WI:.*]] = arith.extsi %[[W]] : i8 to i32
+// CHECK-NEXT:      %[[P:.*]] = arith.muli %[[XI]], %[[WI]] : i32
+// CHECK-NEXT:      arith.addi %[[A0]], %[[P]] : i32
+// CHECK-COUNT-3:   arith.muli %[[XI]], %{{.*}} : i32
+// CHECK:           affine.yield
+// CHECK-NEXT:    }
+// CHECK-NEXT:    %[[WIDE:.*]] = arith.extsi %[[ACC]] : i32 to i64
+// CHECK-NEXT:    %[[PROD:.*]] = arith.muli %[[WIDE]], %[[M]] : i64
+// CHECK-NEXT:    %[[SUM:.*]] = arith.addi %[[PROD]], %[[NUDGE]] : i64
+// CHECK-NEXT:    %[[SHIFTED:.*]] = arith.shrsi %[[SUM]], %[[C31]] : i64
+// CHECK-NEXT:    %[[HIGH:.*]] = arith.trunci %[[SHIFTED]] : i64 to i32
+// CHECK-NEXT:    %[[Q:.*]] = arith.shrsi %[[HIGH]], %[[RIGHT]] : i32
+// CHECK-NEXT:    %[[NEG:.*]] = arith.cmpi slt, %[[Q]], %i0 : i32
+// CHECK-NEXT:    %[[NEGBIT:.*]] = arith.extui %[[NEG]] : i1 to i32
+// CHECK-NEXT:    %[[THRESHOLD:.*]] = arith.addi %[[NEGBIT]], %[[HALF]] : i32
+// CHECK-NEXT:    %[[REM:.*]] = arith.andi %[[HIGH]], %[[MASK]] : i32
+// CHECK-NEXT:    %[[UP:.*]] = arith.cmpi sgt, %[[REM]], %[[THRESHOLD]] : i32
+// CHECK-NEXT:    %[[UPBIT:.*]] = arith.extui %[[UP]] : i1 to i32
+// CHECK-NEXT:    %[[R:.*]] = arith.addi %[[Q]], %[[UPBIT]] : i32
+// CHECK-NEXT:    %[[Y:.*]] = arith.addi %[[R]], %[[ZP]] : i32
+// CHECK-NEXT:    %[[LOW:.*]] = arith.cmpi slt, %[[Y]], %[[ZP]] : i32
+// CHECK-NEXT:    %[[Y1:.*]] = arith.select %[[LOW]], %[[ZP]], %[[Y]] : i32
+// CHECK-NEXT:    %[[HI:.*]] = arith.cmpi sgt, %[[Y1]], %i127 : i32
+// CHECK-NEXT:    %[[Y2:.*]] = arith.select %[[HI]], %i127, %[[Y1]] : i32
+// CHECK-NEXT:    %[[Y8:.*]] = arith.trunci %[[Y2]] : i32 to i8
+// CHECK-NEXT:    memref.store %[[Y8]], %out[%c0, %c0] : memref<1x5xi8>
+// CHECK:         memref.store %{{.*}}, %out[%c0, %c3] : memref<1x5xi8>
+// CHECK-NEXT:    %[[B4:.*]] = memref.load %bias[%c4] : memref<5xi32>
+// CHECK-NEXT:    affine.for %i_1 = 0 to 6 iter_args(%{{.*}} = %[[B4]]) -> (i32) {
+// CHECK:         memref.store %{{.*}}, %out[%c0, %c4] : memref<1x5xi8>
+
+// -----
+
+// Weights that are not constants (an argument here): the zero point is subtracted after each input load; per
+// channel requantization reads (multiplier, exponent) from a table once per output.
+func.func @dynamic(%x: tensor<2x3xi8>, %w: tensor<2x3xi8>) -> tensor<2x2xi8> {
+  %y = qnn.linear %x, %w {input_zp = -128 : i32, requant = #qnn.requant<multiplier = [1073741824, 1518500250], shift = [-2, 1], output_zp = 0>} : (tensor<2x3xi8>, tensor<2x3xi8>) -> tensor<2x2xi8>
+  func.return %y : tensor<2x2xi8>
+}
+
+// CHECK-LABEL: func.func @dynamic(
+// CHECK:         nn.constant dense<{{\[\[}}1073741824, -2], [1518500250, 1]]> : tensor<2x2xi32>
+// CHECK-LABEL: func.func private @dynamic_L00_linear(%in: memref<2x3xi8>, %weight: memref<2x3xi8>, %requant: memref<2x2xi32>, %out: memref<2x2xi8>)
+// CHECK:         affine.for %m = 0 to 2 {
+// CHECK-NEXT:      affine.for %i = 0 to 3 iter_args(%{{.*}} = %i0, %{{.*}} = %i0) -> (i32, i32) {
+// CHECK-NEXT:        %[[X:.*]] = memref.load %in[%m, %i] : memref<2x3xi8>
+// CHECK-NEXT:        %[[XI:.*]] = arith.extsi %[[X]] : i8 to i32
+// CHECK-NEXT:        %{{.*}} = arith.subi %[[XI]], %im128 : i32
+// CHECK:         memref.load %requant[%c0, %c0] : memref<2x2xi32>
+// CHECK-NEXT:    memref.load %requant[%c0, %c1] : memref<2x2xi32>
