@@ -125,8 +125,8 @@ def print_outputs(outputs: list[np.ndarray], info: ModelInfo) -> None:
             continue
         scale, zero_point = info.output_quant[i]
         print(format_array(f"output {i} (int8)", y))
-        print(format_array(f"output {i} (dequantized: {scale:.6g} * (q - {zero_point}))",
-                           dequantize(y, scale, zero_point)))
+        offset = f"q - {zero_point}" if zero_point >= 0 else f"q + {-zero_point}"
+        print(format_array(f"output {i} (dequantized: {scale:.6g} * ({offset}))", dequantize(y, scale, zero_point)))
 
 
 def check_identical(outputs: list[np.ndarray], refs: list[np.ndarray]) -> None:

@@ -6,7 +6,7 @@
 // RUN: t2m-opt --fuse --lower %s -o %t/low.mlir && t2m-translate %t/low.mlir -o %t/route.o --header %t/route.h
 // RUN: cmp %t/tiny8.o %t/route.o && diff %t/tiny8.h %t/route.h
 // The object runs on the emulated Cortex-M4 with the same bits as the integer reference interpreter.
-// RUN: t2m-run %t/tiny8.o --check | filecheck %s --check-prefix=RUN
+// RUN: t2m-run %t/tiny8.o --check | filecheck %s --check-prefix=EMU
 
 // CHECK:      /* Tensors are int8, row-major, in PyTorch's NCHW layout. */
 // CHECK-NEXT: /* int8 values q stand for the reals scale * (q - zero_point): quantize an input as
@@ -33,10 +33,10 @@
 // REPORT-NEXT:       "scale": 0.05,
 // REPORT-NEXT:       "zero_point": -3
 
-// RUN:      tiny8_run on an emulated Cortex-M4
-// RUN:      output 0 (int8): shape 1x3,
-// RUN-NEXT: output 0 (dequantized: 0.00390625 * (q - -128)): shape 1x3,
-// RUN-NEXT: check vs reference interpreter: all 3 int8 values identical: ok
+// EMU:      tiny8_run on an emulated Cortex-M4
+// EMU:      output 0 (int8): shape 1x3,
+// EMU-NEXT: output 0 (dequantized: 0.00390625 * (q + 128)): shape 1x3,
+// EMU-NEXT: check vs reference interpreter: all 3 int8 values identical: ok
 func.func @tiny8(%x: tensor<1x8xi8> {qnn.quant = #qnn.quant<0.05, -3>}) -> (tensor<1x3xi8> {qnn.quant = #qnn.quant<0.00390625, -128>}) {
   %w = nn.constant dense<[[1, 2, 3, 4, 5, 6, 7, 8], [-1, -2, -3, -4, -5, -6, -7, -8], [127, 0, 0, 0, 0, 0, 0, -127], [1, 1, 1, 1, 1, 1, 1, 1]]> : tensor<4x8xi8>
   %b = nn.constant dense<[10, -20, 30, -40]> : tensor<4xi32>
