@@ -376,7 +376,8 @@ def render_int8(
         cells = [f"{a.tflm_cmsis / mc:.2f}×", f"{a.microtvm / mc:.2f}×", f"{a.best / mc:.2f}×"] if a else ["-"] * 3
         if fp32:
             f = fp32.get(key)
-            cells += [f"{f.cycles / m.cycles:.2f}×", f"{f.arena / m.arena:.2f}×"] if f and m.arena else ["-", "-"]
+            cells.append(f"{f.cycles / m.cycles:.2f}×" if f else "-")
+            cells.append(f"{f.arena / m.arena:.2f}×" if f and m.arena else "-")
         out.append(f"| {key} | {mc:.2f} | " + " | ".join(cells) + " |")
     out.append("")
     return "\n".join(out)

@@ -141,8 +141,9 @@ def fit_inputs(
 
 
 def quantize(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
-    """float -> int8 as PyTorch's `quantize_per_tensor` (PT2E's `quantized_decomposed` op): round(x * (1 / scale))
-    in float32, half to even, plus the zero point, clamped to int8 (values beyond the range saturate)."""
+    """float -> int8 as the quantize op of PT2E graphs (`quantized_decomposed.quantize_per_tensor`):
+    round(x * (1 / scale)) in float32, half to even, plus the zero point, clamped to int8 (values beyond the range
+    saturate; NaN gives the zero point). `torch.quantize_per_tensor` divides instead and can differ on exact ties."""
     inverse = np.float32(1.0 / scale)
     with np.errstate(invalid="ignore", over="ignore"):
         q = np.round(np.asarray(x, np.float32) * inverse) + np.float32(zero_point)
@@ -216,6 +217,9 @@ def _check(info: ModelInfo) -> None:
             raise ValueError(f"layer {layer} is malformed")
     if info.quant and len(info.quant) != len(info.inputs) + len(info.outputs):
         raise ValueError("quant needs one (scale, zero point) per input and output")
+    for scale, zero_point in info.quant:
+        if not (scale > 0 and math.isfinite(scale)) or not -128 <= zero_point <= 127:
+            raise ValueError(f"quant ({scale}, {zero_point}) needs a positive scale and an int8 zero point")
     if not isinstance(info.arena_bytes, int) or info.arena_bytes < 0:
         raise ValueError(f"arena_bytes {info.arena_bytes!r} is not a byte count")
 
