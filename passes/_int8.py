@@ -5,12 +5,14 @@ reference's int32 results are the same modulo 2^32), requantizes with CMSIS-NN's
 int8. `Ints` wraps a `Kernel` with the integer ops in the form they take here:
 
 - an operand may be a Python int: it becomes a constant of the other operand's type (hoisted, one per function);
-- requantization: `acc << left`, a 64-bit `(x * m + 2^30) >> 31` (SMULL + a few ALU ops on the M4, no libcall),
+- requantization: `acc << left`, a 64-bit `(x * m + 2^30) >> 31` (SMLAL + a few ALU ops on the M4, no libcall),
   then a rounding divide by `2^right` (mask, shift, compare: no division). m, left and right are compile-time
   constants for a per-tensor multiplier; per channel they come from an i32 table `[channels, 2]` of multipliers
   and exponents (`requant_params`, CMSIS-NN's 8 bytes per channel) loaded once per output channel, outside the
-  pixel loops. Only 32-bit shifts take a variable
-  amount (one instruction each on Thumb-2); the 64-bit shift is by the constant 31;
+  pixel loops. Only 32-bit shifts take a variable amount (one instruction each on Thumb-2); 64-bit shifts are by
+  constants. When the accumulators are bounded at compile time (constant weights: |acc| <= |bias| + 255 sum|w|)
+  so that nothing can overflow, the same bits come from a cheaper form: one SMMULR and an add-and-shift rounding
+  that SSAT can finish (`Requant`, `fits`);
 - saturation to int8 and the fused activation clamp are `cmpi` + `select`, then `trunci` to i8 for the store.
 """
 
@@ -41,14 +43,52 @@ def int_type(value: SSAValue) -> IntegerType:
 
 @dataclass(frozen=True)
 class Requant:
-    """One output channel's requantization: Q31 multiplier (i64), left shift max(e, 0), right shift max(-e, 0), the
-    rounding divide's mask 2^right - 1 and half mask >> 1 (values, or compile-time ints)."""
+    """One output channel's requantization (values, or compile-time ints): Q31 multiplier (i64), left shift
+    max(e, 0), right shift max(-e, 0), and for the exact rounding divide its mask 2^right - 1 and half mask >> 1.
+
+    `nudge` set: the fast form, for accumulators the caller bounded (`fits`). Then `left` includes the doubling
+    (max(e, 0) + 1), the high multiply is `(x * m + 2^31) >> 32` (one SMMULR on the M4) and the rounding divide
+    `(x + 2^(right - 1) + (x >> 31)) >> right` (an add with a shifted operand, an add, and a shift that SSAT can
+    take): the same bits, as nothing overflows."""
 
     multiplier: Int
     left: Int
     right: Int
-    mask: Int
-    half: Int
+    mask: Int = 0
+    half: Int = 0
+    nudge: Int | None = None
+
+
+FAST_LIMIT = 1 << 30
+"""`acc << left` below this in magnitude: doubling it cannot overflow, nor can the rounding add after it."""
+
+
+def fits(requant: qnn.RequantAttr, bound: int | None) -> bool:
+    """Whether the fast form gives the reference's bits for accumulators within +-bound: `acc << left` stays below
+    2^30 for every channel, and (per channel, as the shift is then a run-time value) every right shift is >= 1."""
+    if bound is None:
+        return False
+    shifts = requant.shifts
+    if requant.channels > 1 and any(e >= 0 for e in shifts):
+        return False
+    return all(bound << max(e, 0) < FAST_LIMIT for e in shifts)
+
+
+def requant_bound(requant: qnn.RequantAttr, bound: int) -> int:
+    """A bound of the requantized values (before the output zero point) of accumulators within +-bound."""
+    return max(((((bound << max(e, 0)) * m) >> 31) + 1 >> max(-e, 0)) + 1
+               for m, e in zip(requant.multipliers, requant.shifts, strict=True))
+
+
+def accumulator_bound(weight: np.ndarray | None, bias: np.ndarray | None) -> int | None:
+    """max |bias + sum((x - zp) * w)| over int8 inputs and zero points (|x - zp| <= 255), per output channel
+    (axis 0 of the weights); None when the weights are not known at compile time."""
+    if weight is None:
+        return None
+    total = 255 * np.abs(weight.astype(np.int64)).reshape(weight.shape[0], -1).sum(axis=1)
+    if bias is not None:
+        total = total + np.abs(bias.astype(np.int64))
+    return int(total.max())
 
 
 def requant_params(requant: qnn.RequantAttr) -> np.ndarray:
@@ -171,18 +211,35 @@ class Ints:
         return self.add(result, self.bit(self.cmp("sgt", self.and_(x, mask[0]), threshold)))
 
     def requantize(self, acc: SSAValue, r: Requant) -> SSAValue:
-        """`arm_nn_requantize`: acc * m * 2^(e - 31), the left shift wrapping as the int32 multiply in C."""
-        high = self.doubling_high_mul(self.shl(acc, r.left), r.multiplier)
-        return self.divide_by_power_of_two(high, r.right, (r.mask, r.half))
+        """`arm_nn_requantize`: acc * m * 2^(e - 31), the left shift wrapping as the int32 multiply in C (or the
+        fast form of the same, see `Requant`)."""
+        if r.nudge is None:
+            high = self.doubling_high_mul(self.shl(acc, r.left), r.multiplier)
+            return self.divide_by_power_of_two(high, r.right, (r.mask, r.half))
+        wide_m = self.sext(r.multiplier, I64) if isinstance(r.multiplier, SSAValue) else r.multiplier
+        product = self.add(self.mul(self.sext(self.shl(acc, r.left), I64), wide_m), 1 << 31)
+        high = self.trunc(self.shrs(product, 32), I32)
+        if isinstance(r.right, int) and r.right == 0:
+            return high
+        return self.shrs(self.add(self.add(high, r.nudge), self.shrs(high, 31)), r.right)
 
-    def requant_of(self, table: SSAValue | None, requant: qnn.RequantAttr, channel: Index = 0) -> Requant:
-        """The requantization of `channel`: constants for one multiplier, else two loads of `table` and the
-        shifts and mask derived from the exponent (once per channel, outside the loops over its elements)."""
+    def requant_of(self, table: SSAValue | None, requant: qnn.RequantAttr, channel: Index = 0,
+                   bound: int | None = None) -> Requant:
+        """The requantization of `channel` for accumulators within +-bound (None: unknown): constants for one
+        multiplier, else two loads of `table` and the shifts and masks derived from the exponent (once per
+        channel, outside the loops over its elements). The fast form when `fits(requant, bound)`."""
+        fast = fits(requant, bound)
         if requant.channels == 1 or table is None:
             m, e = requant.multipliers[0], requant.shifts[0]
-            mask = (1 << max(-e, 0)) - 1
-            return Requant(m, max(e, 0), max(-e, 0), mask, mask >> 1)
+            left, right = max(e, 0), max(-e, 0)
+            if fast:
+                return Requant(m, left + 1, right, nudge=(1 << right) >> 1)
+            mask = (1 << right) - 1
+            return Requant(m, left, right, mask, mask >> 1)
         m, e = (self.load(table, [channel, j]) for j in range(2))
+        if fast:  # every exponent is negative: no left shift but the doubling
+            right = self.sub(0, e)
+            return Requant(self.sext(m, I64), 1, right, nudge=self.shrs(self.shl(self.const(1), right), 1))
         positive = self.cmp("sgt", e, 0)
         left = self.select(positive, e, 0)
         right = self.select(positive, 0, self.sub(0, e))

@@ -13,7 +13,7 @@ back `zp * sum(w over the taps it skips)`, summed once per output channel before
 per region, against every pixel's full window). A padded tap is `zp` in the reference and adds 0, so it is simply
 absent. Folding needs constant weights; otherwise the zero point is subtracted after each input load.
 
-The store requantizes (`#qnn.requant`, per channel from a `[out_channels, 3]` table loaded once per channel,
+The store requantizes (`#qnn.requant`, per channel from a `[out_channels, 2]` table loaded once per channel,
 or constants per tensor), adds the output zero point, clamps to the fused activation range and stores int8. An
 unfused conv (no `requant`) stores its i32 accumulators.
 
@@ -39,18 +39,21 @@ from xdsl.pattern_rewriter import (
 )
 
 from t2m.dialects import qnn
-from t2m.passes._int8 import Ints, Requant, requant_params
+from t2m.passes._int8 import Ints, Requant, accumulator_bound, requant_params
 from t2m.passes._loops import Ix, Kernel, constant_array, new_constant, replace_with_layer, shape_of, window_runs
 from t2m.passes.lower_nn_conv import ConvGeometry, _blocks, _key
 
 
 @dataclass(frozen=True)
 class Blocking:
-    """ob output channels x pb output columns per innermost step; unroll 1 unrolls the kernel columns."""
+    """ob output channels x rb output rows x pb output columns per innermost step; unroll 1 unrolls the kernel
+    columns, 2 the whole window (with one input channel per group, as in depthwise, the window's weights are then
+    loaded once per channel, outside the pixel loops)."""
 
     ob: int = 1
     pb: int = 1
     unroll: int = 0
+    rb: int = 1
 
 
 def geometry(op: qnn.Conv2dOp) -> ConvGeometry:
@@ -83,8 +86,10 @@ def missing_taps(g: ConvGeometry, khs: tuple[int, int], kws: tuple[int, int]) ->
     return [r for r in rects if r[0] < r[1] and r[2] < r[3]]
 
 
-def build_conv(k: Kernel, g: ConvGeometry, op: qnn.Conv2dOp, blocking: Blocking, tables: tuple[bool, bool]) -> None:
-    """tables: (the bias operand has the zero point folded in, a requant table follows)."""
+def build_conv(k: Kernel, g: ConvGeometry, op: qnn.Conv2dOp, blocking: Blocking, tables: tuple[bool, bool],
+               bound: int | None) -> None:
+    """tables: (the bias operand has the zero point folded in, a requant table follows); bound: of the
+    accumulators' magnitude, when known (`accumulator_bound`), for the fast requantization."""
     q = Ints(k)
     folded, has_requant_table = tables
     x, w, *rest = k.args
@@ -100,7 +105,7 @@ def build_conv(k: Kernel, g: ConvGeometry, op: qnn.Conv2dOp, blocking: Blocking,
 
     def channels(n: Ix, grp: Ix, o0: Ix, nb: int) -> None:
         ocs = [grp * g.ocg + o0 + j for j in range(nb)]
-        requants = [q.requant_of(requant_table, op.requant, oc) for oc in ocs] if op.requant is not None else []
+        requants = [q.requant_of(requant_table, op.requant, oc, bound) for oc in ocs] if op.requant is not None else []
         full = [q.load(bias, [oc]) for oc in ocs] if bias is not None else [q.const(0)] * nb
 
         def inits(khs: tuple[int, int], kws: tuple[int, int]) -> list[SSAValue]:
@@ -122,43 +127,60 @@ def build_conv(k: Kernel, g: ConvGeometry, op: qnn.Conv2dOp, blocking: Blocking,
             r: Requant = requants[j]
             q.store_i8(q.add(q.requantize(acc, r), op.requant.zero_point), out, idx, lo, hi)
 
-        def block(oh0: Ix, ow0: Ix, nc: int, khs: tuple[int, int], kws: tuple[int, int],
+        hoisted: dict[tuple[int, int, int], SSAValue] = {}
+        if blocking.unroll == 2 and g.icg == 1:
+            hoisted = {(j, a, b): q.load(w, [oc, 0, a, b]) for j, oc in enumerate(ocs)
+                       for a in range(g.kh) for b in range(g.kw)}
+
+        def weight(j: int, icg: Ix, kh: Ix, kw: Ix) -> SSAValue:
+            if icg.is_const and kh.is_const and kw.is_const and (j, kh.const, kw.const) in hoisted:
+                return hoisted[(j, kh.const, kw.const)]
+            return q.load(w, [ocs[j], icg, kh, kw])
+
+        def block(oh0: Ix, ow0: Ix, nr: int, nc: int, khs: tuple[int, int], kws: tuple[int, int],
                   starts: list[SSAValue]) -> None:
+            pixels = [(r, c) for r in range(nr) for c in range(nc)]
+
             def mac(ivs: list[Ix], acc: tuple[SSAValue, ...]) -> list[SSAValue]:
                 icg, *loop = ivs
-                kh = loop.pop(0)
+                kh_taps = [loop.pop(0)] if blocking.unroll < 2 else [Ix(const=t) for t in range(*khs)]
                 kw_taps = [loop.pop(0)] if blocking.unroll < 1 else [Ix(const=t) for t in range(*kws)]
                 ic = grp * g.icg + icg
                 inputs: dict[object, SSAValue] = {}
                 new = list(acc)
-                for kw in kw_taps:
-                    ws = [q.load(w, [ocs[j], icg, kh, kw]) for j in range(nb)]
-                    for c in range(nc):
-                        row = oh0 * sh + kh * dh - top
-                        col = (ow0 + c) * sw + kw * dw - left
-                        key = _key(row), _key(col)
-                        if key not in inputs:  # taps of neighbouring pixels share inputs
-                            value = q.load(x, [n, ic, row, col])
-                            inputs[key] = value if folded else q.sub(value, zp)
-                        for j in range(nb):
-                            new[j * nc + c] = q.add(new[j * nc + c], q.mul(inputs[key], ws[j]))
+                for kh in kh_taps:
+                    for kw in kw_taps:
+                        ws = [weight(j, icg, kh, kw) for j in range(nb)]
+                        for p, (r, c) in enumerate(pixels):
+                            row = (oh0 + r) * sh + kh * dh - top
+                            col = (ow0 + c) * sw + kw * dw - left
+                            key = _key(row), _key(col)
+                            if key not in inputs:  # taps of neighbouring pixels share inputs
+                                value = q.load(x, [n, ic, row, col])
+                                inputs[key] = value if folded else q.sub(value, zp)
+                            for j in range(nb):
+                                i = j * len(pixels) + p
+                                new[i] = q.add(new[i], q.mul(inputs[key], ws[j]))
                 return new
 
-            loops: list[tuple[int, int, str]] = [(0, g.icg, "ic"), (*khs, "kh")]
+            loops: list[tuple[int, int, str]] = [(0, g.icg, "ic")]
+            if blocking.unroll < 2:
+                loops.append((*khs, "kh"))
             if blocking.unroll < 1:
                 loops.append((*kws, "kw"))
-            acc = k.reduce(loops, [v for v in starts for _ in range(nc)], mac)
+            acc = k.reduce(loops, [v for v in starts for _ in pixels], mac)
             for j, oc in enumerate(ocs):
-                for c in range(nc):
-                    store(acc[j * nc + c], j, [n, oc, oh0, ow0 + c])
+                for p, (r, c) in enumerate(pixels):
+                    store(acc[j * len(pixels) + p], j, [n, oc, oh0 + r, ow0 + c])
 
         for r0, r1, kh0, kh1 in rows:
             for c0, c1, kw0, kw1 in cols:
                 starts = inits((kh0, kh1), (kw0, kw1))  # per channel, outside the pixel loops
-                for b0, b1, nc in _blocks(c0, c1, blocking.pb):
-                    k.nest([(r0, r1, "oh"), (b0, b1, "ow", nc)],
-                           lambda ivs, nc=nc, khs=(kh0, kh1), kws=(kw0, kw1), starts=starts:
-                           block(ivs[0], ivs[1], nc, khs, kws, starts))
+                for a0, a1, nr in _blocks(r0, r1, blocking.rb):
+                    for b0, b1, nc in _blocks(c0, c1, blocking.pb):
+                        k.nest([(a0, a1, "oh", nr), (b0, b1, "ow", nc)],
+                               lambda ivs, nr=nr, nc=nc, khs=(kh0, kh1), kws=(kw0, kw1), starts=starts:
+                               block(ivs[0], ivs[1], nr, nc, khs, kws, starts))
 
     for o0, o1, nb in _blocks(0, g.ocg, blocking.ob):
         k.nest([(0, g.n, "n"), (0, g.groups, "g"), (o0, o1, "oc", nb)],
@@ -189,15 +211,17 @@ class LowerQnnConv2d(RewritePattern):
         if per_channel:
             assert op.requant is not None
             operands.append((new_constant(rewriter, op, requant_params(op.requant)), "requant"))
-        replace_with_layer(rewriter, op, operands, lambda k: build_conv(k, g, op, blocking, (folded, per_channel)),
-                           g.macs)
+        bound = None if op.bias is not None and bias is None else accumulator_bound(weight, bias)
+        replace_with_layer(rewriter, op, operands,
+                           lambda k: build_conv(k, g, op, blocking, (folded, per_channel), bound), g.macs)
 
 
 @dataclass(frozen=True)
 class LowerQnnConv(ModulePass):
     """Lower every qnn.conv2d to an integer loop nest in its own layer function.
 
-    Options ob/pb/unroll force one register blocking for every conv (all 0: chosen per layer by `choose_blocking`).
+    Options ob/rb/pb/unroll force one register blocking for every conv (none given: chosen per layer by
+    `choose_blocking`).
     """
 
     name = "lower-qnn-conv"
@@ -205,9 +229,10 @@ class LowerQnnConv(ModulePass):
     ob: int = 0
     pb: int = 0
     unroll: int = -1
+    rb: int = 0
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         blocking = None
-        if self.ob or self.pb or self.unroll >= 0:
-            blocking = Blocking(self.ob or 1, self.pb or 1, max(self.unroll, 0))
+        if self.ob or self.pb or self.rb or self.unroll >= 0:
+            blocking = Blocking(self.ob or 1, self.pb or 1, max(self.unroll, 0), self.rb or 1)
         PatternRewriteWalker(LowerQnnConv2d(blocking), apply_recursively=False).rewrite_module(op)

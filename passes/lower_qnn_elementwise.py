@@ -1,6 +1,7 @@
 """lower-qnn-elementwise: int8 add, mul (broadcasting), rescale (per tensor or per channel) and clamp -> flat loops.
 
-Every multiplier and shift of these ops is per tensor, so all of the requantization is compile-time constants:
+Every multiplier and shift of these ops is per tensor, so all of the requantization is compile-time constants, and
+the int8 operands bound every intermediate value, so the fast requantization applies (`_int8.fits`):
 - add (TFLite / `arm_elementwise_add_s8`): each operand's `(q - zp) << 20` requantized by its own multiplier,
   summed, requantized by the output's, plus the output zero point, clamped;
 - mul (`arm_elementwise_mul_s8`): `(a - za) * (b - zb)` requantized, plus the output zero point, clamped;
@@ -30,20 +31,28 @@ from xdsl.pattern_rewriter import (
 )
 
 from t2m.dialects import qnn
-from t2m.passes._int8 import Ints, requant_params
+from t2m.passes._int8 import Ints, is_int8, requant_bound, requant_params
 from t2m.passes._loops import Ix, Kernel, new_constant, replace_with_layer, shape_of
 from t2m.passes.lower_nn_elementwise import broadcast_plan
 
 Combine = Callable[[Ints, SSAValue, SSAValue], SSAValue]
 
 
+INT8_SPREAD = 255
+"""|q - zp| for int8 q and zero point: the bound every requantized quantity here starts from."""
+
+
 def add_s8(op: qnn.AddOp) -> Combine:
+    side_bound = INT8_SPREAD << qnn.ADD_LEFT_SHIFT
+    total_bound = requant_bound(op.lhs_scale, side_bound) + requant_bound(op.rhs_scale, side_bound)
+
     def combine(q: Ints, a: SSAValue, b: SSAValue) -> SSAValue:
         def side(v: SSAValue, zp: int, scale: qnn.RequantAttr) -> SSAValue:
-            return q.requantize(q.shl(q.sub(v, zp), qnn.ADD_LEFT_SHIFT), q.requant_of(None, scale))
+            return q.requantize(q.shl(q.sub(v, zp), qnn.ADD_LEFT_SHIFT), q.requant_of(None, scale, bound=side_bound))
 
         total = q.add(side(a, op.lhs_zp.value.data, op.lhs_scale), side(b, op.rhs_zp.value.data, op.rhs_scale))
-        return q.add(q.requantize(total, q.requant_of(None, op.output_scale)), op.output_scale.zero_point)
+        out = q.requant_of(None, op.output_scale, bound=total_bound)
+        return q.add(q.requantize(total, out), op.output_scale.zero_point)
 
     return combine
 
@@ -51,7 +60,8 @@ def add_s8(op: qnn.AddOp) -> Combine:
 def mul_s8(op: qnn.MulOp) -> Combine:
     def combine(q: Ints, a: SSAValue, b: SSAValue) -> SSAValue:
         product = q.mul(q.sub(a, op.lhs_zp.value.data), q.sub(b, op.rhs_zp.value.data))
-        return q.add(q.requantize(product, q.requant_of(None, op.output_scale)), op.output_scale.zero_point)
+        out = q.requant_of(None, op.output_scale, bound=INT8_SPREAD * INT8_SPREAD)
+        return q.add(q.requantize(product, out), op.output_scale.zero_point)
 
     return combine
 
@@ -95,9 +105,10 @@ def build_rescale(k: Kernel, shape: Sequence[int], op: qnn.RescaleOp, per_channe
     inner = math.prod(shape) // (outer * channels)
     x, out = k.view(x, [outer, channels, inner]), k.view(out, [outer, channels, inner])
     zp_in, zp_out = op.input_zp.value.data, op.requant.zero_point
+    bound = INT8_SPREAD if is_int8(op.input) else None  # an int32 input can be anything
 
     def channel(ivs: list[Ix]) -> None:
-        r = q.requant_of(table[0] if table else None, op.requant, ivs[1])
+        r = q.requant_of(table[0] if table else None, op.requant, ivs[1], bound)
 
         def element(i: list[Ix]) -> None:
             value = q.requantize(q.sub(q.load(x, [*ivs, i[0]]), zp_in), r)

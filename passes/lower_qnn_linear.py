@@ -27,7 +27,7 @@ from xdsl.pattern_rewriter import (
 )
 
 from t2m.dialects import qnn
-from t2m.passes._int8 import Ints, requant_params
+from t2m.passes._int8 import Ints, accumulator_bound, requant_params
 from t2m.passes._loops import Ix, Kernel, constant_array, new_constant, replace_with_layer, shape_of
 from t2m.passes.lower_nn_conv import _blocks
 
@@ -41,9 +41,10 @@ def folded_bias(w: np.ndarray, bias: np.ndarray | None, zp: int) -> np.ndarray:
     return (base - zp * w.astype(np.int64).sum(axis=1)).astype(np.int32)
 
 
-def build_linear(k: Kernel, rows: int, n_in: int, n_out: int, op: qnn.LinearOp, tables: tuple[bool, bool, bool]
-                 ) -> None:
-    """tables: (a bias operand, zero point folded into it, a per-channel requant table)."""
+def build_linear(k: Kernel, rows: int, n_in: int, n_out: int, op: qnn.LinearOp, tables: tuple[bool, bool, bool],
+                 bound: int | None) -> None:
+    """tables: (a bias operand, zero point folded into it, a per-channel requant table); bound: of the
+    accumulators' magnitude when known, for the fast requantization."""
     q = Ints(k)
     has_bias, folded, has_requant_table = tables
     x, w, *rest = k.args
@@ -67,7 +68,7 @@ def build_linear(k: Kernel, rows: int, n_in: int, n_out: int, op: qnn.LinearOp, 
             if op.requant is None:
                 k.store(acc, out, [m, o])
                 continue
-            r = q.requant_of(requant_table, op.requant, o)
+            r = q.requant_of(requant_table, op.requant, o, bound)
             q.store_i8(q.add(q.requantize(acc, r), op.requant.zero_point), out, [m, o], lo, hi)
 
     def row(ivs: list[Ix]) -> None:
@@ -99,7 +100,8 @@ class LowerQnnLinearOp(RewritePattern):
             assert op.requant is not None
             operands.append((new_constant(rewriter, op, requant_params(op.requant)), "requant"))
         tables = (folded or op.bias is not None, folded, per_channel)
-        replace_with_layer(rewriter, op, operands, lambda k: build_linear(k, rows, n_in, n_out, op, tables),
+        bound = None if op.bias is not None and bias is None else accumulator_bound(weight, bias)
+        replace_with_layer(rewriter, op, operands, lambda k: build_linear(k, rows, n_in, n_out, op, tables, bound),
                            rows * n_in * n_out)
 
 

@@ -7,8 +7,9 @@
 // shifts and rounding mask come from its exponent once, outside the pixel loops. The top-left corner
 // region skips kernel row 0 and column 0: it adds back -2 * (those weights' sum) before its MACs. The interior
 // starts from the folded bias and multiplies sign-extended int8 values (i32 accumulators, 2 channels).
-// The store: shift left, (x * m + 2^30) >> 31 in i64, rounding divide by 2^right (mask, compare),
-// output zero point, clamp, truncate to i8.
+// The store, as CMSIS-NN writes it (one exponent is positive, a left shift, so per channel the fast form of the
+// depthwise case below does not apply): shift left, (x * m + 2^30) >> 31 in i64, rounding divide by 2^right
+// (mask, compare), output zero point, clamp, truncate to i8.
 func.func @net(%x: tensor<1x2x4x4xi8>) -> tensor<1x2x4x4xi8> {
   %w = nn.constant dense<[[[[1, 2, 3], [4, 5, 6], [7, 8, 9]], [[1, 1, 1], [1, 1, 1], [1, 1, 1]]], [[[-1, 0, 1], [0, 2, 0], [1, 0, -1]], [[0, 0, 0], [0, 3, 0], [0, 0, 0]]]]> : tensor<2x2x3x3xi8>
   %b = nn.constant dense<[100, -7]> : tensor<2xi32>
@@ -93,7 +94,9 @@ func.func @net(%x: tensor<1x2x4x4xi8>) -> tensor<1x2x4x4xi8> {
 
 // Depthwise (default blocking): up to 4 output columns at once, kernel columns unrolled, so neighbouring pixels
 // share their input loads: the 3 interior columns at stride 2 read 7 inputs per kernel row, not 9. Input zero
-// point 0: the bias is used as it is, no correction loops. Per-tensor requantization: every constant is inline.
+// point 0: the bias is used as it is, no correction loops. Per-tensor requantization: every constant is inline,
+// and with constant weights the accumulators are bounded, so the fast form: (2 acc * m + 2^31) >> 32, then
+// (x + 2 + (x >> 31)) >> 2.
 func.func @dw(%x: tensor<1x3x6x8xi8>) -> tensor<1x3x4x4xi8> {
   %w = nn.constant dense<1> : tensor<3x1x3x3xi8>
   %b = nn.constant dense<[1, 2, 3]> : tensor<3xi32>
@@ -102,7 +105,11 @@ func.func @dw(%x: tensor<1x3x6x8xi8>) -> tensor<1x3x4x4xi8> {
 }
 
 // DW-LABEL: func.func private @dw_L00_conv2d(%in: memref<1x3x6x8xi8>, %weight: memref<3x1x3x3xi8>, %bias: memref<3xi32>, %out: memref<1x3x4x4xi8>)
-// DW:         %i64 = arith.constant 1073741824 : i64
+// DW-DAG:     %[[M:.*]] = arith.constant 1073741824 : i64
+// DW-DAG:     %[[ROUND:.*]] = arith.constant 2147483648 : i64
+// DW-DAG:     %[[C32:.*]] = arith.constant 32 : i64
+// DW-DAG:     %[[TWO:.*]] = arith.constant 2 : i32
+// DW-DAG:     %[[C31:.*]] = arith.constant 31 : i32
 // DW:         affine.for %g = 0 to 3 {
 // DW-NEXT:      %[[B:.*]] = memref.load %bias[%g] : memref<3xi32>
 // DW-NEXT:      affine.for %oh = 0 to 4 {
@@ -110,7 +117,15 @@ func.func @dw(%x: tensor<1x3x6x8xi8>) -> tensor<1x3x4x4xi8> {
 // DW-COUNT-7:     memref.load %in
 // DW-NOT:         memref.load %in
 // DW:             affine.yield
-// DW:           %[[WIDE:.*]] = arith.extsi %{{.*}} : i32 to i64
-// DW-NEXT:      %[[PROD:.*]] = arith.muli %[[WIDE]], %i64 : i64
-// DW-NEXT:      arith.addi %[[PROD]], %i64 : i64
+// DW-NEXT:      }
+// DW-NEXT:      %[[DOUBLE:.*]] = arith.shli %{{.*}}, %i1 : i32
+// DW-NEXT:      %[[WIDE:.*]] = arith.extsi %[[DOUBLE]] : i32 to i64
+// DW-NEXT:      %[[PROD:.*]] = arith.muli %[[WIDE]], %[[M]] : i64
+// DW-NEXT:      %[[SUM:.*]] = arith.addi %[[PROD]], %[[ROUND]] : i64
+// DW-NEXT:      %[[HIGH64:.*]] = arith.shrsi %[[SUM]], %[[C32]] : i64
+// DW-NEXT:      %[[HIGH:.*]] = arith.trunci %[[HIGH64]] : i64 to i32
+// DW-NEXT:      %[[UP:.*]] = arith.addi %[[HIGH]], %[[TWO]] : i32
+// DW-NEXT:      %[[SIGN:.*]] = arith.shrsi %[[HIGH]], %[[C31]] : i32
+// DW-NEXT:      %[[T:.*]] = arith.addi %[[UP]], %[[SIGN]] : i32
+// DW-NEXT:      arith.shrsi %[[T]], %[[TWO]] : i32
 // DW-NOT:     affine.for %ic
