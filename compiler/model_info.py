@@ -162,7 +162,13 @@ def model_inputs(inputs: Sequence[np.ndarray], info: ModelInfo, source: str) -> 
         return fit_inputs(inputs, info.inputs, source)
     quantized = []
     for i, x in enumerate(inputs):
-        if x.dtype.kind == "f" and i < len(info.input_quant):
+        if x.dtype.kind == "f" and not info.input_quant:
+            raise T2MError(
+                f"input {i} is {x.dtype}, but the int8 model states no input scale (#qnn.quant) to quantize it with",
+                "--input",
+                "pass int8 values (an int8 .npy)",
+            )
+        if x.dtype.kind == "f":
             x = quantize(x, *info.input_quant[i])
         elif x.dtype != np.int8:
             raise T2MError(

@@ -62,6 +62,10 @@ def test_model_inputs_take_int8_as_is_quantize_floats_and_refuse_other_types() -
     assert model_inputs([floats], info, "m")[0].tolist() == [[-3, -2, -23, 127]]
     with pytest.raises(T2MError, match="input 0 is int32; the int8 model takes int8 values, or floats"):
         model_inputs([np.zeros(4, np.int32)], info, "m")
+    unscaled = ModelInfo("m", [[1, 4]], [[1, 4]], dtype="int8")
+    assert np.array_equal(model_inputs([raw], unscaled, "m")[0], raw)
+    with pytest.raises(T2MError, match="the int8 model states no input scale"):
+        model_inputs([floats], unscaled, "m")
 
 
 @pytest.fixture(scope="module")
