@@ -80,6 +80,14 @@ def requant_bound(requant: qnn.RequantAttr, bound: int) -> int:
                for m, e in zip(requant.multipliers, requant.shifts, strict=True))
 
 
+def folded_bias(weight: np.ndarray, bias: np.ndarray | None, zp: int) -> np.ndarray:
+    """bias - zp * (every weight of the output channel, axis 0, summed): with it, `sum((x - zp) * w)` over a full
+    window or row is `sum(x * w)` plus this start, so the zero point costs nothing per MAC. int32, wrapping like the
+    accumulator it starts (exact modulo 2^32, as the accumulation)."""
+    base = np.zeros(weight.shape[0], np.int64) if bias is None else bias.astype(np.int64)
+    return (base - zp * weight.astype(np.int64).reshape(weight.shape[0], -1).sum(axis=1)).astype(np.int32)
+
+
 def accumulator_bound(weight: np.ndarray | None, bias: np.ndarray | None) -> int | None:
     """max |bias + sum((x - zp) * w)| over int8 inputs and zero points (|x - zp| <= 255), per output channel
     (axis 0 of the weights); None when the weights are not known at compile time."""

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import SSAValue
@@ -39,7 +38,7 @@ from xdsl.pattern_rewriter import (
 )
 
 from t2m.dialects import qnn
-from t2m.passes._int8 import Ints, Requant, accumulator_bound, requant_params
+from t2m.passes._int8 import Ints, Requant, accumulator_bound, folded_bias, requant_params
 from t2m.passes._loops import Ix, Kernel, constant_array, new_constant, replace_with_layer, shape_of, window_runs
 from t2m.passes.lower_nn_conv import ConvGeometry, _blocks, _key
 
@@ -70,13 +69,6 @@ def choose_blocking(g: ConvGeometry) -> Blocking:
     if g.icg == 1 and g.ocg == 1:  # depthwise: no reuse across channels; share inputs between taps
         return Blocking(1, 4, 1)
     return Blocking(2, 3, 0)
-
-
-def folded_bias(w: np.ndarray, bias: np.ndarray | None, zp: int) -> np.ndarray:
-    """bias - zp * (every weight of the output channel, summed): the accumulator's start for a full window,
-    int32 wrapping like the accumulator itself."""
-    base = np.zeros(w.shape[0], np.int64) if bias is None else bias.astype(np.int64)
-    return (base - zp * w.astype(np.int64).sum(axis=(1, 2, 3))).astype(np.int32)
 
 
 def missing_taps(g: ConvGeometry, khs: tuple[int, int], kws: tuple[int, int]) -> list[tuple[int, int, int, int]]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import SSAValue
@@ -27,18 +26,12 @@ from xdsl.pattern_rewriter import (
 )
 
 from t2m.dialects import qnn
-from t2m.passes._int8 import Ints, accumulator_bound, requant_params
+from t2m.passes._int8 import Ints, accumulator_bound, folded_bias, requant_params
 from t2m.passes._loops import Ix, Kernel, constant_array, new_constant, replace_with_layer, shape_of
 from t2m.passes.lower_nn_conv import _blocks
 
 BLOCK = 4
 """Outputs computed together: 4 accumulators + 4 weights + the input fit the M4's free core registers."""
-
-
-def folded_bias(w: np.ndarray, bias: np.ndarray | None, zp: int) -> np.ndarray:
-    """bias - zp * (row sums of W), int32 wrapping like the accumulator it starts."""
-    base = np.zeros(w.shape[0], np.int64) if bias is None else bias.astype(np.int64)
-    return (base - zp * w.astype(np.int64).sum(axis=1)).astype(np.int32)
 
 
 def build_linear(k: Kernel, rows: int, n_in: int, n_out: int, op: qnn.LinearOp, tables: tuple[bool, bool, bool],
