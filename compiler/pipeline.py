@@ -58,6 +58,7 @@ LOWER_TO_LLVM: list[str] = [
     "convert-memref-to-llvm",  # t2m: weights -> constant globals, buffers -> .bss, GEP loads/stores, views
     "convert-scf-to-cf",  # xDSL: loops -> blocks and branches
     "convert-vector-to-llvm",  # t2m: fma (fmul + fadd), reduction, broadcast, extract/insert
+    "convert-arm-dsp-to-llvm",  # t2m: SMLAD, SXTB16... as llvm.arm.* intrinsics (portable on the host)
     "convert-arith-to-llvm",  # t2m: arith -> llvm, index as i32
     "convert-index-to-llvm",  # t2m: index block arguments (loop counters) -> i32
     "convert-cf-to-llvm",  # t2m: branches

@@ -35,8 +35,14 @@ def _qnn() -> Dialect:
     return QNN
 
 
+def _arm_dsp() -> Dialect:
+    from t2m.dialects.arm_dsp import ARM_DSP
+
+    return ARM_DSP
+
+
 def all_dialects() -> dict[str, Callable[[], Dialect]]:
-    return {"nn": _nn, "qnn": _qnn, "llvm_ext": _llvm_ext, "t2m": _t2m}
+    return {"nn": _nn, "qnn": _qnn, "arm_dsp": _arm_dsp, "llvm_ext": _llvm_ext, "t2m": _t2m}
 
 
 def all_passes() -> dict[str, Callable[[], type[ModulePass]]]:

@@ -39,6 +39,7 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "convert-arith-to-llvm": _load("convert_arith_to_llvm", "ConvertArithToLLVMPass"),
         "convert-cf-to-llvm": _load("convert_cf_to_llvm", "ConvertCfToLLVMPass"),
         "convert-func-to-llvm": _load("convert_func_to_llvm", "ConvertFuncToLLVMPass"),
+        "convert-arm-dsp-to-llvm": _load("convert_arm_dsp_to_llvm", "ConvertArmDspToLLVMPass"),
     }
 
 

@@ -3,7 +3,8 @@
 The IR is the one that goes to the Cortex-M4: its triple, data layout and per-function CPU attributes are
 replaced by the host's before optimisation (``llvm.optimize`` does that). This works because t2m's IR is
 target-neutral apart from those: pointer arithmetic is done with GEPs, never by casting pointers to ``i32``.
-Target intrinsics (``llvm.arm.smlad``...) cannot run here; kernels using them need the emulator instead.
+The Cortex-M4's DSP intrinsics (``llvm.arm.smlad``...) run through portable definitions (dsp_host.py); other
+target intrinsics cannot run here.
 
 The code runs natively in this process, so ``HostJIT`` first refuses IR that names anything outside itself that
 t2m's code never needs (``check_host_safe``): external functions other than memcpy/memmove/memset, external globals,
@@ -23,6 +24,7 @@ from typing import Any, TypeAlias
 import llvmlite.binding as llvm
 import numpy as np
 
+from .dsp_host import PORTABLE
 from .errors import BackendError
 from .llvm import OptLevel, create_target_machine, get_opt_level, optimize, parse_module
 from .target import get_target
@@ -80,8 +82,8 @@ _LINKAGES = frozenset({llvm.Linkage.external, llvm.Linkage.internal, llvm.Linkag
 
 def _check_declaration(name: str) -> None:
     """A function the IR declares but does not define must be a runtime function or a harmless intrinsic."""
-    if name in RUNTIME_FUNCTIONS or _INTRINSIC.match(name):
-        return
+    if name in RUNTIME_FUNCTIONS or name in PORTABLE or _INTRINSIC.match(name):
+        return  # PORTABLE: the DSP intrinsics the backend replaces by portable definitions (dsp_host.py)
     target = _TARGET_INTRINSIC.match(name)
     if target:
         raise BackendError(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import llvmlite.binding as llvm
 
 from .armattrs import ASM_HARD_FLOAT_DIRECTIVE, mark_hard_float
+from .dsp_host import make_portable
 from .errors import BackendError
 from .target import Target, get_target
 
@@ -172,6 +173,8 @@ def _optimize(
     resolved_target = get_target(target)
     resolved_level = get_opt_level(level)
     module = parse_module(ll_text)
+    if not resolved_target.triple.startswith(("thumb", "arm")):
+        make_portable(module)  # the Cortex-M4's DSP intrinsics as generic IR (compiler/backend/dsp_host.py)
     machine = create_target_machine(resolved_target, resolved_level)
     _retarget(module, resolved_target, machine)
     _set_function_attributes(module, resolved_level)
