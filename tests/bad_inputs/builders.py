@@ -358,4 +358,6 @@ def int8_object_and_wrong_size_input(work: Path) -> None:
 
 
 def meta_int8_quant_out_of_range(work: Path) -> None:
-    _described(work, '{"name":"m","inputs":[[1]],"outputs":[[1]],"layers":[],"dtype":"int8","quant":[[0.1,0],[0.1,300]]}')
+    """An int8 object whose description gives its output a zero point of 300."""
+    quant = '"dtype":"int8","quant":[[0.1,0],[0.1,300]]'
+    _described(work, '{"name":"m","inputs":[[1]],"outputs":[[1]],"layers":[],' + quant + "}")
