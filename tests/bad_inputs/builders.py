@@ -406,3 +406,29 @@ def quantized_tiny(work: Path) -> None:
     from t2m.compiler.importer.quantizer import T2MQuantizer
 
     _quantized_pt2(work, "Tiny", lambda m: T2MQuantizer())
+
+def _int8_input(work: Path, size: int) -> None:
+    import numpy as np
+
+    np.save(work / "x.npy", np.arange(size).astype(np.int8))
+
+
+def int8_wrong_size_input(work: Path) -> None:
+    """x.npy: 5 int8 values for a model that takes 8."""
+    _int8_input(work, 5)
+
+
+def int8_object_and_wrong_size_input(work: Path) -> None:
+    """int8_linear.o, the Cortex-M4 object of files/int8_linear.mlir, and x.npy with 5 int8 values for its 8."""
+    from t2m.compiler.compile import CompileOptions, compile_module
+    from t2m.compiler.ir import read_module
+
+    module = read_module(Path(__file__).parent / "files" / "int8_linear.mlir")
+    (work / "int8_linear.o").write_bytes(compile_module(module, "int8_linear", CompileOptions(run=False)).obj)
+    _int8_input(work, 5)
+
+
+def meta_int8_quant_out_of_range(work: Path) -> None:
+    """An int8 object whose description gives its output a zero point of 300."""
+    quant = '"dtype":"int8","quant":[[0.1,0],[0.1,300]]'
+    _described(work, '{"name":"m","inputs":[[1]],"outputs":[[1]],"layers":[],' + quant + "}")
