@@ -80,3 +80,15 @@ def compare(got: np.ndarray, ref: np.ndarray) -> Comparison:
 def relative_error(got: np.ndarray, ref: np.ndarray) -> float:
     """The max relative error of the finite values, inf when shapes or NaN/inf positions disagree."""
     return compare(got, ref).error
+
+
+def cosine(got: np.ndarray, ref: np.ndarray) -> float:
+    """Cosine similarity of two outputs (1.0 when both are zero): how int8 results are judged against float ones,
+    whose differences are quantization, not error."""
+    a, b = np.asarray(got, np.float64).ravel(), np.asarray(ref, np.float64).ravel()
+    norm = float(np.linalg.norm(a) * np.linalg.norm(b))
+    return float(np.dot(a, b) / norm) if norm else float(np.array_equal(a, b))
+
+
+INT8_MIN_COSINE = {"converted": 0.999, "fp32": 0.99}
+"""Agreement an int8 model must reach: with PyTorch's own converted (PT2E) int8 model, and with the fp32 model."""

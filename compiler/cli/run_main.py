@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from t2m.compiler.compare import INT8_MIN_COSINE
 from t2m.compiler.errors import ArgumentParser, T2MError, run_tool
 from t2m.compiler.files import read_bytes, read_text, write_output
 from t2m.compiler.model_info import ModelInfo, buffer_dtype, dequantize, fit_inputs, model_inputs
@@ -66,6 +67,18 @@ def build_parser() -> argparse.ArgumentParser:
         "(it is built again: its weights must be deterministic, e.g. seeded or loaded from a .pth)",
     )
     p.add_argument("--arch", help="architecture for a .pth given to --torch")
+    p.add_argument(
+        "--quantize",
+        choices=["int8"],
+        help="with --torch and --calibrate: compare an int8 model with the model PT2E converts (as t2m-compile did)",
+    )
+    p.add_argument("--calibrate", metavar="DATA", help="the calibration data t2m-compile --quantize int8 was given")
+    p.add_argument(
+        "--min-cosine",
+        type=float,
+        help="int8 models: the cosine similarity --torch must reach (default 0.999 against the converted model, 0.99 "
+        "against the fp32 one)",
+    )
     p.add_argument(
         "--trust-pickle",
         action="store_true",
@@ -179,17 +192,45 @@ def compare(label: str, outputs: list[np.ndarray], refs: list[np.ndarray], rtol:
         raise T2MError(f"outputs differ from {reference}: max relative error {worst:.3g} > {rtol:g}", "--check", hint)
 
 
-def torch_outputs(spec: str, arch: str | None, inputs: list[np.ndarray], trust_pickle: bool) -> list[np.ndarray]:
+def torch_outputs(args: argparse.Namespace, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    """PyTorch's outputs for `--torch MODEL`; with `--quantize int8 --calibrate DATA`, those of the model PT2E
+    converts with that calibration (t2m's quantizer, as t2m-compile does it), else of the float model."""
     import torch
 
-    from t2m.compiler.importer import load_model
+    from t2m.compiler.importer import export, load_model, quantize
 
-    loaded = load_model(spec, "x".join(map(str, inputs[0].shape)), arch, trust_pickle)
-    if loaded.module is None:
-        raise T2MError(f"'{spec}' is an exported program, not a module", "--torch", "pass the model's .py:NAME")
+    loaded = load_model(args.torch, "x".join(map(str, inputs[0].shape)), args.arch, args.trust_pickle)
+    if args.quantize:
+        module = quantize(export(loaded), args.torch, args.calibrate, "t2m-run").module(check_guards=False)
+    elif loaded.module is None:
+        raise T2MError(f"'{args.torch}' is an exported program, not a module", "--torch", "pass the model's .py:NAME")
+    else:
+        module = loaded.module
     with torch.no_grad():
-        ref = loaded.module(*(torch.from_numpy(x) for x in inputs))
+        ref = module(*(torch.from_numpy(x) for x in inputs))
     return [r.numpy() for r in (ref if isinstance(ref, tuple | list) else (ref,))]
+
+
+def compare_int8(
+    label: str, outputs: list[np.ndarray], refs: list[np.ndarray], info: ModelInfo, minimum: float
+) -> None:
+    """An int8 model's dequantized outputs against PyTorch's float ones: the largest difference in output steps
+    (LSB) and the cosine similarity, which must reach `minimum` (exit 1 otherwise)."""
+    from t2m.compiler.compare import cosine
+
+    for i, (y, r) in enumerate(zip(outputs, refs, strict=True)):
+        scale = info.output_quant[i][0]
+        lsb = float(np.max(np.abs(y - r.reshape(y.shape)))) / scale
+        similarity = cosine(y, r)
+        verdict = "ok" if similarity >= minimum else "FAILED"
+        print(f"check vs {label}: output {i}: max difference {lsb:.3g} LSB, cosine {similarity:.6f} "
+              f"(minimum {minimum:g}): {verdict}")
+        if similarity < minimum:
+            raise T2MError(
+                f"output {i} differs from {label}: cosine {similarity:.6f} < {minimum:g}",
+                "--torch",
+                "check the calibration data (--calibrate) against the inputs, or pass --min-cosine",
+            )
 
 
 # --- the kinds of model: every stage runs ---------------------------------------------------------------------
@@ -293,6 +334,11 @@ def print_layer_table(run, mhz: float) -> None:
 
 def _main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
+    from t2m.compiler.importer import check_quantize_flags
+
+    check_quantize_flags(args.quantize, args.calibrate)
+    if args.quantize and not args.torch:
+        raise T2MError("--quantize rebuilds the PyTorch model given to --torch", "--quantize", "add --torch MODEL")
     kinds = {".mlir": run_mlir, ".ll": run_ll, ".o": run_obj}
     runner = kinds.get(Path(args.module).suffix)
     if runner is None:
@@ -317,10 +363,15 @@ def _main(argv: Sequence[str]) -> int:
     real_outputs = [dequantize(y, *q) for y, q in zip(outputs, info.output_quant, strict=True)] if int8 else outputs
     if args.torch:
         real_inputs = [dequantize(x, *q) for x, q in zip(inputs, info.input_quant, strict=True)] if int8 else inputs
-        refs = torch_outputs(args.torch, args.arch, real_inputs, args.trust_pickle)
+        refs = torch_outputs(args, real_inputs)
         for i, r in enumerate(refs):
             print(format_array(f"PyTorch output {i}", r))
-        compare("PyTorch", real_outputs, refs, args.rtol, "this is a t2m bug if the model imported without errors")
+        if int8:
+            kind = "converted" if args.quantize else "fp32"
+            label = "PyTorch's converted int8 model" if args.quantize else "PyTorch's fp32 model"
+            compare_int8(label, real_outputs, refs, info, args.min_cosine or INT8_MIN_COSINE[kind])
+        else:
+            compare("PyTorch", real_outputs, refs, args.rtol, "this is a t2m bug if the model imported without errors")
     if args.output:
         buf = io.BytesIO()
         np.save(buf, outputs[0] if args.raw else real_outputs[0])

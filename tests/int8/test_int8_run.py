@@ -36,6 +36,7 @@ func.func @tiny8(%x: tensor<1x8xi8> {qnn.quant = #qnn.quant<0.05, -3>})
 }
 """
 SCALE_IN, ZP_IN, SCALE_OUT, ZP_OUT = 0.05, -3, 0.1, 5
+TINYCNN = f"{Path(__file__).resolve().parents[2]}/examples/models.py:TinyCNN"
 
 
 def test_quantize_is_pt2e_quantize_per_tensor() -> None:
@@ -204,3 +205,34 @@ def test_bench_measures_an_int8_module_and_renders_it() -> None:
     ratio = next(line for line in text.splitlines() if line.startswith("| ad | ") and "×" in line)
     assert f"{1.206 / (m.cycles / 1e6):.2f}×" in ratio and ratio.endswith("| 1.00× | - |")  # empty arena: no ratio
     assert math.isclose(m.macs_per_cycle, 32 / m.cycles)
+
+
+@pytest.fixture(scope="module")
+def tinycnn_int8(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """examples/models.py:TinyCNN compiled int8 with a fixed calibration set (the object and the data)."""
+    out = tmp_path_factory.mktemp("tinycnn8")
+    np.save(out / "calib.npy", np.random.default_rng(11).standard_normal((32, 1, 3, 16, 16)).astype(np.float32))
+    np.save(out / "x.npy", np.random.default_rng(12).standard_normal((1, 3, 16, 16)).astype(np.float32))
+    assert compile_main([TINYCNN, "--quantize", "int8", "--calibrate", str(out / "calib.npy"), "-o", str(out)]) == 0
+    return out / "tinycnn.o", out
+
+
+def test_torch_check_of_an_int8_model_against_the_converted_and_the_fp32_model(
+    tinycnn_int8: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    obj, d = tinycnn_int8
+    capsys.readouterr()
+    common = [str(obj), "--input", str(d / "x.npy"), "--torch", TINYCNN]
+    assert run_main([*common, "--quantize", "int8", "--calibrate", str(d / "calib.npy")]) == 0
+    line = capsys.readouterr().out.splitlines()[-1]
+    assert line.startswith("check vs PyTorch's converted int8 model: output 0: max difference ") and line.endswith(
+        "(minimum 0.999): ok"
+    )
+    assert float(line.split("cosine ")[1].split(" ")[0]) >= 0.999
+    assert run_main(common) == 0
+    assert capsys.readouterr().out.splitlines()[-1].endswith("(minimum 0.99): ok")
+    assert run_main([*common, "--min-cosine", "1.5"]) == 1  # unreachable: the check must fail, exit 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("t2m-run: error: output 0 differs from PyTorch's fp32 model: cosine ")
+    assert err[0].endswith("< 1.5, at --torch; check the calibration data (--calibrate) against the inputs, or pass "
+                           "--min-cosine")
