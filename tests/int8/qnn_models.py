@@ -5,8 +5,6 @@
 - `random_case`: a seeded random layer of one op family (conv in all its forms, linear, pools, add, mul, concat,
   softmax, rescale, clamp) with random zero points (the int8 extremes included), per-channel or per-tensor
   requantization, fused activation ranges; multipliers chosen so outputs use the int8 range, some saturating.
-- `quantize_model`: a float nn module (e.g. a zoo model, fused) turned into a qnn module, scales from a calibration
-  run of the fp32 reference interpreter. A test generator for bit-exactness, not a quantizer for accuracy.
 - runners: the integer reference interpreter, the host JIT, the emulated Cortex-M4, and xDSL's interpreter on the
   loop-level IR (small shapes; `IntLoopFunctions` adds the integer ops it lacks).
 """

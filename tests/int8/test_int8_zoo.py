@@ -1,16 +1,15 @@
 """The four zoo models as int8 models, through the whole compiler, bit for bit.
 
-Each fp32 zoo model is imported, fused, and turned into a qnn module by the test quantizer (`calibrate.py`:
-scales from a calibration run of the fp32 reference interpreter). The module then goes through the int8
-pipeline once; the host JIT and the Cortex-M4 object on the emulator must give exactly the integer reference
-interpreter's outputs, and the activation arena must not exceed MLPerf Tiny's int8 lower bound.
+Each zoo model is quantized by PyTorch's PT2E flow with t2m's quantizer (as `t2m-compile --quantize int8` and
+`t2m-bench` do) and imported as qnn ops. The module then goes through the int8 pipeline once; the host JIT and
+the Cortex-M4 object on the emulator must give exactly the integer reference interpreter's outputs, and the
+activation arena must not exceed MLPerf Tiny's int8 lower bound.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from calibrate import quantize_model
 from qnn_models import first_difference, random_inputs, reference
 from xdsl.dialects.builtin import ModuleOp
 
@@ -19,18 +18,12 @@ from t2m.compiler.backend import HostJIT, check_cortex_m4_object
 from t2m.compiler.bench import find_anchors, import_torch, read_memory_bounds
 from t2m.compiler.compile import CompileOptions, CompileResult, compile_module
 from t2m.compiler.emulate import run_object
-from t2m.compiler.interpreter import entry_function
-from t2m.compiler.pipeline import FUSE, apply_passes
 
 
 @pytest.fixture(scope="module", params=sorted(zoo.ZOO))
 def int8_model(request: pytest.FixtureRequest) -> tuple[str, ModuleOp, CompileResult]:
     name = request.param
-    module = apply_passes(import_torch(zoo.build(name), (), name), FUSE)
-    shapes = [tuple(t.get_shape()) for t in entry_function(module).function_type.inputs]  # type: ignore
-    rng = np.random.default_rng(0)
-    calibration = [[rng.standard_normal(s).astype(np.float32) for s in shapes] for _ in range(4)]
-    quantized = quantize_model(module, calibration)
+    quantized = import_torch(zoo.build(name), (), name, int8=True, samples=16)
     return name, quantized, compile_module(quantized, f"zoo:{name}", CompileOptions(flash_size=2 << 20, run=False))
 
 
