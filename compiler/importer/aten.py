@@ -631,7 +631,8 @@ def pad(t: Translator, node: Any) -> Value:
         raise Unsupported(f"{mode} padding with value {value} (only zero padding before a convolution imports)")
     if len(_shape(x)) != 4 or len(widths) != 4 or min(widths) < 0:
         raise Unsupported(f"padding {widths} (only non-negative H/W zero padding of an NCHW tensor imports)")
-    if any(op_name(user) not in ("aten.conv2d.default", "aten.convolution.default") for user in node.users):
+    if any(op_name(user) not in ("aten.conv2d.default", "aten.conv2d.padding", "aten.convolution.default")
+           for user in node.users):
         raise Unsupported("zero padding whose result is used by something other than a convolution")
     left, right, top, bottom = widths
     return ZeroPad(t.tensor(x), [top, left, bottom, right])

@@ -1,0 +1,154 @@
+"""Run one fuzz graph up the verification ladder and say where, if anywhere, it first goes wrong.
+
+PyTorch runs the module first: if it fails, the graph itself is invalid (a generator bug, `invalid`). Then the
+mode imports it, and every later level (nn interpreter, host JIT of the LLVM IR, the Cortex-M4 object on the
+emulator) is compared with its reference level at the mode's tolerance. The first disagreement is a `mismatch`;
+any exception, including a T2MError, is a `crash`, except the refusals t2m documents (`DOCUMENTED`), which are
+`unsupported`. The generator never draws documented-unsupported constructs, so that list should stay short.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from t2m.compiler.compare import compare
+from t2m.compiler.errors import T2MError
+from t2m.compiler.fuzz.graph import Graph, build, make_input
+from t2m.compiler.fuzz.modes import LEVELS, Mode, Prepared
+
+if TYPE_CHECKING:
+    from t2m.compiler.compile import CompileResult
+
+MODEL_NAME = "fuzz"
+
+DOCUMENTED: list[tuple[str, str]] = []
+"""(regex on the one-line error, where t2m documents the limitation): refusals that are not findings"""
+
+
+@dataclass
+class Outcome:
+    kind: str
+    """ok, mismatch, crash, unsupported or invalid"""
+    level: str = ""
+    """the first level that failed (one of modes.LEVELS)"""
+    detail: str = ""
+    error_type: str = ""
+    errors: dict[str, float] = field(default_factory=dict[str, float])
+    """level -> relative error against its reference"""
+
+    @property
+    def finding(self) -> bool:
+        return self.kind in ("mismatch", "crash")
+
+    def signature(self) -> tuple[str, str, str]:
+        """What the minimiser keeps constant: the same kind of failure at the same level (for a crash, the same
+        exception type and message stem, numbers blanked out, so shrinking shapes does not change it)."""
+        stem = re.sub(r"\d+", "N", self.detail)[:60] if self.kind == "crash" else ""
+        return self.kind, self.level, f"{self.error_type} {stem}".strip()
+
+    def describe(self) -> str:
+        return f"{self.kind} at {self.level}: {self.detail}" if self.kind != "ok" else "ok"
+
+
+def _first_line(e: BaseException) -> str:
+    if isinstance(e, T2MError):
+        return "; ".join([e.one_line(), *e.details])
+    return (str(e).strip().splitlines() or [""])[0][:300]
+
+
+def documented(message: str) -> str | None:
+    return next((where for pattern, where in DOCUMENTED if re.search(pattern, message)), None)
+
+
+class _Failed(Exception):
+    def __init__(self, outcome: Outcome):
+        self.outcome = outcome
+
+
+class Ladder:
+    """One climb: the outputs of each level, checked against their reference as soon as they exist."""
+
+    def __init__(self, mode: Mode, model: Any, x: np.ndarray):
+        self.mode, self.model, self.x = mode, model, x
+        self.outputs: dict[str, np.ndarray] = {}
+        self.errors: dict[str, float] = {}
+        self.prepared: Prepared | None = None
+        self.compiled: CompileResult | None = None
+
+    def record(self, level: str, output: np.ndarray) -> None:
+        self.outputs[level] = output
+        if level not in self.mode.tolerances:
+            return
+        reference, rtol = self.mode.tolerances[level]
+        result = compare(output, self.outputs[reference])
+        self.errors[level] = result.error
+        if not result.agrees(rtol):
+            what = result.mismatch(reference) or f"relative error {result.error:.3g} > {rtol:g} against {reference}"
+            raise _Failed(Outcome("mismatch", level, what, errors=dict(self.errors)))
+
+    def climb(self, level: str) -> None:
+        from t2m.compiler.backend import HostJIT
+        from t2m.compiler.compile import CompileOptions, build_object, compile_module
+        from t2m.compiler.emulate import run_object
+        from t2m.compiler.interpreter import run_module
+
+        if level == "import":
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self.prepared = self.mode.prepare(self.model, self.x, MODEL_NAME)
+            self.record("torch", self.prepared.reference)
+            return
+        prepared = self.prepared
+        assert prepared is not None
+        if level == "interpreter":
+            self.record(level, run_module(prepared.module, prepared.inputs)[0])
+            return
+        if level == "compile":
+            self.compiled = compile_module(prepared.module, MODEL_NAME, CompileOptions(run=False), "ll")
+            return
+        result = self.compiled
+        assert result is not None and result.info is not None
+        if level == "jit":
+            out = np.zeros(result.info.outputs[0], self.outputs["interpreter"].dtype)
+            status = HostJIT(result.ll).run(result.info.entry, prepared.inputs, [out])
+            if status != 0:
+                raise RuntimeError(f"{result.info.entry} returned {status} on the host JIT")
+            self.record(level, out)
+        elif level == "object":
+            build_object(result, MODEL_NAME, CompileOptions(run=False))
+        elif level == "emulator":
+            self.record(level, run_object(result.obj, prepared.inputs, MODEL_NAME).outputs[0])
+
+
+def run_graph(graph: Graph, mode: Mode, emulator: bool = True, last: str = "emulator") -> Outcome:
+    """Climb the ladder up to `last` (the last two levels only if `emulator`)."""
+    import torch
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = build(graph)
+            x = make_input(graph.input_shape, graph.seed, graph.special)
+            with torch.no_grad():
+                model(torch.from_numpy(x))
+    except Exception as e:
+        return Outcome("invalid", "torch", _first_line(e), type(e).__name__)
+    stop = min(LEVELS.index(last), LEVELS.index("emulator" if emulator else "jit"))
+    ladder = Ladder(mode, model, x)
+    level = "import"
+    try:
+        for level in LEVELS[1 : stop + 1]:
+            ladder.climb(level)
+    except _Failed as failed:
+        return failed.outcome
+    except Exception as e:
+        message = _first_line(e)
+        if isinstance(e, T2MError) and (where := documented(message)):
+            return Outcome("unsupported", level, f"{message} (documented: {where})", type(e).__name__)
+        return Outcome("crash", level, message, type(e).__name__, dict(ladder.errors))
+    return Outcome("ok", errors=dict(ladder.errors))
