@@ -68,6 +68,10 @@ def _main(argv: Sequence[str]) -> int:
 
         def advance(index: int, graph: Graph, outcome: Outcome, stats: Stats) -> None:
             findings = len(stats.findings)
+            if outcome.finding:
+                found = stats.findings[-1]
+                line = f"{graph.origin}: {outcome.describe()[:200]} -> {found.path or 'a repeat of an earlier finding'}"
+                bar.console.print(line, markup=False, highlight=False)
             bar.update(task, advance=1, found=f"{findings} finding{'s' if findings != 1 else ''}" if findings else "")
 
         stats = run_campaign(options, advance)

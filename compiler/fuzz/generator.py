@@ -19,6 +19,7 @@ MAX_ELEMENTS = 6144
 """per value: keeps the emulator at a few hundred thousand cycles per graph"""
 MAX_MACS = 400_000
 SPECIAL = (math.nan, math.inf, -math.inf)
+SCALES = (1.0,) * 16 + (1e-3, 1e3, 1e-20, 30.0)
 
 
 def sample_input(rng: random.Random) -> Shape:
@@ -112,7 +113,7 @@ def generate(seed: int, index: int, dtype: str = "fp32", max_ops: int = 12, spec
         size = math.prod(shapes[0])
         special = tuple((rng.randrange(size), rng.choice(SPECIAL)) for _ in range(rng.randint(1, 3)))
     graph = Graph(shapes[0], tuple(nodes), seed=(seed * 1_000_003 + index) % (1 << 31), special=special,
-                  origin=f"--seed {seed} graph {index}")
+                  scale=rng.choice(SCALES), origin=f"--seed {seed} graph {index}")
     return prune(graph)
 
 

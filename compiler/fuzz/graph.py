@@ -39,6 +39,8 @@ class Graph:
     """seeds the weights and the input values"""
     special: tuple[tuple[int, float], ...] = ()
     """(flat index, value): NaN and infinities placed into the input"""
+    scale: float = 1.0
+    """of the input values (large ones saturate sigmoid and tanh and reach exp's range limits)"""
     origin: str = field(default="", compare=False)
     """how to get this graph again, e.g. `--seed 3 graph 17`"""
 
@@ -148,9 +150,9 @@ def init_weights(model: torch.nn.Module, seed: int) -> None:
                 tensor.copy_(u)
 
 
-def make_input(shape: tuple[int, ...], seed: int, special: tuple[tuple[int, float], ...]) -> np.ndarray:
-    """Seeded standard-normal input with `special` (flat index, value) pairs placed into it."""
-    x = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+def make_input(shape: tuple[int, ...], seed: int, special: tuple[tuple[int, float], ...], scale: float) -> np.ndarray:
+    """Seeded normal input of standard deviation `scale`, with `special` (flat index, value) pairs placed into it."""
+    x = (np.random.default_rng(seed).standard_normal(shape) * scale).astype(np.float32)
     for index, value in special:
         x.reshape(-1)[index] = value
     return x

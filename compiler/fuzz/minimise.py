@@ -51,6 +51,8 @@ def candidates(graph: Graph) -> Iterator[Graph]:
                 yield _with_node(graph, index, replace(node, inputs=inputs))
     if graph.special:
         yield replace(graph, special=())
+    if graph.scale != 1.0:
+        yield replace(graph, scale=1.0)
     for d, size in enumerate(graph.input_shape):
         for smaller in dict.fromkeys((1, size // 2, size - 1)):
             if 1 <= smaller < size:
@@ -71,8 +73,8 @@ def _reshaped(graph: Graph, dim: int, size: int) -> Graph:
 
 
 def _cost(graph: Graph) -> tuple[int, int, int]:
-    """What "smaller" means: fewer ops, then fewer input elements, then fewer special values."""
-    return len(graph.nodes), math.prod(graph.input_shape), len(graph.special)
+    """What "smaller" means: fewer ops, then fewer input elements, then fewer special inputs."""
+    return len(graph.nodes), math.prod(graph.input_shape), len(graph.special) + (graph.scale != 1.0)
 
 
 def minimise(
@@ -108,5 +110,5 @@ def minimise(
 
 
 def _key(graph: Graph) -> str:
-    return repr((graph.input_shape, graph.special, [(n.op, n.inputs, sorted(n.params.items(), key=str))
+    return repr((graph.input_shape, graph.special, graph.scale, [(n.op, n.inputs, sorted(n.params.items(), key=str))
                                                      for n in graph.nodes]))

@@ -79,6 +79,8 @@ def clamp_sample(rng: random.Random, x: Shape) -> Params:
         return {"min": None, "max": _bound(rng, -1, 2)}
     if r < 0.55:
         return {"min": lo, "max": lo}  # PyTorch: every element becomes that value
+    if r < 0.6:
+        return {"min": lo, "max": round(lo - _bound(rng, 0.1, 1), 2)}  # min > max: every element becomes max
     hi = round(lo + _bound(rng, 0, 3), 2)
     return {"min": lo, "max": hi}
 
@@ -86,7 +88,7 @@ def clamp_sample(rng: random.Random, x: Shape) -> Params:
 def clamp_forms(shapes: list[Shape], p: Params) -> list[str]:
     if p["min"] is None or p["max"] is None:
         return ["min-only" if p["max"] is None else "max-only"]
-    return ["equal" if p["min"] == p["max"] else "both"]
+    return ["equal" if p["min"] == p["max"] else "inverted" if p["min"] > p["max"] else "both"]
 
 
 register(OpSpec(

@@ -66,7 +66,7 @@ def conv_sample(rng: random.Random, x: Shape) -> Params | None:
             rng.randint(1, 5), rng.randint(1, 5))
         stride = (1, 1) if rng.random() < 0.65 else rng.choice([(2, 2), (3, 3), (1, 2), (2, 1)])
         dilation = (1, 1) if rng.random() < 0.8 or kernel == (1, 1) else rng.choice([(2, 2), (1, 2), (3, 3)])
-        if stride == (1, 1) and rng.random() < 0.15:
+        if stride == (1, 1) and rng.random() < 0.25:
             padding: str | tuple[int, int] = "same"
         else:
             extra = int(rng.random() < 0.2)
@@ -121,7 +121,7 @@ def conv_shrink(p: Params) -> Iterator[Params]:
         yield from with_changes(p, out=max(1, p["out"] // 2))
 
 
-register(OpSpec("conv2d", conv_sample, conv_infer, conv_render, conv_forms, conv_shrink, weight=3.0))
+register(OpSpec("conv2d", conv_sample, conv_infer, conv_render, conv_forms, conv_shrink, weight=4.0))
 
 # -- linear ------------------------------------------------------------------------------------------------------
 

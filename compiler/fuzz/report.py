@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from t2m.compiler.fuzz.graph import Graph
@@ -61,6 +62,8 @@ class Stats:
                 self.structure["branches joined (add, mul, concat)"] += 1
         self.structure["values read by several ops (forks)"] += sum(1 for n in users.values() if n > 1)
         self.structure["graphs with NaN/inf in the input"] += bool(graph.special)
+        if graph.scale != 1.0:
+            self.structure[f"graphs with input values scaled by {graph.scale:g}"] += 1
         self.structure["graphs with input rank " + str(len(graph.input_shape))] += 1
 
     @property
@@ -72,13 +75,14 @@ class Stats:
 
 
 def summary_tables(stats: Stats) -> list[Table]:
-    head = Table(title=f"t2m-fuzz: {stats.graphs} graphs in {stats.seconds:.0f} s ({stats.per_minute:.1f} graphs/min"
-                       f", {stats.minimise_seconds:.0f} s of it minimising)")
+    graphs = f"{stats.graphs} graph{'s' if stats.graphs != 1 else ''}"
+    head = Table(title=f"t2m-fuzz: {graphs} in {stats.seconds:.0f} s ({stats.per_minute:.1f} graphs/min, "
+                       f"{stats.minimise_seconds:.0f} s of it minimising)")
     head.add_column("outcome")
     for level in LEVELS:
         head.add_column(level, justify="right")
     head.add_column("total", justify="right")
-    for kind in ("ok", "mismatch", "crash", "unsupported", "invalid"):
+    for kind in ("ok", "mismatch", "crash", "unsupported", "unstable", "invalid"):
         if kind == "ok":
             head.add_row("ok", *[""] * len(LEVELS), str(stats.count("ok")))
             continue
@@ -91,7 +95,7 @@ def summary_tables(stats: Stats) -> list[Table]:
     cover.add_column("forms")
     for name in OPS:
         forms = sorted(((form, n) for (op, form), n in stats.forms.items() if op == name), key=lambda f: -f[1])
-        cover.add_row(name, str(stats.ops[name]), ", ".join(f"{form} {n}" for form, n in forms))
+        cover.add_row(name, str(stats.ops[name]), escape(", ".join(f"{form} {n}" for form, n in forms)))
     shape = Table(title="structure")
     shape.add_column("what")
     shape.add_column("count", justify="right")
@@ -106,7 +110,8 @@ def summary_tables(stats: Stats) -> list[Table]:
         for f in stats.findings:
             failure = f.outcome.describe()
             failure = failure if len(failure) < 160 else failure[:157] + "..."
-            found.add_row(f.origin, failure, f"{f.ops[0]} -> {f.ops[1]}", str(f.path) if f.path else "(a repeat)")
+            found.add_row(f.origin, escape(failure), f"{f.ops[0]} -> {f.ops[1]}",
+                          escape(str(f.path)) if f.path else "(a repeat)")
         tables.append(found)
     return tables
 

@@ -371,7 +371,8 @@ def relu6(t: Translator, node: Any) -> Value:
 def clamp(t: Translator, node: Any) -> Value:
     lo, hi = t.arg(node, 1, kw="min"), t.arg(node, 2, kw="max")  # a missing bound is infinite: inf stays inf
     x = t.tensor(t.arg(node, 0))
-    return _result(t, nn.ClampOp(x, -math.inf if lo is None else lo, math.inf if hi is None else hi))
+    lo, hi = -math.inf if lo is None else lo, math.inf if hi is None else hi
+    return _result(t, nn.ClampOp(x, min(lo, hi), hi))  # PyTorch: min > max makes every element max
 
 
 @handles("aten.sigmoid.default")
