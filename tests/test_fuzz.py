@@ -45,9 +45,14 @@ def test_every_value_has_the_shape_pytorch_computes() -> None:
         assert shapes is not None, graph.origin
         x = torch.from_numpy(make_input(graph.input_shape, graph.seed, graph.special, graph.scale))
         for k in range(1, len(graph.nodes) + 1):
+            prefix = prune(replace(graph, nodes=graph.nodes[:k], extra=()))
             with torch.no_grad():
-                out = build(prune(replace(graph, nodes=graph.nodes[:k])))(x)
+                out = build(prefix)(x.clone())
             assert tuple(out.shape) == shapes[k], f"{graph.origin}, value {k}:\n{render(graph)}"
+        with torch.no_grad():
+            outs = build(graph)(x.clone())
+        outs = outs if isinstance(outs, tuple) else (outs,)
+        assert [tuple(o.shape) for o in outs] == [shapes[v] for v in graph.outputs]
 
 
 def test_a_seed_and_index_give_the_same_graph_weights_and_input_in_another_process() -> None:
@@ -71,8 +76,9 @@ def test_the_generator_covers_every_op_and_the_forms_that_matter() -> None:
         "conv2d": {"1x1", "depthwise", "channel-multiplier", "grouped", "stride", "dilation", "same", "padding",
                    "zeropad", "rect-kernel", "no-bias"},
         "linear": {"rank2", "no-bias", "in-not-x4"},
-        "add": {"same-shape", "broadcast", "const-scalar", "const-channel", "sub", "alpha"},
-        "mul": {"same-shape", "broadcast", "const-channel-chw", "const-last", "div", "const-lhs"},
+        "add": {"same-shape", "broadcast", "const-scalar", "const-channel", "sub", "alpha", "inplace"},
+        "mul": {"same-shape", "broadcast", "const-channel-chw", "const-last", "const-made", "div", "const-lhs"},
+        "relu": {"module", "function", "inplace"},
         "concat": {"dim1", "3-way"},
         "max_pool2d": {"ceil", "padding", "dilation", "overlapping"},
         "avg_pool2d": {"ceil", "exclude-pad", "rect"},

@@ -107,13 +107,20 @@ def generate(seed: int, index: int, dtype: str = "fp32", max_ops: int = 12, spec
         nodes.append(Node("relu", (0,), {"style": "module"}))
         shapes.append(shapes[0])
         users.append(0)
+    extra: tuple[int, ...] = ()
+    if rng.random() < 0.2:  # several outputs: dangling branches, any value, the input itself, one value twice
+        leaves = [i for i in range(len(shapes) - 1) if users[i] == 0]
+        pool = leaves if leaves and rng.random() < 0.7 else list(range(len(shapes)))
+        extra = tuple(rng.choice(pool) for _ in range(rng.randint(1, 2)))
+        for v in extra:
+            users[v] += 1
     _join(nodes, shapes, users, dtype)
     special: tuple[tuple[int, float], ...] = ()
     if rng.random() < special_rate:
         size = math.prod(shapes[0])
         special = tuple((rng.randrange(size), rng.choice(SPECIAL)) for _ in range(rng.randint(1, 3)))
     graph = Graph(shapes[0], tuple(nodes), seed=(seed * 1_000_003 + index) % (1 << 31), special=special,
-                  scale=rng.choice(SCALES), origin=f"--seed {seed} graph {index}")
+                  scale=rng.choice(SCALES), extra=extra, origin=f"--seed {seed} graph {index}")
     return prune(graph)
 
 

@@ -1,6 +1,7 @@
 """A fuzz graph: a list of op nodes over one input, rendered as the Python source of an `nn.Module`.
 
-Value 0 is the model's input, value i > 0 the result of `nodes[i - 1]`; the last node is the output. The graph
+Value 0 is the model's input, value i > 0 the result of `nodes[i - 1]`; the last node is the output, `extra`
+values are returned after it (a model with several outputs, possibly the input itself or one value twice). The graph
 is data (op names, input values, plain parameters), so the minimiser edits it freely; `render` turns it into a
 class whose source is what the fuzzer runs and what a finding's test file contains, character for character.
 Weights and inputs come from `init_weights` and `make_input`, whose source is pasted into those files too.
@@ -41,6 +42,8 @@ class Graph:
     """(flat index, value): NaN and infinities placed into the input"""
     scale: float = 1.0
     """of the input values (large ones saturate sigmoid and tanh and reach exp's range limits)"""
+    extra: tuple[int, ...] = ()
+    """values returned after the last node's"""
     origin: str = field(default="", compare=False)
     """how to get this graph again, e.g. `--seed 3 graph 17`"""
 
@@ -56,18 +59,17 @@ class Graph:
             shapes.append(shape)
         return shapes
 
-    def op_count(self) -> int:
-        return len(self.nodes)
-
-    def with_nodes(self, nodes: list[Node]) -> Graph:
-        return prune(replace(self, nodes=tuple(nodes)))
+    @property
+    def outputs(self) -> tuple[int, ...]:
+        return (len(self.nodes), *self.extra)
 
 
 def prune(graph: Graph) -> Graph:
-    """Drop the nodes the output does not depend on and renumber the rest."""
+    """Drop the nodes no output depends on (and extra outputs that name no value) and renumber the rest."""
     if not graph.nodes:
         return graph
-    live = {len(graph.nodes)}
+    extra = tuple(v for v in graph.extra if v < len(graph.nodes))
+    live = {len(graph.nodes), *extra}
     for i in range(len(graph.nodes), 0, -1):
         if i in live:
             live.update(graph.nodes[i - 1].inputs)
@@ -77,7 +79,7 @@ def prune(graph: Graph) -> Graph:
         if i in live:
             nodes.append(replace(node, inputs=tuple(renumber[j] for j in node.inputs)))
             renumber[i] = len(nodes)
-    return replace(graph, nodes=tuple(nodes))
+    return replace(graph, nodes=tuple(nodes), extra=tuple(renumber[v] for v in extra))
 
 
 def render(graph: Graph) -> str:
@@ -103,7 +105,7 @@ def render(graph: Graph) -> str:
         "",
         "    def forward(self, x: torch.Tensor) -> torch.Tensor:",
         *(f"        {line}" for line in body),
-        f"        return {names[-1]}",
+        f"        return {', '.join(names[v] for v in graph.outputs)}",
     ]
     return "\n".join(lines) + "\n"
 

@@ -2,9 +2,10 @@
 
 Candidates, tried cheapest-to-smallest first and kept when they still fail with the same signature (kind, level,
 exception type): cut the graph after an earlier node; remove a node, its users reading one of its inputs instead
-(this drops whole branches of an add or concat); drop an input of a concat; simplify a node's parameters (the op
-table's `shrink`); shrink each input dimension; drop the NaN/inf placed into the input. A candidate whose shapes no
-longer fit is discarded without running. Each check climbs the ladder only up to the failing level.
+(this drops whole branches of an add or concat); drop an input of a concat; drop an extra output; drop the NaN/inf
+placed into the input and the input's scale; shrink each input dimension; simplify a node's parameters (the op
+table's `shrink`). A candidate whose shapes no longer fit is discarded without running. Each check climbs the
+ladder only up to the failing level.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def _remove(graph: Graph, index: int, replacement: int) -> Graph:
     renumber = {v: v if v < removed else v - 1 for v in range(len(graph.nodes) + 1) if v != removed}
     renumber[removed] = renumber[replacement]
     nodes = [replace(n, inputs=tuple(renumber[i] for i in n.inputs)) for k, n in enumerate(graph.nodes) if k != index]
-    return prune(replace(graph, nodes=tuple(nodes)))
+    return prune(replace(graph, nodes=tuple(nodes), extra=tuple(renumber[v] for v in graph.extra)))
 
 
 def candidates(graph: Graph) -> Iterator[Graph]:
@@ -49,6 +50,8 @@ def candidates(graph: Graph) -> Iterator[Graph]:
             for drop in range(len(node.inputs)):
                 inputs = node.inputs[:drop] + node.inputs[drop + 1 :]
                 yield _with_node(graph, index, replace(node, inputs=inputs))
+    for drop in range(len(graph.extra)):
+        yield prune(replace(graph, extra=graph.extra[:drop] + graph.extra[drop + 1 :]))
     if graph.special:
         yield replace(graph, special=())
     if graph.scale != 1.0:
@@ -74,7 +77,7 @@ def _reshaped(graph: Graph, dim: int, size: int) -> Graph:
 
 def _cost(graph: Graph) -> tuple[int, int, int]:
     """What "smaller" means: fewer ops, then fewer input elements, then fewer special inputs."""
-    return len(graph.nodes), math.prod(graph.input_shape), len(graph.special) + (graph.scale != 1.0)
+    return len(graph.nodes) + len(graph.extra), math.prod(graph.input_shape), len(graph.special) + (graph.scale != 1.0)
 
 
 def minimise(
@@ -110,5 +113,5 @@ def minimise(
 
 
 def _key(graph: Graph) -> str:
-    return repr((graph.input_shape, graph.special, graph.scale, [(n.op, n.inputs, sorted(n.params.items(), key=str))
-                                                     for n in graph.nodes]))
+    nodes = [(n.op, n.inputs, sorted(n.params.items(), key=str)) for n in graph.nodes]
+    return repr((graph.input_shape, graph.special, graph.scale, graph.extra, nodes))

@@ -20,13 +20,16 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
 from t2m.compiler.compare import compare
 from t2m.compiler.errors import T2MError
+
+if TYPE_CHECKING:
+    import torch
 
 LEVELS = ("torch", "import", "interpreter", "compile", "jit", "object", "emulator")
 """The rungs a graph climbs, in order; a finding names the first one that fails."""
@@ -37,8 +40,8 @@ class Prepared:
     module: ModuleOp
     inputs: list[np.ndarray]
     """what t2m's code is called with (the fp32 input, or its int8 quantization)"""
-    reference: np.ndarray
-    """PyTorch's output, in the same representation as t2m's"""
+    reference: list[np.ndarray]
+    """PyTorch's outputs, in the same representation as t2m's"""
     conditioning: float = 0.0
     """PyTorch's own error: its output against the exact one (float64), relative, finite positions only"""
     unstable: bool = False
@@ -69,15 +72,20 @@ def fp32_prepare(model: Any, x: np.ndarray, name: str) -> Prepared:
 
     from t2m.compiler.importer import LoadedModel, export, import_program, unsupported_error
 
-    inputs = (torch.from_numpy(x),)
-    module, unsupported = import_program(export(LoadedModel(name, model, None, inputs)), name)
+    module, unsupported = import_program(export(LoadedModel(name, model, None, (torch.from_numpy(x.copy()),))), name)
     if unsupported:
         raise unsupported_error(name, unsupported)
-    with torch.no_grad():
-        reference = model(*inputs).numpy()
-        exact = copy.deepcopy(model).double()(torch.from_numpy(x).double()).numpy()
-    unstable = compare(reference, exact).mismatches > 0
-    return Prepared(module, [x], reference, float32_error(reference, exact), unstable)
+    with torch.no_grad():  # on copies of x: an in-place op may write into the model's input
+        reference = outputs(model(torch.from_numpy(x.copy())))
+        exact = outputs(copy.deepcopy(model).double()(torch.from_numpy(x.copy()).double()))
+    unstable = any(compare(r, e).mismatches for r, e in zip(reference, exact, strict=True))
+    conditioning = max(float32_error(r, e) for r, e in zip(reference, exact, strict=True))
+    return Prepared(module, [x], reference, conditioning, unstable)
+
+
+def outputs(result: torch.Tensor | tuple[torch.Tensor, ...]) -> list[np.ndarray]:
+    """A model's output or tuple of outputs as a list of arrays."""
+    return [t.numpy() for t in (result if isinstance(result, tuple) else (result,))]
 
 
 def int8_ready() -> None:

@@ -25,22 +25,25 @@ def _style_shrink(p: Params) -> Iterator[Params]:
     return with_changes(p, style="module")
 
 
-def activation(name: str, module: str, function: str, weight: float = 1.0) -> OpSpec:
-    """A parameterless activation written as `nn.<module>()` or `<function>(x)`."""
+def activation(name: str, module: str, function: str, inplace: bool = True, weight: float = 1.0) -> OpSpec:
+    """A parameterless activation written as `nn.<module>()`, `<function>(x)` or, if the module has an in-place
+    form, `nn.<module>(inplace=True)` (which overwrites its input: later readers of it see the result)."""
 
     def render(shapes: list[Shape], p: Params, ins: list[str], attr: str) -> Rendered:
-        if p["style"] == "module":
-            return Rendered([f"self.{attr} = nn.{module}()"], f"self.{attr}({ins[0]})")
-        return Rendered([], f"{function}({ins[0]})")
+        if p["style"] == "function":
+            return Rendered([], f"{function}({ins[0]})")
+        flag = "inplace=True" if p["style"] == "inplace" else ""
+        return Rendered([f"self.{attr} = nn.{module}({flag})"], f"self.{attr}({ins[0]})")
 
-    sample = unary()(lambda rng, x: {"style": rng.choice(["module", "function"])})
+    styles = ["module", "function", *(["inplace"] if inplace else [])]
+    sample = unary()(lambda rng, x: {"style": rng.choice(styles)})
     return register(OpSpec(name, sample, _same, render, _style_forms, _style_shrink, weight=weight))
 
 
 activation("relu", "ReLU", "torch.relu", weight=1.5)
 activation("relu6", "ReLU6", "nn.functional.relu6")
-activation("sigmoid", "Sigmoid", "torch.sigmoid")
-activation("tanh", "Tanh", "torch.tanh")
+activation("sigmoid", "Sigmoid", "torch.sigmoid", inplace=False)
+activation("tanh", "Tanh", "torch.tanh", inplace=False)
 activation("hardswish", "Hardswish", "nn.functional.hardswish")
 activation("hardsigmoid", "Hardsigmoid", "nn.functional.hardsigmoid", weight=0.5)
 activation("silu", "SiLU", "nn.functional.silu")

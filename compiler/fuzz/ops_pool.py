@@ -98,9 +98,12 @@ def adaptive_sample(rng: random.Random, x: Shape) -> Params:
     r = rng.random()
     if r < 0.3:
         return {"size": 1}
-    sizes: list[int | None] = [rng.randint(1, d + (1 if rng.random() < 0.15 else 0)) for d in x[2:]]
+    sizes: list[int | None] = [rng.randint(1, d) for d in x[2:]]
     if r < 0.4:
         sizes[rng.randint(0, 1)] = None
+    elif r < 0.5:  # more cells than input rows or columns: windows overlap
+        axis = rng.randint(0, 1)
+        sizes[axis] = x[2 + axis] + rng.randint(1, 2)
     return {"size": tuple(sizes)}
 
 

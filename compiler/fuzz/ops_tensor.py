@@ -29,14 +29,15 @@ def const_shape(x: Shape, kind: str) -> Shape | None:
     """The buffer shape of a constant operand of `kind` next to a value of shape `x` (None: a Python scalar)."""
     if kind == "scalar":
         return None
-    if kind == "channel" and len(x) >= 2:
+    if kind in ("channel", "made") and len(x) >= 2:
         return (1, x[1], *(1,) * (len(x) - 2))
     if kind == "channel-chw" and len(x) == 4:
         return (x[1], 1, 1)
     return x[-1:] if kind == "last" else x
 
 
-KINDS = {"add": ["plain", "sub", "alpha"], "mul": ["plain", "div"]}
+KINDS = {"add": ["plain", "sub", "alpha", "inplace"], "mul": ["plain", "div", "inplace"]}
+"""how the op is written: `x + c`, `x - c`, `torch.add(x, c, alpha=a)`, `x / c`, `x.add_(c)` (in place)"""
 
 
 def binary(name: str, symbol: str) -> OpSpec:
@@ -48,8 +49,9 @@ def binary(name: str, symbol: str) -> OpSpec:
                 partners = [first]
             j = rng.choice(partners)
             inputs = (j, first) if rng.random() < 0.3 else (first, j)
-            return inputs, {"const": None, "variant": "plain", "lhs": False, "value": 1.0}
-        kinds = ["scalar", "scalar", "last", "full"] + ["channel", "channel"] * (len(x) >= 2)
+            variant = "inplace" if rng.random() < 0.15 else "plain"
+            return inputs, {"const": None, "variant": variant, "lhs": False, "value": 1.0}
+        kinds = ["scalar", "scalar", "last", "full"] + ["channel", "channel", "made"] * (len(x) >= 2)
         kind = rng.choice(kinds + ["channel-chw"] * (len(x) == 4))
         variant = rng.choice(KINDS[name])
         value = round(rng.choice([-1, 1]) * rng.uniform(0.25, 2.0), 3)
@@ -58,7 +60,8 @@ def binary(name: str, symbol: str) -> OpSpec:
 
     def infer(shapes: list[Shape], p: Params) -> Shape | None:
         if p["const"] is None:
-            return broadcast(*shapes) if len(shapes) == 2 else None
+            out = broadcast(*shapes) if len(shapes) == 2 else None
+            return None if p["variant"] == "inplace" and out != shapes[0] else out  # x.add_(y) keeps x's shape
         if len(shapes) != 1:
             return None
         c = const_shape(shapes[0], p["const"])
@@ -66,10 +69,18 @@ def binary(name: str, symbol: str) -> OpSpec:
 
     def render(shapes: list[Shape], p: Params, ins: list[str], attr: str) -> Rendered:
         if p["const"] is None:
+            if p["variant"] == "inplace":
+                return Rendered([], f"{ins[0]}.{name}_({ins[1]})")
             return Rendered([], f"{ins[0]} {symbol} {ins[1]}")
         shape = const_shape(shapes[0], p["const"])
-        init = [] if shape is None else [f"self.register_buffer({attr!r}, torch.empty({args(*shape)}))"]
-        c = repr(p["value"]) if shape is None else f"self.{attr}"
+        if shape is None:
+            init, c = [], repr(p["value"])
+        elif p["const"] == "made":  # made in forward: aten.full
+            init, c = [], f"torch.full({shape!r}, {p['value']!r})"
+        else:
+            init, c = [f"self.register_buffer({attr!r}, torch.empty({args(*shape)}))"], f"self.{attr}"
+        if p["variant"] == "inplace":
+            return Rendered(init, f"{ins[0]}.{name}_({c})")
         if p["variant"] == "alpha":
             return Rendered(init, f"torch.add({ins[0]}, {c}, alpha={p['value']!r})")
         op = {"sub": "-", "div": "/"}.get(p["variant"], symbol)
@@ -77,7 +88,8 @@ def binary(name: str, symbol: str) -> OpSpec:
 
     def forms(shapes: list[Shape], p: Params) -> list[str]:
         if p["const"] is None:
-            return ["same-shape" if shapes[0] == shapes[-1] else "broadcast"]
+            return ["same-shape" if shapes[0] == shapes[-1] else "broadcast",
+                    *(["inplace"] if p["variant"] == "inplace" else [])]
         return [f"const-{p['const']}", *([p["variant"]] if p["variant"] != "plain" else []),
                 *(["const-lhs"] if p["lhs"] else [])]
 

@@ -62,6 +62,10 @@ class Stats:
                 self.structure["branches joined (add, mul, concat)"] += 1
         self.structure["values read by several ops (forks)"] += sum(1 for n in users.values() if n > 1)
         self.structure["graphs with NaN/inf in the input"] += bool(graph.special)
+        self.structure["graphs with several outputs"] += bool(graph.extra)
+        self.structure["ill-conditioned graphs (tolerance widened to PyTorch's own error)"] += outcome.widened
+        self.structure["graphs returning their input or one value twice"] += (
+            0 in graph.outputs or len(set(graph.outputs)) < len(graph.outputs))
         if graph.scale != 1.0:
             self.structure[f"graphs with input values scaled by {graph.scale:g}"] += 1
         self.structure["graphs with input rank " + str(len(graph.input_shape))] += 1
