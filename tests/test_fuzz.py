@@ -92,6 +92,8 @@ def test_the_generator_covers_every_op_and_the_forms_that_matter() -> None:
     assert stats.structure["branches joined (add, mul, concat)"] >= 40
     assert stats.structure["values read by several ops (forks)"] >= 40
     assert stats.structure["graphs with NaN/inf in the input"] >= 20
+    assert stats.structure["graphs with several outputs"] >= 20
+    assert stats.structure["layers applied twice (shared weights)"] >= 10
 
 
 # -- the minimiser on a planted bug ------------------------------------------------------------------------------

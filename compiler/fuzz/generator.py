@@ -93,6 +93,11 @@ def generate(seed: int, index: int, dtype: str = "fp32", max_ops: int = 12, spec
         if drawn is None:
             continue
         inputs, params = drawn
+        if rng.random() < 0.1:  # the same layer (same weights) applied again, as in weight tying
+            fits = [[shapes[i] for i in inputs] == [shapes[i] for i in n.inputs] for n in nodes]
+            twins = [n for n, fit in zip(nodes, fits, strict=True) if n.op == spec.name and fit]
+            if twins:
+                params = {**rng.choice(twins).params, "share": True}
         shape = spec.infer([shapes[i] for i in inputs], params)
         if shape is None or math.prod(shape) > MAX_ELEMENTS or min(shape) < 1:
             continue

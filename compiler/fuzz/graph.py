@@ -89,12 +89,18 @@ def render(graph: Graph) -> str:
     init: list[str] = []
     body: list[str] = []
     names = ["x"]
+    layers: dict[str, str] = {}  # (op, parameters, input shapes) -> the attribute of the first such layer
     for i, node in enumerate(graph.nodes, start=1):
-        out = OPS[node.op].render([shapes[j] for j in node.inputs], node.params, [names[j] for j in node.inputs],
-                                  f"l{i}")
-        init += out.init
+        inputs = [shapes[j] for j in node.inputs]
+        params = {k: v for k, v in node.params.items() if k != "share"}
+        what = repr((node.op, sorted(params.items(), key=str), inputs))
+        shared = layers.get(what) if node.params.get("share") else None
+        out = OPS[node.op].render(inputs, params, [names[j] for j in node.inputs], shared or f"l{i}")
+        if shared is None:
+            init += out.init
+            layers.setdefault(what, f"l{i}")
         line = f"v{i} = {out.expr}"
-        comment = f"  # {node.op}: {'x'.join(map(str, shapes[i]))}"
+        comment = f"  # {node.op}: {'x'.join(map(str, shapes[i]))}" + (" (shared layer)" if shared else "")
         body.append(line + comment if len(line + comment) <= WIDTH - 8 else line)
         names.append(f"v{i}")
     lines = [

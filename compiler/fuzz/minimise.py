@@ -61,6 +61,8 @@ def candidates(graph: Graph) -> Iterator[Graph]:
             if 1 <= smaller < size:
                 yield _reshaped(graph, d, smaller)
     for index, node in enumerate(graph.nodes):
+        if node.params.get("share"):
+            yield _with_node(graph, index, replace(node, params={**node.params, "share": False}))
         for params in OPS[node.op].shrink(node.params):
             yield _with_node(graph, index, replace(node, params=params))
 

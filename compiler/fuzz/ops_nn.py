@@ -55,7 +55,7 @@ def conv_sample(rng: random.Random, x: Shape) -> Params | None:
     for _ in range(20):
         r = rng.random()
         divisors = [g for g in range(2, c) if c % g == 0]
-        p: Params = {"groups": 1, "out": rng.choice([c, rng.randint(1, 16)]), "mult": 1}
+        p: Params = {"groups": 1, "out": rng.choice([c, rng.randint(1, 16), rng.randint(1, 32)]), "mult": 1}
         if c > 1 and r < 0.25:
             p.update(groups="depthwise", out=None, mult=rng.choice([1, 1, 1, 2]))
         elif r < 0.4 and divisors:

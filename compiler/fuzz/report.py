@@ -56,6 +56,8 @@ class Stats:
             self.ops[node.op] += 1
             for form in spec.forms([shapes[i] for i in node.inputs], node.params):
                 self.forms[node.op, form] += 1
+            if node.params.get("share"):
+                self.structure["layers applied twice (shared weights)"] += 1
             if len(set(node.inputs)) < len(node.inputs):
                 self.structure["one value read twice by an op"] += 1
             if len({i for i in node.inputs if i > 0}) > 1:

@@ -169,7 +169,8 @@ class Translator:
             if node.op == "call_function":
                 self._translate_node(node)
             elif node.op == "output":
-                outputs = [self.values.get(n) for n in node.args[0]]  # type: ignore[misc]
+                kinds = [spec.kind.name for spec in sig.output_specs]  # user outputs, not input mutations
+                outputs = [self.values.get(n) for n, k in zip(node.args[0], kinds, strict=True) if k == "USER_OUTPUT"]
         if self.unsupported:
             return ModuleOp([])
         results = [self.tensor(v) for v in outputs]
