@@ -174,7 +174,7 @@ def test_the_minimiser_keeps_the_failure_it_was_given() -> None:
 
 # -- a fixed-seed sample of the whole ladder ---------------------------------------------------------------------
 
-SAMPLE_SEED, SAMPLE_GRAPHS = 2026, 36
+SAMPLE_SEED, SAMPLE_GRAPHS = 2026, 120
 
 
 def test_a_fixed_seed_sample_agrees_at_every_level(tmp_path: Path) -> None:
