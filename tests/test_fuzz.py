@@ -74,8 +74,9 @@ def test_the_generator_covers_every_op_and_the_forms_that_matter() -> None:
     assert {op for op in OPS if stats.ops[op] == 0} == set()
     wanted = {
         "conv2d": {"1x1", "depthwise", "channel-multiplier", "grouped", "stride", "dilation", "same", "padding",
-                   "zeropad", "rect-kernel", "no-bias"},
-        "linear": {"rank2", "no-bias", "in-not-x4"},
+                   "zeropad", "functional-pad", "rect-kernel", "no-bias"},
+        "linear": {"rank2", "no-bias", "in-not-x4", "functional", "matmul", "mm", "addmm"},
+        "identity": {"dropout", "full-slice", "clone", "to-float32"},
         "add": {"same-shape", "broadcast", "const-scalar", "const-channel", "sub", "alpha", "inplace"},
         "mul": {"same-shape", "broadcast", "const-channel-chw", "const-last", "const-made", "div", "const-lhs"},
         "relu": {"module", "function", "inplace"},
@@ -113,7 +114,7 @@ def ten_ops() -> Graph:
         Node("add", (5, 4), {"const": None, "variant": "plain", "lhs": False, "value": 1.0}),
         Node("sigmoid", (6,), {"style": "function"}),
         Node("flatten", (7,), {"style": "module", "start": 1, "end": -1}),
-        Node("linear", (8,), {"out": 10, "bias": True}),
+        Node("linear", (8,), {"out": 10, "bias": True, "style": "module"}),
         Node("softmax", (9,), {"dim": 1, "style": "module"}),
     ]
     return Graph((1, 3, 8, 8), tuple(nodes), seed=5, origin="the planted-bug test")

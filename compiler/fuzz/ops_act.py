@@ -145,8 +145,19 @@ def softmax(name: str, module: str) -> OpSpec:
 softmax("softmax", "Softmax")
 softmax("log_softmax", "LogSoftmax")
 
+IDENTITIES = {
+    "dropout": "nn.functional.dropout({x}, 0.5, training=False)",
+    "full-slice": "{x}[:]",
+    "contiguous": "{x}.contiguous()",
+    "clone": "{x}.clone()",
+    "detach": "{x}.detach()",
+    "to-float32": "{x}.to(torch.float32)",
+    "float": "{x}.float()",
+}
+"""ways of writing the identity, each imported by a handler of its own"""
+
 register(OpSpec(
-    "dropout", unary()(lambda rng, x: {"p": rng.choice([0.1, 0.5])}), _same,
-    lambda shapes, p, ins, attr: Rendered([f"self.{attr} = nn.Dropout({p['p']!r})"], f"self.{attr}({ins[0]})"),
-    weight=0.2,
+    "identity", unary()(lambda rng, x: {"form": rng.choice(sorted(IDENTITIES))}), _same,
+    lambda shapes, p, ins, attr: Rendered([], IDENTITIES[p["form"]].format(x=ins[0])),
+    lambda shapes, p: [p["form"]], weight=0.3,
 ))

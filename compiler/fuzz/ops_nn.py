@@ -72,6 +72,7 @@ def conv_sample(rng: random.Random, x: Shape) -> Params | None:
             extra = int(rng.random() < 0.2)
             padding = (rng.randint(0, kernel[0] // 2 + extra), rng.randint(0, kernel[1] // 2 + extra))
         zeropad = tuple(rng.randint(0, 2) for _ in range(4)) if rng.random() < 0.1 else None
+        p["pad_style"] = rng.choice(["module", "function"])  # nn.ZeroPad2d or nn.functional.pad
         p.update(kernel=kernel, stride=stride, dilation=dilation, padding=padding, zeropad=zeropad,
                  bias=rng.random() < 0.75)
         if conv_infer([x], p) is not None:
@@ -87,7 +88,9 @@ def conv_render(shapes: list[Shape], p: Params, ins: list[str], attr: str) -> Re
                 dilation=pair(p["dilation"]), groups=groups, bias=p["bias"])
     init = [f"self.{attr} = nn.Conv2d({conv})"]
     x = ins[0]
-    if p["zeropad"]:
+    if p["zeropad"] and p.get("pad_style") == "function":
+        x = f"nn.functional.pad({x}, {tuple(p['zeropad'])!r})"
+    elif p["zeropad"]:
         init.append(f"self.{attr}_pad = nn.ZeroPad2d({tuple(p['zeropad'])!r})")
         x = f"self.{attr}_pad({x})"
     return Rendered(init, f"self.{attr}({x})")
@@ -104,6 +107,7 @@ def conv_forms(shapes: list[Shape], p: Params) -> list[str]:
         "same": p["padding"] == "same",
         "padding": p["padding"] != "same" and tuple(p["padding"]) != (0, 0),
         "zeropad": bool(p["zeropad"]),
+        "functional-pad": bool(p["zeropad"]) and p.get("pad_style") == "function",
         "rect-kernel": p["kernel"][0] != p["kernel"][1],
         "no-bias": not p["bias"],
     }
@@ -126,30 +130,54 @@ register(OpSpec("conv2d", conv_sample, conv_infer, conv_render, conv_forms, conv
 # -- linear ------------------------------------------------------------------------------------------------------
 
 
+LINEAR_STYLES = {
+    "module": "self.{attr}({x})",
+    "functional": "nn.functional.linear({x}, self.{attr}_weight, {bias})",
+    "matmul": "{x} @ self.{attr}_weight.t(){plus_bias}",
+    "mm": "torch.mm({x}, self.{attr}_weight.t()){plus_bias}",  # rank 2 only, as the next
+    "addmm": "torch.addmm({bias}, {x}, self.{attr}_weight.t())",
+}
+"""how a fully connected layer is written: each imports through another ATen op (linear, matmul, mm, addmm)"""
+
+
 @unary(lambda s: 1 <= s[-1] <= 1024)
 def linear_sample(rng: random.Random, x: Shape) -> Params | None:
     if len(x) != 2 and rng.random() < 0.7:
         return None
-    return {"out": rng.choice([rng.randint(1, 16), rng.randint(1, 64)]), "bias": rng.random() < 0.8}
+    style = rng.choice(["module", "module", "functional", "matmul"] + ["mm", "addmm"] * (len(x) == 2))
+    return {"out": rng.choice([rng.randint(1, 16), rng.randint(1, 64)]), "bias": rng.random() < 0.8 or
+            style == "addmm", "style": style}
 
 
 def linear_infer(shapes: list[Shape], p: Params) -> Shape | None:
-    return (*shapes[0][:-1], p["out"]) if shapes[0][-1] <= 1024 else None
+    x = shapes[0]
+    if x[-1] > 1024 or (p["style"] in ("mm", "addmm") and len(x) != 2) or (p["style"] == "addmm" and not p["bias"]):
+        return None
+    return (*x[:-1], p["out"])
 
 
 def linear_render(shapes: list[Shape], p: Params, ins: list[str], attr: str) -> Rendered:
-    return Rendered([f"self.{attr} = nn.Linear({args(shapes[0][-1], p['out'], bias=p['bias'])})"],
-                    f"self.{attr}({ins[0]})")
+    n_in, n_out = shapes[0][-1], p["out"]
+    if p["style"] == "module":
+        return Rendered([f"self.{attr} = nn.Linear({args(n_in, n_out, bias=p['bias'])})"], f"self.{attr}({ins[0]})")
+    init = [f"self.{attr}_weight = nn.Parameter(torch.empty({n_out}, {n_in}))"]
+    if p["bias"]:
+        init.append(f"self.{attr}_bias = nn.Parameter(torch.empty({n_out}))")
+    bias = f"self.{attr}_bias" if p["bias"] else "None"
+    expr = LINEAR_STYLES[p["style"]].format(x=ins[0], attr=attr, bias=bias,
+                                            plus_bias=f" + self.{attr}_bias" if p["bias"] else "")
+    return Rendered(init, expr)
 
 
 def linear_forms(shapes: list[Shape], p: Params) -> list[str]:
     checks = {f"rank{len(shapes[0])}": True, "no-bias": not p["bias"], "in-not-x4": shapes[0][-1] % 4 != 0,
-              "out-not-x8": p["out"] % 8 != 0}
+              "out-not-x8": p["out"] % 8 != 0, p["style"]: True}
     return [name for name, hit in checks.items() if hit]
 
 
 def linear_shrink(p: Params) -> Iterator[Params]:
-    yield from with_changes(p, out=1, bias=False)
+    yield from with_changes(p, style="module")
+    yield from with_changes(p, out=1, bias=p["style"] == "addmm")
     yield from with_changes(p, out=max(1, p["out"] // 2))
 
 

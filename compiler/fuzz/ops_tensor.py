@@ -114,7 +114,7 @@ def concat_sample(rng: random.Random, shapes: list[Shape], first: int) -> tuple[
     partners = [j for j in fits if j != first] or fits
     inputs = [first, *(rng.choice(partners) for _ in range(1 if rng.random() < 0.8 else 2))]
     rng.shuffle(inputs)
-    return tuple(inputs), {"dim": dim - len(x) if rng.random() < 0.2 else dim}
+    return tuple(inputs), {"dim": dim - len(x) if rng.random() < 0.2 else dim, "fn": rng.choice(["cat", "concat"])}
 
 
 def concat_infer(shapes: list[Shape], p: Params) -> Shape | None:
@@ -130,9 +130,10 @@ def concat_infer(shapes: list[Shape], p: Params) -> Shape | None:
 
 register(OpSpec(
     "concat", concat_sample, concat_infer,
-    lambda shapes, p, ins, attr: Rendered([], f"torch.cat([{', '.join(ins)}], dim={p['dim']})"),
+    lambda shapes, p, ins, attr: Rendered([], f"torch.{p.get('fn', 'cat')}([{', '.join(ins)}], dim={p['dim']})"),
     lambda shapes, p: [f"dim{p['dim'] % len(shapes[0])}", f"{len(shapes)}-way",
-                       *(["negative-dim"] if p["dim"] < 0 else [])],
+                       *(["negative-dim"] if p["dim"] < 0 else []),
+                       *(["torch.concat"] if p.get("fn") == "concat" else [])],
     weight=1.0,
 ))
 

@@ -609,6 +609,12 @@ def to_copy(t: Translator, node: Any) -> Value:
     return t.arg(node, 0)
 
 
+@handles("aten._assert_tensor_metadata.default")
+def assert_metadata(t: Translator, node: Any) -> Value:
+    """torch.export's check of a tensor's dtype before a conversion (`x.float()`): it computes nothing."""
+    return None
+
+
 @handles("aten.slice.Tensor")
 def slice_(t: Translator, node: Any) -> Value:
     x = t.arg(node, 0)
