@@ -152,12 +152,15 @@ class Measurement:
 
 
 def measure(module: Any, source: str, flash_size: int) -> Measurement:
-    """Compile an nn module, run it on the emulator against the reference interpreter."""
+    """Compile an nn module, run it on the emulator against the reference interpreter (int8 modules: `measure_int8`)."""
     from t2m.compiler.compare import relative_error
     from t2m.compiler.compile import CompileOptions, compile_module
     from t2m.compiler.emulate import run_object
-    from t2m.compiler.interpreter import run_module
+    from t2m.compiler.interpreter import entry_function, run_module
+    from t2m.compiler.model_info import describe_function
 
+    if describe_function(entry_function(module)).dtype == "int8":
+        return measure_int8(module, source, flash_size)
     start = time.perf_counter()
     result = compile_module(module, source, CompileOptions(flash_size=flash_size, run=False))
     seconds = time.perf_counter() - start
@@ -176,6 +179,38 @@ def measure(module: Any, source: str, flash_size: int) -> Measurement:
         run.result.stack_bytes,
         seconds,
         error,
+    )
+
+
+def measure_int8(module: Any, source: str, flash_size: int, seed: int = 0) -> Measurement:
+    """Compile an int8 (qnn) module, run the object on the emulator with seeded int8 inputs over the whole range,
+    and compare with the integer reference interpreter: `rel_error` is the fraction of output values that differ
+    (0: bit-exact, what docs/int8.md requires)."""
+    from t2m.compiler.compile import CompileOptions, compile_module
+    from t2m.compiler.emulate import run_object
+    from t2m.compiler.interpreter import run_module
+
+    start = time.perf_counter()
+    result = compile_module(module, source, CompileOptions(flash_size=flash_size, run=False))
+    seconds = time.perf_counter() - start
+    info = result.info
+    assert info is not None
+    rng = np.random.default_rng(seed)
+    inputs = [rng.integers(-128, 128, s).astype(np.int8) for s in info.inputs]
+    run = run_object(result.obj, inputs, source)
+    refs = run_module(module, inputs)
+    differ = sum(int(np.sum(y != r.reshape(y.shape))) for y, r in zip(run.outputs, refs, strict=True))
+    total = sum(y.size for y in run.outputs)
+    return Measurement(
+        info.name,
+        info.macs,
+        run.cycles,
+        result.sizes.get("text", 0),
+        result.sizes.get("rodata", 0),
+        info.arena_bytes,
+        run.result.stack_bytes,
+        seconds,
+        differ / total,
     )
 
 
@@ -294,5 +329,55 @@ def render(
             who = "CMSIS-NN int8" if kind == "int8" else "plain C fp32"
             mpc = f"{m.macs_per_cycle:.3f}" if m.macs else "-"
             out.append(f"| {label} | {who} | {anchor:,.0f} | {m.cycles:,} | {mpc} | {anchor / m.cycles:.2f}× |")
+    out.append("")
+    return "\n".join(out)
+
+
+def render_int8(
+    rows: list[tuple[str, Measurement]],
+    anchors: dict[str, ModelAnchor],
+    bounds: dict[str, int],
+    fp32: dict[str, Measurement] | None = None,
+) -> str:
+    """The int8 models' section of BENCHMARKS.md: cycles, flash and RAM against the MLPerf Tiny int8 figures and
+    the int8 activation lower bound (like for like now: one byte per activation), and against t2m's own fp32
+    build of the same model when given."""
+    out = [
+        "## Models (int8)",
+        "",
+        "Integer kernels (plain scalar code: LDRSB + SMLABB/MLA, requantization fused into the store), checked bit",
+        "for bit against the integer reference interpreter on seeded int8 inputs (`bit-exact`).",
+        "",
+        "| model | MACs | est. cycles | MAC/cycle | flash code | flash weights | RAM arena | int8 lower bound "
+        "| arena / bound | stack | bit-exact |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for key, m in rows:
+        bound = bounds.get(key, 0)
+        ratio = f"{m.arena / bound:.2f}" if bound else "-"
+        exact = "yes" if m.rel_error == 0 else f"NO ({m.rel_error:.1%} differ)"
+        out.append(
+            f"| {key} | {m.macs:,} | {m.cycles:,} | {m.macs_per_cycle:.3f} | {m.code:,} | {m.weights:,} | "
+            f"{m.arena:,} | {bound:,} | {ratio} | {m.stack:,} | {exact} |"
+        )
+    out += [
+        "",
+        "### int8 against MLPerf Tiny latencies (compiler/anchors/mlperf-tiny.md)",
+        "",
+        "Board measurements (flash wait states included) against t2m's estimates: the ratio is anchor / t2m.",
+        "",
+        "| model | t2m int8 Mcycles (est.) | vs TFLM + CMSIS-NN | vs microTVM | vs best published |"
+        + (" vs t2m fp32 (cycles) | fp32 arena / int8 arena |" if fp32 else ""),
+        "|---|---:|---:|---:|---:|" + ("---:|---:|" if fp32 else ""),
+    ]
+    for key, m in rows:
+        mc = m.cycles / 1e6
+        a = anchors.get(key)
+        cells = [f"{a.tflm_cmsis / mc:.2f}×", f"{a.microtvm / mc:.2f}×", f"{a.best / mc:.2f}×"] if a else ["-"] * 3
+        if fp32:
+            f = fp32.get(key)
+            cells.append(f"{f.cycles / m.cycles:.2f}×" if f else "-")
+            cells.append(f"{f.arena / m.arena:.2f}×" if f and m.arena else "-")
+        out.append(f"| {key} | {mc:.2f} | " + " | ".join(cells) + " |")
     out.append("")
     return "\n".join(out)

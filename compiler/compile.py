@@ -58,7 +58,7 @@ def parse_size(text: str) -> int:
 
 
 def _unlowered(module: ModuleOp) -> list[str]:
-    return sorted({op.name for op in module.walk() if op.name.startswith("nn.")})
+    return sorted({op.name for op in module.walk() if op.dialect_name() in ("nn", "qnn")})
 
 
 def compile_module(nn_module: ModuleOp, source: str, options: CompileOptions, stop_at: str = "obj") -> CompileResult:
@@ -124,5 +124,9 @@ def build_object(result: CompileResult, source: str, options: CompileOptions) ->
         from t2m.compiler.emulate import run_object
 
         rng = np.random.default_rng(0)
-        result.run = run_object(result.obj, [rng.standard_normal(s).astype(np.float32) for s in info.inputs], source)
+        if info.dtype == "int8":  # int8 inputs over the whole range
+            inputs = [rng.integers(-128, 128, s).astype(np.int8) for s in info.inputs]
+        else:
+            inputs = [rng.standard_normal(s).astype(np.float32) for s in info.inputs]
+        result.run = run_object(result.obj, inputs, source)
     result.header = render_header(info, result.obj, result.run.result.stack_bytes if result.run else None)

@@ -9,7 +9,7 @@ import numpy as np
 
 from t2m.compiler.emulator import RunResult, run_function
 from t2m.compiler.errors import T2MError
-from t2m.compiler.model_info import ModelInfo, fit_inputs, read_from_object
+from t2m.compiler.model_info import ModelInfo, buffer_dtype, model_inputs, read_from_object
 
 STACK_BYTES = 64 << 10
 
@@ -46,10 +46,12 @@ def _sram_size(info: ModelInfo) -> int:
 
 
 def run_object(obj: bytes, inputs: list[np.ndarray], source: str = "model.o") -> ObjectRun:
-    """Call `<name>_run` with `inputs` and fresh output buffers; outputs, cycles and the per-layer table."""
+    """Call `<name>_run` with `inputs` and fresh output buffers; outputs, cycles and the per-layer table. An int8
+    model takes int8 inputs (float inputs are quantized with its input scale) and gives int8 outputs."""
     info = read_from_object(obj, source)
-    buffers = fit_inputs(inputs, info.inputs, f"'{source}'")
-    buffers += [np.zeros(shape, np.float32) for shape in info.outputs]
+    dtype = buffer_dtype(info)
+    buffers = model_inputs(inputs, info, f"'{source}'")
+    buffers += [np.zeros(shape, dtype) for shape in info.outputs]
     result = run_function(obj, info.entry, buffers, name=source, sram_size=_sram_size(info), stack_size=STACK_BYTES)
     if result.value != 0:
         raise T2MError(f"{info.entry} returned {result.value}", source, "the model reported an error")
@@ -57,7 +59,7 @@ def run_object(obj: bytes, inputs: list[np.ndarray], source: str = "model.o") ->
     for raw, shape in zip(result.outputs[len(inputs) :], info.outputs, strict=True):
         assert raw is not None
         outputs.append(
-            np.frombuffer(bytes(raw) if not isinstance(raw, np.ndarray) else raw.tobytes(), "<f4").reshape(shape)
+            np.frombuffer(bytes(raw) if not isinstance(raw, np.ndarray) else raw.tobytes(), dtype).reshape(shape)
         )
     layers = []
     for layer in info.layers:

@@ -15,6 +15,7 @@ from xdsl.utils.exceptions import ParseError, VerifyException
 from t2m.compiler.dominance import verify_dominance
 from t2m.compiler.errors import T2MError
 from t2m.compiler.files import read_text
+from t2m.dialects.qnn import verify_io_quant
 from t2m.dialects.t2m import verify_descriptions
 
 
@@ -36,10 +37,12 @@ def module_to_text(module: ModuleOp) -> str:
 
 
 def verify_module(module: ModuleOp) -> None:
-    """xDSL's verifiers, then SSA dominance, which `Operation.verify()` does not check (docs/design.md §5)."""
+    """xDSL's verifiers, then SSA dominance, which `Operation.verify()` does not check (docs/design.md §5), then the
+    t2m and qnn attributes xDSL cannot verify on their own (descriptions; int8 I/O quantization)."""
     module.verify()
     verify_dominance(module.body)
     verify_descriptions(module)
+    verify_io_quant(module)
 
 
 def parse_module(text: str, source: str = "<string>", ctx: Context | None = None) -> ModuleOp:

@@ -101,9 +101,30 @@ def describe(module: ModuleOp, source: str = "the module") -> ModelInfo:
     )
 
 
-def fit_inputs(inputs: Sequence[np.ndarray], shapes: Sequence[Sequence[int]], source: str) -> list[np.ndarray]:
-    """The user's input arrays as the model's float32 input buffers: as many as it takes, each with its number of
-    values (any shape with that many values is taken row-major, as the C interface would)."""
+def describe_function(function: func.FuncOp) -> ModelInfo:
+    """The interface of an nn-level model function (before `bufferize` records a `#t2m.model`): shapes, element
+    type, and an int8 model's `qnn.quant` argument and result attributes."""
+    from t2m.dialects.qnn import QuantAttr
+
+    types = [*function.function_type.inputs.data, *function.function_type.outputs.data]
+    dtypes = {str(t.get_element_type()) for t in types if isinstance(t, TensorType)}
+    dictionaries = [*(function.arg_attrs or ()), *(function.res_attrs or ())]
+    quant = [q.values for d in dictionaries if isinstance(q := d.data.get("qnn.quant"), QuantAttr)]
+    return ModelInfo(
+        function.sym_name.data,
+        [list(t.get_shape()) for t in function.function_type.inputs.data],  # type: ignore[attr-defined]
+        [list(t.get_shape()) for t in function.function_type.outputs.data],  # type: ignore[attr-defined]
+        dtype=_DTYPES.get(dtypes.pop(), "float32") if len(dtypes) == 1 else "mixed",
+        quant=quant if len(quant) == len(types) else [],
+    )
+
+
+def fit_inputs(
+    inputs: Sequence[np.ndarray], shapes: Sequence[Sequence[int]], source: str, dtype: type = np.float32
+) -> list[np.ndarray]:
+    """The user's input arrays as the model's input buffers (float32, or int8 already quantized): as many as it
+    takes, each with its number of values (any shape with that many values is taken row-major, as the C interface
+    would)."""
     if len(inputs) != len(shapes):
         raise T2MError(f"{source} takes {len(shapes)} inputs, got {len(inputs)}", "--input", "pass one .npy per input")
     fitted = []
@@ -115,8 +136,54 @@ def fit_inputs(inputs: Sequence[np.ndarray], shapes: Sequence[Sequence[int]], so
                 "--input",
                 "pass an array of the model's input shape",
             )
-        fitted.append(np.ascontiguousarray(x, dtype=np.float32).reshape(shape))
+        fitted.append(np.ascontiguousarray(x, dtype=dtype).reshape(shape))
     return fitted
+
+
+def quantize(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    """float -> int8 as the quantize op of PT2E graphs (`quantized_decomposed.quantize_per_tensor`):
+    round(x * (1 / scale)) in float32, half to even, plus the zero point, clamped to int8 (values beyond the range
+    saturate; NaN gives the zero point). `torch.quantize_per_tensor` divides instead and can differ on exact ties."""
+    inverse = np.float32(1.0 / scale)
+    with np.errstate(invalid="ignore", over="ignore"):
+        q = np.round(np.asarray(x, np.float32) * inverse) + np.float32(zero_point)
+    return np.clip(np.nan_to_num(q, nan=zero_point), -128, 127).astype(np.int8)
+
+
+def dequantize(q: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    """int8 -> float32: (q - zero_point) * scale, as PyTorch's `dequantize`."""
+    return ((q.astype(np.float32) - np.float32(zero_point)) * np.float32(scale)).astype(np.float32)
+
+
+def model_inputs(inputs: Sequence[np.ndarray], info: ModelInfo, source: str) -> list[np.ndarray]:
+    """The input buffers of `info`'s model from the user's arrays: float32 for a float model; for an int8 model,
+    int8 arrays as they are and float arrays quantized with the input's scale and zero point (`quantize`)."""
+    if info.dtype != "int8":
+        return fit_inputs(inputs, info.inputs, source)
+    quantized = []
+    for i, x in enumerate(inputs):
+        if x.dtype.kind == "f" and not info.input_quant:
+            raise T2MError(
+                f"input {i} is {x.dtype}, but the int8 model states no input scale (#qnn.quant) to quantize it with",
+                "--input",
+                "pass int8 values (an int8 .npy)",
+            )
+        if x.dtype.kind == "f":
+            x = quantize(x, *info.input_quant[i])
+        elif x.dtype != np.int8:
+            raise T2MError(
+                f"input {i} is {x.dtype}; the int8 model takes int8 values, or floats it quantizes with the input's "
+                "scale and zero point",
+                "--input",
+                "save the input as float32 or int8",
+            )
+        quantized.append(x)
+    return fit_inputs(quantized, info.inputs, source, np.int8)
+
+
+def buffer_dtype(info: ModelInfo) -> type:
+    """The numpy type of the model's input and output buffers."""
+    return np.int8 if info.dtype == "int8" else np.float32
 
 
 def encode(info: ModelInfo) -> str:
@@ -156,6 +223,9 @@ def _check(info: ModelInfo) -> None:
             raise ValueError(f"layer {layer} is malformed")
     if info.quant and len(info.quant) != len(info.inputs) + len(info.outputs):
         raise ValueError("quant needs one (scale, zero point) per input and output")
+    for scale, zero_point in info.quant:
+        if not (scale > 0 and math.isfinite(scale)) or not -128 <= zero_point <= 127:
+            raise ValueError(f"quant ({scale}, {zero_point}) needs a positive scale and an int8 zero point")
     if not isinstance(info.arena_bytes, int) or info.arena_bytes < 0:
         raise ValueError(f"arena_bytes {info.arena_bytes!r} is not a byte count")
 

@@ -34,7 +34,12 @@ LOWER_NN: list[str] = [
     "lower-nn-pool",
     "lower-nn-elementwise",  # relu, clamp, add, mul, batch_norm, sigmoid, tanh (exp expanded in arith)
     "lower-nn-softmax",
-    "lower-nn-shape",  # reshape/flatten -> views, concat -> copies
+    "lower-qnn-conv",  # int8: the same loop nests in integer arithmetic, requantization fused into the store
+    "lower-qnn-linear",
+    "lower-qnn-pool",
+    "lower-qnn-elementwise",  # add, mul, rescale, clamp
+    "lower-qnn-softmax",  # CMSIS-NN's fixed-point softmax
+    "lower-nn-shape",  # reshape/flatten -> views, concat -> copies (any element type)
     "lower-nn-constant",  # weights -> memref.global constants (flash)
 ]
 """One pass per op family: each nn op becomes loops over buffers, between to_buffer/to_tensor casts."""

@@ -23,6 +23,7 @@ def report_data(result: CompileResult, source: str, options: Any) -> dict[str, A
         "target": options.target,
         "opt": options.opt,
         "macs": info.macs,
+        "dtype": info.dtype,
         "flash": {"code": result.sizes.get("text", 0), "weights": result.sizes.get("rodata", 0)},
         "ram": {"arena": info.arena_bytes, "peak_live": max(info.live_bytes, default=0)},
         "sections": result.sizes,
@@ -31,6 +32,11 @@ def report_data(result: CompileResult, source: str, options: Any) -> dict[str, A
             vars(layer) | {"live_bytes": live} for layer, live in zip(info.layers, info.live_bytes, strict=False)
         ],
     }
+    if info.dtype == "int8":  # how the caller converts: real = scale * (q - zero_point)
+        data["quant"] = {
+            "inputs": [{"scale": s, "zero_point": z} for s, z in info.input_quant],
+            "outputs": [{"scale": s, "zero_point": z} for s, z in info.output_quant],
+        }
     if run is not None:
         data["ram"]["stack"] = run.result.stack_bytes
         data["estimated_cycles"] = run.cycles
@@ -109,7 +115,7 @@ def render_html(data: dict[str, Any]) -> str:
 <style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}td,th{{padding:2px 8px;text-align:right}}
 td:first-child,td:nth-child(2){{text-align:left}}table{{border-collapse:collapse}}tr:nth-child(even){{background:#f4f4f4}}</style>
 </head><body>
-<h1>{esc(data["name"])} on {esc(data["target"])}</h1>
+<h1>{esc(data["name"])} ({esc(data.get("dtype", "float32"))}) on {esc(data["target"])}</h1>
 <p>From <code>{esc(data["model"])}</code>, -{esc(data["opt"].lstrip("-"))}: {cycles}{data["macs"]:,} MACs;
 flash {data["flash"]["code"]:,} B code + {data["flash"]["weights"]:,} B weights;
 RAM {data["ram"]["arena"]:,} B activations (peak live {data["ram"]["peak_live"]:,} B),

@@ -229,6 +229,20 @@ def dense_f32(array: np.ndarray) -> DenseIntOrFPElementsAttr:
     return DenseIntOrFPElementsAttr(TensorType(f32, data.shape), BytesAttr(data.tobytes()))
 
 
+_ELEMENT_TYPES = {"<f4": f32, "|i1": IntegerType(8), "<i2": IntegerType(16), "<i4": IntegerType(32),
+                  "<i8": IntegerType(64)}
+
+
+def dense_of(array: np.ndarray) -> DenseIntOrFPElementsAttr:
+    """A dense attribute of `array`'s own element type (f32, or i8/i16/i32/i64 for int8 models), from its bytes."""
+    data = np.ascontiguousarray(array)
+    data = data.astype(data.dtype.newbyteorder("<"))
+    element = _ELEMENT_TYPES.get(data.dtype.str)
+    if element is None:
+        raise ValueError(f"no dense attribute of numpy {data.dtype}; use float32 or int8..int64")
+    return DenseIntOrFPElementsAttr(TensorType(element, data.shape), BytesAttr(data.tobytes()))
+
+
 def constant_array(value: SSAValue) -> np.ndarray | None:
     """The array behind `value` when an `nn.constant` defines it, else None (rewrites fold only constants)."""
     return value.owner.to_array() if isinstance(value.owner, ConstantOp) else None

@@ -835,6 +835,40 @@ class SoftmaxOp(IRDLOperation):
             raise VerifyException(f"'qnn.softmax' axis {self.axis.value.data} is out of range for rank {rank}")
 
 
+QUANT_KEY = "qnn.quant"
+"""Argument and result attribute of an int8 model function: the `QuantAttr` of that input or output."""
+
+
+def verify_io_quant(module: Operation) -> None:
+    """`qnn.quant` on a function's arguments and results, as MLIR verifies a dialect's argument attributes: a
+    `#qnn.quant` on int8 tensors only, and on every input and output of a function once on any (the C header and
+    t2m-run need each one's scale and zero point)."""
+    from xdsl.dialects import func
+
+    for op in module.walk():
+        if not isinstance(op, func.FuncOp):
+            continue
+        types = [*op.function_type.inputs.data, *op.function_type.outputs.data]
+        names = [f"argument {i}" for i in range(len(op.function_type.inputs.data))]
+        names += [f"result {i}" for i in range(len(op.function_type.outputs.data))]
+        dictionaries = [*(op.arg_attrs or ()), *(op.res_attrs or ())]
+        found = [d.data.get(QUANT_KEY) for d in dictionaries] + [None] * (len(types) - len(dictionaries))
+        where = f"'func.func' @{op.sym_name.data}"
+        for name, type, quant in zip(names, types, found, strict=True):
+            if quant is None:
+                continue
+            if not isinstance(quant, QuantAttr):
+                raise VerifyException(f"{where} {name} has {QUANT_KEY} = {quant}, expected a #qnn.quant<scale, zp>")
+            if not (isinstance(type, TensorType) and type.get_element_type() == i8):
+                raise VerifyException(f"{where} {name} has a #qnn.quant but is {type}: only int8 tensors are quantized")
+        missing = [name for name, quant in zip(names, found, strict=True) if quant is None]
+        if missing and len(missing) < len(types):
+            raise VerifyException(
+                f"{where} has a #qnn.quant on {len(types) - len(missing)} of its {len(types)} inputs and outputs "
+                f"({missing[0]} has none): an int8 model gives every input and output its scale and zero point"
+            )
+
+
 QNN = Dialect(
     "qnn",
     [

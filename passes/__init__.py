@@ -23,6 +23,12 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "lower-nn-softmax": _load("lower_nn_softmax", "LowerNnSoftmax"),
         "lower-nn-shape": _load("lower_nn_shape", "LowerNnShape"),
         "lower-nn-constant": _load("lower_nn_constant", "LowerNnConstant"),
+        # qnn -> integer loops (int8 models)
+        "lower-qnn-conv": _load("lower_qnn_conv", "LowerQnnConv"),
+        "lower-qnn-linear": _load("lower_qnn_linear", "LowerQnnLinear"),
+        "lower-qnn-pool": _load("lower_qnn_pool", "LowerQnnPool"),
+        "lower-qnn-elementwise": _load("lower_qnn_elementwise", "LowerQnnElementwise"),
+        "lower-qnn-softmax": _load("lower_qnn_softmax", "LowerQnnSoftmax"),
         "bufferize": _load("bufferize", "Bufferize"),
         "plan-memory": _load("plan_memory", "PlanMemoryPass"),
         # loops -> llvm dialect: t2m's conversions where xDSL 0.74 has none (order: pipeline.LOWER_TO_LLVM)

@@ -27,6 +27,7 @@ from xdsl.dialects.builtin import (
     FloatAttr,
     IndexType,
     IntegerAttr,
+    IntegerType,
     MemRefType,
     ModuleOp,
     TensorType,
@@ -154,6 +155,14 @@ class Kernel:
 
     def i32(self, value: int) -> SSAValue:
         return self._hoist(("i32", value), arith.ConstantOp(IntegerAttr(value, i32)), f"i{value}".replace("-", "m"))
+
+    def iconst(self, value: int, type: IntegerType) -> SSAValue:
+        """An integer constant of any width (int8 kernels use i8, i32 and i64)."""
+        if type == i32:
+            return self.i32(value)
+        width = type.width.data
+        hint = f"i{width}_{value}".replace("-", "m")
+        return self._hoist((str(type), value), arith.ConstantOp(IntegerAttr(value, type)), hint)
 
     # -- indices and memory -------------------------------------------------------------------------------------
 
@@ -414,8 +423,9 @@ def constant_array(value: SSAValue) -> np.ndarray | None:
 
 
 def new_constant(rewriter: PatternRewriter, before: Operation, array: np.ndarray) -> SSAValue:
-    """A new `nn.constant` (lower-nn-constant or bufferize turn it into a `memref.global`)."""
-    op = rewriter.insert(nn.ConstantOp.from_array(array), InsertPoint.before(before))
+    """A new `nn.constant` of the array's element type (f32, or i32 tables of int8 kernels); lower-nn-constant or
+    bufferize turn it into a `memref.global`."""
+    op = rewriter.insert(nn.ConstantOp(nn.dense_of(array)), InsertPoint.before(before))
     return op.output
 
 
@@ -432,14 +442,14 @@ VIEW_OPS = (nn.ConstantOp, nn.FlattenOp, nn.ReshapeOp)
 
 
 def layer_index(op: Operation, function: func.FuncOp) -> int:
-    """Position of `op` among the layers of its function: nn ops that compute (not constants or views) and
+    """Position of `op` among the layers of its function: nn and qnn ops that compute (not constants or views) and
     calls of layer functions already lowered count, so every pass numbers a layer the same way."""
     prefix = re.compile(re.escape(function.sym_name.data) + r"_L\d+_")
     index = 0
     for other in function.body.walk():
         if other is op:
             return index
-        if other.dialect_name() == "nn" and not isinstance(other, VIEW_OPS):
+        if other.dialect_name() in ("nn", "qnn") and not isinstance(other, VIEW_OPS):
             index += 1
         elif isinstance(other, func.CallOp) and prefix.match(other.callee.root_reference.data):
             index += 1
@@ -465,7 +475,7 @@ def replace_with_layer(
     function = model_function(op)
     module = function.parent_op()
     assert isinstance(module, ModuleOp)
-    kind = op.name.removeprefix("nn.")
+    kind = op.name.split(".", 1)[1]  # nn.conv2d and qnn.conv2d are both "conv2d" layers
     name = unique_symbol(module, f"{function.sym_name.data}_L{layer_index(op, function):02d}_{kind}")
 
     new_ops: list[Operation] = []

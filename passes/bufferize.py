@@ -2,7 +2,7 @@
 
 The `lower-nn-*` passes leave the model function in tensor form, every layer wrapped in
 `to_buffer ... call @layer ... to_tensor`. This pass
-  1. lowers any `nn.constant` left (as lower-nn-constant does) and refuses any other nn op still there;
+  1. lowers any `nn.constant` left (as lower-nn-constant does) and refuses any other nn or qnn op still there;
   2. turns the signature into `func.func @<name>_run(%in: memref..., %out: memref...) -> i32`: inputs, then one
      output buffer per result; `to_buffer(to_tensor(%m))` folds to `%m`;
   3. lets the layer computing a result write straight into its output argument: the result's `memref.alloc`
@@ -75,6 +75,8 @@ def bufferize_function(module: ModuleOp, function: func.FuncOp) -> None:
     if SymbolTable.lookup_symbol(module, f"{name}_run") is not None:
         raise PassFailedException(f"bufferize: symbol @{name}_run, the C entry of @{name}, is already taken")
     tensor_type = function.function_type
+    quant = _io_quant(function)  # read off the tensor signature, whose argument attributes go with it
+    function.arg_attrs = function.res_attrs = None
     ret = block.last_op
     assert isinstance(ret, func.ReturnOp)
 
@@ -137,7 +139,7 @@ def bufferize_function(module: ModuleOp, function: func.FuncOp) -> None:
     function.sym_name = StringAttr(f"{name}_run")
     static = sum(memref_bytes(op.memref.type) for op in block.ops if isinstance(op, memref.AllocOp))
     inputs, outputs = (cast(list[TensorType], list(types)) for types in (tensor_type.inputs, tensor_type.outputs))
-    module.attributes[MODEL_KEY] = ModelAttr(name, inputs, outputs, arena=static, quant=_io_quant(function))
+    module.attributes[MODEL_KEY] = ModelAttr(name, inputs, outputs, arena=static, quant=quant)
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,7 @@ class Bufferize(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         PatternRewriteWalker(LowerConstant(), apply_recursively=False).rewrite_module(op)
-        left = sorted({o.name for o in op.walk() if o.dialect_name() == "nn"})
+        left = sorted({o.name for o in op.walk() if o.dialect_name() in ("nn", "qnn")})
         if left:
             raise PassFailedException(f"bufferize: nn ops not lowered yet: {', '.join(left)}")
         for function in [f for f in op.ops if isinstance(f, func.FuncOp)]:

@@ -7,16 +7,17 @@ Mostly one LLVM instruction per op. The exceptions, and why:
   fixes the NaN case;
 - `floordivsi`/`ceildivsi`/`ceildivui` (from affine maps) are expanded into div/rem arithmetic;
 - fptosi/fptoui become LLVM's saturating intrinsics (NaN gives 0; plain fptosi of NaN or inf is poison);
-- casts LLVM has but xDSL's `llvm` dialect lacks come from `t2m.dialects.llvm_ext`.
+- casts LLVM has but xDSL's `llvm` dialect lacks come from `t2m.dialects.llvm_ext`;
+- `math.ctlz` (no math-to-llvm pass of its own for one op) becomes `llvm.ctlz`.
 Vector operands are fine wherever LLVM accepts vectors (`addf`/`mulf` on `vector<4xf32>`...).
 """
 
 from __future__ import annotations
 
-import math
+from math import isnan
 
 from xdsl.context import Context
-from xdsl.dialects import arith, llvm
+from xdsl.dialects import arith, llvm, math
 from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
     FloatAttr,
@@ -163,6 +164,18 @@ class FloatToIntToLLVM(RewritePattern):
         replace_with_llvm(rewriter, op, [new], new.results)
 
 
+class CountLeadingZerosToLLVM(RewritePattern):
+    """`math.ctlz` (the int8 softmax normalises its sum with it) -> `llvm.ctlz.iN(x, false)`: CLZ on the M4, defined
+    for 0 (gives N)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: math.CountLeadingZerosOp, rewriter: PatternRewriter, /):
+        source = as_llvm(op.operand, rewriter)
+        poison_at_zero = llvm.ConstantOp(IntegerAttr(0, i1), i1)
+        new = llvm.CallIntrinsicOp(f"llvm.ctlz.{_mangle(source.type)}", [source, poison_at_zero.result], [source.type])
+        replace_with_llvm(rewriter, op, [poison_at_zero, new], new.results)
+
+
 class IndexCastToLLVM(RewritePattern):
     """index <-> iN: nothing for i32, else sign-extend or truncate (index is i32)."""
 
@@ -212,9 +225,9 @@ def _is_number_constant(value: SSAValue) -> bool:
     if isinstance(owner, arith.ConstantOp | llvm.ConstantOp):
         attr = owner.value
         if isinstance(attr, FloatAttr):
-            return not math.isnan(attr.value.data)
+            return not isnan(attr.value.data)
         if isinstance(attr, DenseIntOrFPElementsAttr):
-            return not any(math.isnan(v) for v in attr.get_values())  # type: ignore[arg-type]
+            return not any(isnan(v) for v in attr.get_values())  # type: ignore[arg-type]
     return False
 
 
@@ -308,6 +321,7 @@ class ConvertArithToLLVMPass(ModulePass):
                     NegfToLLVM(),
                     CastToLLVM(),
                     FloatToIntToLLVM(),
+                    CountLeadingZerosToLLVM(),
                     IndexCastToLLVM(),
                     CmpiToLLVM(),
                     CmpfToLLVM(),

@@ -7,7 +7,6 @@ makes the object's symbol table and size report readable; otherwise `@<model>_cs
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from xdsl.context import Context
@@ -24,7 +23,7 @@ from xdsl.rewriter import InsertPoint
 from xdsl.traits import SymbolTable
 
 from t2m.dialects import nn
-from t2m.passes._loops import memref_of, model_function, shape_of, unique_symbol
+from t2m.passes._loops import buffer_of, memref_bytes, model_function, unique_symbol
 
 
 def _reader_name(op: nn.ConstantOp) -> str | None:
@@ -54,10 +53,10 @@ class LowerConstant(RewritePattern):
         module = function.parent_op()
         assert isinstance(module, ModuleOp)
         name = unique_symbol(module, _reader_name(op) or f"{function.sym_name.data}_cst")
-        mem_type = memref_of(shape_of(op.output))
+        mem_type = buffer_of(op.output)
         value = op.value
-        if len(value.data.data) < 4 * math.prod(shape_of(op.output)):  # a splat: store every element
-            value = nn.dense_f32(nn.dense_to_numpy(value))
+        if len(value.data.data) < memref_bytes(mem_type):  # a splat: store every element
+            value = nn.dense_of(nn.dense_to_numpy(value))
         glob = memref.GlobalOp.get(StringAttr(name), mem_type, value, StringAttr("private"), UnitAttr())
         rewriter.insert(glob, InsertPoint.before(function))
         get = memref.GetGlobalOp(name, mem_type)

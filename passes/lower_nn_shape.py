@@ -24,7 +24,7 @@ from xdsl.pattern_rewriter import (
 )
 
 from t2m.dialects import nn
-from t2m.passes._loops import Ix, Kernel, memref_of, reinterpret, replace_with_layer, shape_of
+from t2m.passes._loops import Ix, Kernel, buffer_of, reinterpret, replace_with_layer, shape_of
 
 
 class LowerView(RewritePattern):
@@ -35,7 +35,7 @@ class LowerView(RewritePattern):
         if shape_of(op.input) == shape_of(op.output):
             rewriter.replace(op, [], [op.input])
             return
-        buf = bufferization.ToBufferOp.build(operands=[op.input], result_types=[memref_of(shape_of(op.input))])
+        buf = bufferization.ToBufferOp.build(operands=[op.input], result_types=[buffer_of(op.input)])
         view = reinterpret(buf.memref, shape_of(op.output))
         rewriter.replace(op, [buf, view, tensor := bufferization.ToTensorOp(view.result)], [tensor.tensor])
 

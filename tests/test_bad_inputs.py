@@ -28,6 +28,7 @@ class Case:
     run: str
     error: str
     make: list[str] = field(default_factory=list[str])
+    details: list[str] = field(default_factory=list[str])
 
 
 def read_case(path: Path) -> Case:
@@ -36,9 +37,9 @@ def read_case(path: Path) -> Case:
         if line.strip() and not line.startswith("#"):
             key, _, value = line.partition(":")
             fields.setdefault(key.strip(), []).append(value.strip())
-    unknown = set(fields) - {"run", "error", "make"}
+    unknown = set(fields) - {"run", "error", "make", "detail"}
     assert not unknown and len(fields.get("run", [])) == 1 and len(fields.get("error", [])) == 1, path
-    return Case(path.stem, fields["run"][0], fields["error"][0], fields.get("make", []))
+    return Case(path.stem, fields["run"][0], fields["error"][0], fields.get("make", []), fields.get("detail", []))
 
 
 CASES = [read_case(p) for p in sorted((CORPUS / "cases").glob("*.txt"))]
@@ -65,8 +66,8 @@ def test_bad_input(case: Case, tmp_path: Path, capfd: pytest.CaptureFixture[str]
         captured = capfd.readouterr()
     finally:
         builders.undo(work)
-    expected = case.error.format(**places)
-    assert (status, captured.err.splitlines()) == (1, [expected])
+    expected = [line.format(**places) for line in (case.error, *(f"  {d}" for d in case.details))]
+    assert (status, captured.err.splitlines()) == (1, expected)
     assert "Traceback" not in captured.out + captured.err
     assert sorted(p.name for p in out.rglob("*")) == [], "the failed command left files behind"
     assert not Path(places["marker"]).exists(), "a payload ran code"

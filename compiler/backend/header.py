@@ -22,6 +22,16 @@ def stack_size(measured: int) -> int:
     return -(-(measured + STACK_MARGIN) // 8) * 8
 
 
+def _c_float(value: float) -> str:
+    """A C float literal (`0.0235f`, `1.0f`, `1e-05f`)."""
+    text = f"{value:.9g}"
+    return f"{text}f" if any(c in text for c in ".en") else f"{text}.0f"
+
+
+def _tags(kind: str, count: int) -> list[str]:
+    return [kind if count == 1 else f"{kind}{i}" for i in range(count)]
+
+
 def render_header(info: ModelInfo, obj: bytes, stack: int | None) -> str:
     """The header text for `info`, documenting the object's sizes and any memcpy/memset it expects; `stack` is
     the stack high-water mark measured on the emulator (None: not measured, e.g. a host object)."""
@@ -42,11 +52,20 @@ def render_header(info: ModelInfo, obj: bytes, stack: int | None) -> str:
         "",
         f"/* Tensors are {info.dtype}, row-major, in PyTorch's {info.layout} layout. */",
     ]
+    int8 = info.dtype == "int8"
+    if int8:
+        lines += [
+            "/* int8 values q stand for the reals scale * (q - zero_point): quantize an input as",
+            " * q = clamp(round(x / SCALE) + ZERO_POINT, -128, 127), rounding half to even as PyTorch. */",
+        ]
+    quant = iter(info.quant)
     for kind, shapes in (("INPUT", info.inputs), ("OUTPUT", info.outputs)):
-        for i, shape in enumerate(shapes):
-            tag = kind if len(shapes) == 1 else f"{kind}{i}"
+        for tag, shape in zip(_tags(kind, len(shapes)), shapes, strict=True):
             lines.append(f"#define {upper}_{tag}_SIZE {math.prod(shape)} /* elements */")
             lines.append(f"#define {upper}_{tag}_SHAPE {_c_list(shape)}")
+            if int8 and (q := next(quant, None)) is not None:
+                lines.append(f"#define {upper}_{tag}_SCALE {_c_float(q[0])}")
+                lines.append(f"#define {upper}_{tag}_ZERO_POINT {q[1]}")
     arena = "one arena, static in .bss" if info.arena_entry else "static in .bss"
     lines += [
         f"#define {upper}_ARENA_SIZE {info.arena_bytes} /* bytes of activation buffers, {arena} */",
@@ -63,11 +82,13 @@ def render_header(info: ModelInfo, obj: bytes, stack: int | None) -> str:
     lines += [
         "",
     ]
-    params = [f"const float *input{i if len(info.inputs) > 1 else ''}" for i in range(len(info.inputs))]
-    params += [f"float *output{i if len(info.outputs) > 1 else ''}" for i in range(len(info.outputs))]
+    element = "int8_t" if int8 else "float"
+    params = [f"const {element} *input{i if len(info.inputs) > 1 else ''}" for i in range(len(info.inputs))]
+    params += [f"{element} *output{i if len(info.outputs) > 1 else ''}" for i in range(len(info.outputs))]
+    buffers = "int8_t arrays (no alignment needed)" if int8 else "4-byte aligned float arrays"
     lines += [
         f"/* Runs {info.name}: reads the input buffer(s), writes the output buffer(s); returns 0 on success.",
-        " * Buffers are 4-byte aligned float arrays of the sizes above. Not reentrant: the activation buffers",
+        f" * Buffers are {buffers} of the sizes above. Not reentrant: the activation buffers",
         " * are static. No malloc, no libc"
         + (
             f"; the object calls {', '.join(undefined)}, which any libc or the CMSIS startup provides."

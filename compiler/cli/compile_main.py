@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from t2m.compiler.errors import ArgumentParser, run_tool
+from t2m.compiler.errors import ArgumentParser, T2MError, run_tool
 from t2m.compiler.files import write_output, write_outputs
 
 
@@ -23,6 +23,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input-shape", help="input shape, e.g. 1x1x49x10 (default: the model's example_inputs())")
     p.add_argument("--arch", help="architecture for a .pth state dict: file.py:NAME")
     p.add_argument("--trust-pickle", action="store_true", help="allow a fully pickled module (runs its code)")
+    p.add_argument("--quantize", choices=["int8"], help="quantize with PyTorch's PT2E flow (TFLite int8 scheme)")
+    p.add_argument(
+        "--calibrate",
+        metavar="DATA",
+        help="calibration inputs for --quantize: an .npy/.npz array of N samples (N x input shape), "
+        "file.py:NAME (an iterable of input tensors), or 'random' (meaningless ranges, to try the flow)",
+    )
     p.add_argument("--name", help="C symbol prefix (default: from the model)")
     p.add_argument("--target", default="cortex-m4", help="cortex-m4 (default) or host")
     p.add_argument("-O", dest="opt", default="O2", help="optimisation level: O0, O1, O2 (default), O3, Os, Oz")
@@ -42,12 +49,23 @@ def build_parser() -> argparse.ArgumentParser:
 def load_nn_module(model: str, args: argparse.Namespace):
     """An nn module from a .mlir file, or imported from PyTorch."""
     if model.endswith(".mlir"):
+        if args.quantize or args.calibrate:
+            from t2m.compiler.importer import check_quantize_flags
+
+            check_quantize_flags(args.quantize, args.calibrate)
+            raise T2MError(
+                f"'{model}' is already imported, it cannot be quantized now",
+                "--quantize",
+                "pass the PyTorch model to quantize it while importing",
+            )
         from t2m.compiler.ir import read_module
 
         return read_module(model)
     from t2m.compiler.importer import import_model
 
-    return import_model(model, args.input_shape, args.arch, args.trust_pickle)
+    return import_model(
+        model, args.input_shape, args.arch, args.trust_pickle, args.quantize, args.calibrate, "t2m-compile"
+    )
 
 
 def _main(argv: Sequence[str]) -> int:

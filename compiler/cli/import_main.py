@@ -26,6 +26,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="allow loading a fully pickled module (a pickle can run arbitrary code)",
     )
+    p.add_argument("--quantize", choices=["int8"], help="quantize with PyTorch's PT2E flow (TFLite int8 scheme)")
+    p.add_argument(
+        "--calibrate",
+        metavar="DATA",
+        help="calibration inputs for --quantize: an .npy/.npz array of N samples (N x input shape), "
+        "file.py:NAME (an iterable of input tensors), or 'random' (meaningless ranges, to try the flow)",
+    )
     p.add_argument("--check", action="store_true", help="only report whether every op is supported")
     p.add_argument("--list-ops", action="store_true", help="list the ATen ops t2m imports and exit")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -34,7 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
-    from t2m.compiler.importer import export, import_program, load_model, supported_ops, unsupported_error
+    from t2m.compiler.importer import (
+        check_quantize_flags,
+        export,
+        import_program,
+        load_model,
+        quantize,
+        supported_ops,
+        unsupported_error,
+    )
     from t2m.compiler.ir import module_to_text
 
     if args.list_ops:
@@ -42,8 +57,11 @@ def _main(argv: Sequence[str]) -> int:
         return 0
     if args.model is None:
         raise T2MError("no MODEL given", "the command line", "see t2m-import --help")
+    check_quantize_flags(args.quantize, args.calibrate)
     loaded = load_model(args.model, args.input_shape, args.arch, args.trust_pickle)
     program = export(loaded)
+    if args.quantize:
+        program = quantize(program, args.model, args.calibrate, "t2m-import")
     module, unsupported = import_program(program, loaded.name)
     if unsupported:
         raise unsupported_error(args.model, unsupported)

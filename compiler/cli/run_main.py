@@ -8,6 +8,11 @@
 
 `--check` compares with the reference interpreter on the nn module t2m-compile saved beside the object;
 `--torch MODEL` compares with PyTorch itself.
+
+An int8 model (docs/int8.md) takes float inputs, quantized with the model's input scale and zero point (round half
+to even, then clamped: values beyond the range saturate, as in PyTorch), or int8 `.npy` inputs as they are; it
+prints the int8 outputs and their dequantized values; `-o` writes the dequantized float32 output, `--raw` the int8
+one; `--check` must find every int8 value identical to the integer reference interpreter's.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import numpy as np
 
 from t2m.compiler.errors import ArgumentParser, T2MError, run_tool
 from t2m.compiler.files import read_bytes, read_text, write_output
-from t2m.compiler.model_info import ModelInfo, fit_inputs
+from t2m.compiler.model_info import ModelInfo, buffer_dtype, dequantize, fit_inputs, model_inputs
 
 if TYPE_CHECKING:
     from xdsl.dialects.builtin import ModuleOp
@@ -47,7 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="X.npy",
         help="input array (repeat for several inputs; default: seeded random inputs)",
     )
-    p.add_argument("-o", "--output", help="write the (first) output array to this .npy file")
+    p.add_argument("-o", "--output", help="write the (first) output array to this .npy file (int8 models: dequantized)")
+    p.add_argument(
+        "--raw", action="store_true", help="with -o: write the output buffer as computed (int8 models: int8 values)"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
     p.add_argument("--check", action="store_true", help="compare with the reference interpreter (nn module)")
     p.add_argument("--reference", help="nn-level .mlir for --check (default: <name>.mlir beside the object)")
@@ -72,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def load_inputs(paths: Sequence[str]) -> list[np.ndarray]:
-    """The `--input` arrays as float32 (never unpickling: an object array is refused)."""
+    """The `--input` arrays: int8 arrays as they are (raw values for an int8 model), any other as float32 (never
+    unpickling: an object array is refused)."""
     arrays = []
     for path in paths:
         data = read_bytes(path, "--input")
@@ -80,7 +89,7 @@ def load_inputs(paths: Sequence[str]) -> list[np.ndarray]:
             array = np.load(io.BytesIO(data), allow_pickle=False)
             if not isinstance(array, np.ndarray):
                 raise ValueError("it is an .npz archive of several arrays")
-            arrays.append(array.astype(np.float32))
+            arrays.append(array if array.dtype == np.int8 else array.astype(np.float32))
         except (ValueError, TypeError, OSError, EOFError) as e:
             first = (str(e).splitlines() or [type(e).__name__])[0]
             what = f"'{path}' is not a readable .npy array ({first})"
@@ -88,9 +97,19 @@ def load_inputs(paths: Sequence[str]) -> list[np.ndarray]:
     return arrays
 
 
-def random_inputs(shapes: Sequence[Sequence[int]], seed: int) -> list[np.ndarray]:
+def random_inputs(shapes: Sequence[Sequence[int]], seed: int, int8: bool = False) -> list[np.ndarray]:
+    """Seeded inputs: standard normal floats, or for an int8 model int8 values over the whole range."""
     rng = np.random.default_rng(seed)
+    if int8:
+        return [rng.integers(-128, 128, tuple(s)).astype(np.int8) for s in shapes]
     return [rng.standard_normal(tuple(s)).astype(np.float32) for s in shapes]
+
+
+def prepare_inputs(args: argparse.Namespace, info: ModelInfo, source: str) -> list[np.ndarray]:
+    """The model's input buffers: the `--input` arrays (quantized for an int8 model) or seeded random ones."""
+    if not args.input:
+        return random_inputs(info.inputs, args.seed, info.dtype == "int8")
+    return model_inputs(load_inputs(args.input), info, source)
 
 
 def format_array(name: str, a: np.ndarray) -> str:
@@ -98,6 +117,41 @@ def format_array(name: str, a: np.ndarray) -> str:
     shown = np.array2string(flat[:16], precision=6, separator=", ", max_line_width=200)
     more = f" ... ({flat.size} values)" if flat.size > 16 else ""
     return f"{name}: shape {'x'.join(map(str, a.shape))}, {shown}{more}"
+
+
+def print_outputs(outputs: list[np.ndarray], info: ModelInfo) -> None:
+    """The outputs; an int8 model's also dequantized with their scale and zero point."""
+    for i, y in enumerate(outputs):
+        if y.dtype != np.int8 or i >= len(info.output_quant):
+            print(format_array(f"output {i}", y))
+            continue
+        scale, zero_point = info.output_quant[i]
+        print(format_array(f"output {i} (int8)", y))
+        offset = f"q - {zero_point}" if zero_point >= 0 else f"q + {-zero_point}"
+        print(format_array(f"output {i} (dequantized: {scale:.6g} * ({offset}))", dequantize(y, scale, zero_point)))
+
+
+def check_identical(outputs: list[np.ndarray], refs: list[np.ndarray]) -> None:
+    """int8 outputs against the integer reference interpreter: every value identical, or exit 1 naming the first
+    difference."""
+    for i, (y, r) in enumerate(zip(outputs, refs, strict=True)):
+        r = r.reshape(y.shape) if r.size == y.size else r
+        if r.shape != y.shape or r.dtype != y.dtype:
+            what = f"output {i} is {y.dtype} {'x'.join(map(str, y.shape))}, the reference's {r.dtype} " + "x".join(
+                map(str, r.shape))
+            print(f"check vs reference interpreter: {what}: FAILED")
+            raise T2MError(f"outputs differ from the reference interpreter: {what}", "--check",
+                           "this is a t2m bug: please report it")
+        if not np.array_equal(y, r):
+            at = tuple(int(v) for v in np.argwhere(y != r)[0])
+            differ = int((y != r).sum())
+            what = (f"output {i} at index ({', '.join(map(str, at))}) is {int(y[at])}, the reference's {int(r[at])} "
+                    f"({differ} of {y.size} values differ)")
+            print(f"check vs reference interpreter: {what}: FAILED")
+            raise T2MError(f"outputs differ from the reference interpreter: {what}", "--check",
+                           "this is a t2m bug: please report it")
+    total = sum(y.size for y in outputs)
+    print(f"check vs reference interpreter: all {total} int8 values identical: ok")
 
 
 def compare(label: str, outputs: list[np.ndarray], refs: list[np.ndarray], rtol: float, hint: str) -> None:
@@ -140,27 +194,31 @@ def torch_outputs(spec: str, arch: str | None, inputs: list[np.ndarray], trust_p
 
 # --- the kinds of model: every stage runs ---------------------------------------------------------------------
 
+Run = tuple[list[np.ndarray], list[np.ndarray], ModelInfo]
+"""What running a model gives: its input buffers, its outputs, and its description."""
 
-def run_mlir(path: str, args: argparse.Namespace) -> tuple[list[np.ndarray], list[np.ndarray]]:
+
+def run_mlir(path: str, args: argparse.Namespace) -> Run:
     """An nn module (imported or fused) runs on the reference interpreter; a module at any later stage (partly
     lowered, loops, llvm dialect) is lowered the rest of the way, exactly as `t2m-opt --lower` would, and run by
     the host JIT."""
     from t2m.compiler.interpreter import entry_function, run_module
     from t2m.compiler.ir import read_module
+    from t2m.compiler.model_info import describe_function
     from t2m.compiler.pipeline import is_nn_level
 
     module = read_module(path)
     if not is_nn_level(module):
         return run_lowered(module, path, args)
     function = entry_function(module)
-    shapes = [list(t.get_shape()) for t in function.function_type.inputs]  # type: ignore[attr-defined]
-    inputs = fit_inputs(load_inputs(args.input), shapes, path) if args.input else random_inputs(shapes, args.seed)
+    info = describe_function(function)
+    inputs = prepare_inputs(args, info, path)
     outputs = run_module(module, inputs)
-    print(f"{function.sym_name.data}: nn reference interpreter")
-    return inputs, outputs
+    print(f"{function.sym_name.data}: {'integer ' if info.dtype == 'int8' else 'nn '}reference interpreter")
+    return inputs, outputs, info
 
 
-def run_lowered(module: ModuleOp, path: str, args: argparse.Namespace) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def run_lowered(module: ModuleOp, path: str, args: argparse.Namespace) -> Run:
     """A module past the nn level: finish the lowering, then LLVM IR on the host JIT."""
     from t2m.compiler.backend.emit_llvm import to_llvm_ir
     from t2m.compiler.model_info import describe
@@ -170,14 +228,14 @@ def run_lowered(module: ModuleOp, path: str, args: argparse.Namespace) -> tuple[
     return _jit(to_llvm_ir(module), path, args, describe(module, f"'{path}'"))
 
 
-def run_ll(path: str, args: argparse.Namespace) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def run_ll(path: str, args: argparse.Namespace) -> Run:
     """LLVM IR compiled for this machine and run natively (its description read from the compiled object)."""
     return _jit(read_text(path, expected="an LLVM IR text file"), path, args)
 
 
 def _jit(
     text: str, path: str, args: argparse.Namespace, info: ModelInfo | None = None
-) -> tuple[list[np.ndarray], list[np.ndarray]]:
+) -> Run:
     from t2m.compiler.backend import HostJIT
     from t2m.compiler.backend.errors import BackendError
     from t2m.compiler.model_info import read_from_object
@@ -187,31 +245,27 @@ def _jit(
     except BackendError as e:
         raise T2MError(str(e), path, "pass LLVM IR written by t2m-compile --emit ll or t2m-translate") from None
     info = info or read_from_object(jit.object, path)
-    inputs = fit_inputs(load_inputs(args.input), info.inputs, path) if args.input else random_inputs(
-        info.inputs, args.seed
-    )
-    outputs = [np.zeros(shape, np.float32) for shape in info.outputs]
+    inputs = prepare_inputs(args, info, path)
+    outputs = [np.zeros(shape, buffer_dtype(info)) for shape in info.outputs]
     status = jit.run(info.entry, inputs, outputs)
     if status != 0:
         raise T2MError(f"{info.entry} returned {status}", path, "the model reported an error")
     print(f"{info.entry}: host JIT (llvmlite, native code on this machine), returned {status}")
-    return inputs, outputs
+    return inputs, outputs, info
 
 
-def run_obj(path: str, args: argparse.Namespace) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def run_obj(path: str, args: argparse.Namespace) -> Run:
     from t2m.compiler.emulate import run_object
     from t2m.compiler.model_info import read_from_object
 
     obj = read_bytes(path)
     info = read_from_object(obj, path)
-    inputs = fit_inputs(load_inputs(args.input), info.inputs, path) if args.input else random_inputs(
-        info.inputs, args.seed
-    )
+    inputs = prepare_inputs(args, info, path)
     run = run_object(obj, inputs, path)
     print_layer_table(run, args.mhz)
     if args.check and not args.reference:
         args.reference = str(Path(path).with_name(f"{info.name}.mlir"))
-    return inputs, run.outputs
+    return inputs, run.outputs, info
 
 
 def print_layer_table(run, mhz: float) -> None:
@@ -243,9 +297,11 @@ def _main(argv: Sequence[str]) -> int:
     runner = kinds.get(Path(args.module).suffix)
     if runner is None:
         raise T2MError(f"cannot run '{args.module}'", args.module, "t2m-run takes a .o, a .ll or a .mlir file")
-    inputs, outputs = runner(args.module, args)
-    for i, y in enumerate(outputs):
-        print(format_array(f"output {i}", y))
+    if args.raw and not args.output:
+        raise T2MError("--raw writes the raw int8 output, but no output file is named", "--raw", "add -o y.npy")
+    inputs, outputs, info = runner(args.module, args)
+    int8 = info.dtype == "int8"
+    print_outputs(outputs, info)
     if args.check:
         from t2m.compiler.interpreter import run_module
         from t2m.compiler.ir import read_module
@@ -253,16 +309,21 @@ def _main(argv: Sequence[str]) -> int:
         if not args.reference:
             raise T2MError("--check needs the nn module", "--reference", "pass --reference model.mlir")
         reference = read_module(args.reference)
-        refs = run_module(reference, fit_inputs(inputs, _shapes(reference), args.reference))
-        compare("reference interpreter", outputs, refs, args.rtol, "this is a t2m bug: please report it")
+        refs = run_module(reference, fit_inputs(inputs, _shapes(reference), args.reference, inputs[0].dtype.type))
+        if int8:
+            check_identical(outputs, refs)
+        else:
+            compare("reference interpreter", outputs, refs, args.rtol, "this is a t2m bug: please report it")
+    real_outputs = [dequantize(y, *q) for y, q in zip(outputs, info.output_quant, strict=True)] if int8 else outputs
     if args.torch:
-        refs = torch_outputs(args.torch, args.arch, inputs, args.trust_pickle)
+        real_inputs = [dequantize(x, *q) for x, q in zip(inputs, info.input_quant, strict=True)] if int8 else inputs
+        refs = torch_outputs(args.torch, args.arch, real_inputs, args.trust_pickle)
         for i, r in enumerate(refs):
             print(format_array(f"PyTorch output {i}", r))
-        compare("PyTorch", outputs, refs, args.rtol, "this is a t2m bug if the model imported without errors")
+        compare("PyTorch", real_outputs, refs, args.rtol, "this is a t2m bug if the model imported without errors")
     if args.output:
         buf = io.BytesIO()
-        np.save(buf, outputs[0])
+        np.save(buf, outputs[0] if args.raw else real_outputs[0])
         write_output(Path(args.output), buf.getvalue())
     return 0
 

@@ -14,7 +14,17 @@ from t2m.compiler.errors import T2MError
 from t2m.compiler.importer.aten import HANDLERS, Translator, UnsupportedOp
 from t2m.compiler.importer.loading import LoadedModel, load_model
 
-__all__ = ["HANDLERS", "LoadedModel", "export", "import_model", "import_program", "load_model", "supported_ops"]
+__all__ = [
+    "HANDLERS",
+    "LoadedModel",
+    "check_quantize_flags",
+    "export",
+    "import_model",
+    "import_program",
+    "load_model",
+    "quantize",
+    "supported_ops",
+]
 
 
 def supported_ops() -> list[str]:
@@ -51,6 +61,49 @@ def export(loaded: LoadedModel, input_flag: str = "--input-shape") -> Any:
         ) from e
 
 
+def check_quantize_flags(quantize: str | None, calibrate: str | None) -> None:
+    """`--quantize` and `--calibrate` go together (checked before any model is loaded)."""
+    if calibrate is not None and quantize is None:
+        raise T2MError("--calibrate needs --quantize int8", "--calibrate", "add --quantize int8, or drop --calibrate")
+    if quantize is not None and calibrate is None:
+        raise T2MError(
+            f"--quantize {quantize} needs calibration data",
+            "--quantize",
+            "pass --calibrate data.npy (N samples of the input) or file.py:NAME (--calibrate random only to try)",
+        )
+
+
+def quantize(program: Any, spec: str, calibrate: str, tool: str) -> Any:
+    """PT2E int8 quantization of an exported float program, calibrated on the data `calibrate` names."""
+    from t2m.compiler.importer.calibration import load_calibration
+    from t2m.compiler.importer.qgraph import is_quantized
+
+    if is_quantized(program):
+        raise T2MError(
+            f"model '{spec}' is already quantized (its graph holds quantize/dequantize ops)",
+            "--quantize",
+            "drop --quantize and --calibrate: t2m imports the quantized graph as it is",
+        )
+    shapes = [tuple(node.meta["val"].shape) for node in _user_inputs(program)]
+    samples = load_calibration(calibrate, shapes, tool)
+    from t2m.compiler.importer.quantizer import quantize_program
+
+    try:
+        return quantize_program(program, samples[0], samples)
+    except Exception as e:
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise T2MError(
+            f"PT2E quantization of '{spec}' failed: {type(e).__name__}: {first}",
+            spec,
+            "check that the model runs on the calibration data; report it if it does",
+        ) from e
+
+
+def _user_inputs(program: Any) -> list[Any]:
+    names = {s.arg.name for s in program.graph_signature.input_specs if s.kind.name == "USER_INPUT"}
+    return [node for node in program.graph.nodes if node.op == "placeholder" and node.name in names]
+
+
 def functional(program: Any) -> Any:
     """The program without in-place ops. torch.export's default IR keeps them (`relu_` of `nn.ReLU(inplace=True)`,
     `add_` of `out += x`) and redirects later reads of the mutated tensor itself, but not of the tensors it is a view
@@ -66,8 +119,11 @@ def functional(program: Any) -> Any:
 
 
 def import_program(program: Any, name: str) -> tuple[ModuleOp, list[UnsupportedOp]]:
-    """Translate an exported program; the module is empty when some op is unsupported."""
-    translator = Translator(functional(program), name)
+    """Translate an exported program (a quantized graph into qnn ops); the module is empty when some op is
+    unsupported."""
+    from t2m.compiler.importer.qgraph import QTranslator, is_quantized
+
+    translator = QTranslator(program, name) if is_quantized(program) else Translator(functional(program), name)
     module = translator.translate()
     if not translator.unsupported:
         module.verify()
@@ -75,11 +131,22 @@ def import_program(program: Any, name: str) -> tuple[ModuleOp, list[UnsupportedO
 
 
 def import_model(
-    spec: str, input_shape: str | None = None, arch: str | None = None, trust_pickle: bool = False
+    spec: str,
+    input_shape: str | None = None,
+    arch: str | None = None,
+    trust_pickle: bool = False,
+    quantize_to: str | None = None,
+    calibrate: str | None = None,
+    tool: str = "t2m",
 ) -> ModuleOp:
-    """MODEL -> verified `nn` module, or a T2MError listing every unsupported op with its source line."""
+    """MODEL -> verified `nn` module (`qnn` for a quantized graph, or with `quantize_to="int8"`), or a T2MError
+    listing every unsupported op with its source line."""
+    check_quantize_flags(quantize_to, calibrate)
     loaded = load_model(spec, input_shape, arch, trust_pickle)
-    module, unsupported = import_program(export(loaded), loaded.name)
+    program = export(loaded)
+    if quantize_to is not None and calibrate is not None:
+        program = quantize(program, spec, calibrate, tool)
+    module, unsupported = import_program(program, loaded.name)
     if unsupported:
         raise unsupported_error(spec, unsupported)
     return module
@@ -87,6 +154,15 @@ def import_model(
 
 def unsupported_error(spec: str, unsupported: list[UnsupportedOp]) -> T2MError:
     kinds = sorted({u.op for u in unsupported})
+    if any(u.quantized for u in unsupported):
+        return T2MError(
+            f"quantized model '{spec}' has {len(unsupported)} part{'s' if len(unsupported) != 1 else ''} "
+            f"t2m cannot represent exactly in int8 ({', '.join(kinds)})",
+            "the lines below",
+            "quantize them as int8 activations with symmetric int8 weights (t2m's --quantize int8 does), "
+            "or replace those ops",
+            details=[u.describe() for u in unsupported],
+        )
     return T2MError(
         f"model '{spec}' uses {len(unsupported)} unsupported op{'s' if len(unsupported) != 1 else ''} "
         f"({', '.join(kinds)})",

@@ -41,6 +41,7 @@ class UnsupportedOp:
     op: str
     reason: str
     source: str
+    quantized: bool = False  # a part of a quantized graph with no exact int8 form (qgraph.py)
 
     def describe(self) -> str:
         return f"{self.source}: {self.op}" + (f" ({self.reason})" if self.reason else "")

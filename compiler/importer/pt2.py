@@ -31,6 +31,22 @@ MODEL = "model"  # the program `torch.export.save` writes and `torch.export.load
 # A call in the graph: an operator of `torch.ops` (no dunder segment), or the tuple indexing of multi-output ops.
 _OPERATOR = re.compile(r"^torch\.ops(\.(?!__)[A-Za-z_][A-Za-z0-9_]*){2,3}$")
 _BUILTIN_TARGETS = frozenset({"_operator.getitem"})
+# The quantize/dequantize ops of a quantized (PT2E-converted) graph. torch defines them in a module it does not
+# import by itself (torch.ao.quantization.fx._decomposed); a graph that calls them gets that module imported, and
+# nothing else: any other operator must already be registered.
+_QUANTIZED_TARGETS = frozenset(
+    f"torch.ops.quantized_decomposed.{op}"
+    for op in (
+        "quantize_per_tensor.default",
+        "quantize_per_tensor.tensor",
+        "dequantize_per_tensor.default",
+        "dequantize_per_tensor.tensor",
+        "quantize_per_channel.default",
+        "dequantize_per_channel.default",
+        "choose_qparams.tensor",
+        "choose_qparams_symmetric.tensor",
+    )
+)
 # pytree node types whose deserialization imports nothing (`collections.defaultdict` imports its factory).
 _TREE_TYPES = frozenset({None, "builtins.tuple", "builtins.list", "builtins.dict", "collections.OrderedDict"})
 
@@ -148,6 +164,13 @@ def check_program(spec: str, program: Any) -> None:
                 _check_tree_spec(spec, obj[key])
 
 
+def _register_quantized_ops(program: Any) -> None:
+    """Make torch know the q/dq ops of a quantized graph before its deserializer looks them up."""
+    nodes = program["graph_module"].get("graph", {}).get("nodes", [])
+    if isinstance(nodes, list) and any(isinstance(n, dict) and n.get("target") in _QUANTIZED_TARGETS for n in nodes):
+        import torch.ao.quantization.fx._decomposed  # noqa: F401  (registers the quantized_decomposed library)
+
+
 # --- the tensors: raw bytes, never a pickle ---------------------------------------------------------------------
 
 
@@ -235,6 +258,7 @@ def load_pt2(spec: str) -> Any:
         raise _corrupt(spec, "saved on a machine of the other byte order")
     program = archive.json(f"models/{MODEL}.json")
     check_program(spec, program)
+    _register_quantized_ops(program)
     weights = _read_tensors(archive, "data/weights/", "weight")
     constants = _read_tensors(archive, "data/constants/", "constant")
     try:

@@ -334,3 +334,101 @@ def llvm_module_without_model(work: Path) -> None:
     (work / "plain.mlir").write_text(
         "llvm.func @k(%p: !llvm.ptr) {\n  llvm.return\n}\n"
     )
+
+
+# --- int8 quantization: calibration data and quantized graphs t2m cannot represent --------------------------------
+
+QUANT_MODELS = Path(__file__).parent / "files" / "quant_models.py"
+
+
+def calibration_files(work: Path) -> None:
+    """Calibration data for files/quant_models.py:Tiny (input 1x1x4x4): empty, of a wrong shape, truncated, an
+    object array (a pickle whose element would create the marker), and a Python source that yields nothing."""
+    import io
+
+    import numpy as np
+
+    np.save(work / "empty.npy", np.zeros((0, 1, 1, 4, 4), np.float32))
+    np.save(work / "wrong.npy", np.zeros((10, 3, 4, 4), np.float32))
+    buf = io.BytesIO()
+    np.save(buf, np.zeros((10, 1, 1, 4, 4), np.float32))
+    (work / "cut.npy").write_bytes(buf.getvalue()[:100])
+    array = np.empty(1, dtype=object)
+    array[0] = Payload(work / MARKER, "1.0")
+    np.save(work / "pickled.npy", array, allow_pickle=True)
+    (work / "nothing.py").write_text("def samples():\n    return []\n")
+
+
+def _quantized_pt2(work: Path, model_name: str, quantizer: Callable[[Any], Any]) -> None:
+    """model.pt2: quant_models.<model_name> quantized by PT2E with quantizer(quant_models), converted, exported."""
+    import importlib.util
+    import sys
+
+    import torch
+
+    from t2m.compiler.importer.quantizer import quantize_program
+
+    spec = importlib.util.spec_from_file_location("quant_models", QUANT_MODELS)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["quant_models"] = module
+    try:
+        spec.loader.exec_module(module)
+        model = getattr(module, model_name)().eval()
+        example = model.example_inputs()
+        generator = torch.Generator().manual_seed(0)
+        samples = [(torch.randn(example[0].shape, generator=generator),) for _ in range(4)]
+        program = quantize_program(torch.export.export(model, example), example, samples, quantizer(module))
+        torch.export.save(program, work / "model.pt2")
+    finally:
+        del sys.modules["quant_models"]
+
+
+def quantized_int16(work: Path) -> None:
+    import torch
+
+    _quantized_pt2(work, "Tiny", lambda m: m.conv_quantizer(torch.int16, torch.per_channel_symmetric))
+
+
+def quantized_asymmetric_weights(work: Path) -> None:
+    import torch
+
+    _quantized_pt2(work, "Tiny", lambda m: m.conv_quantizer(torch.int8, torch.per_channel_affine))
+
+
+def quantized_float_between(work: Path) -> None:
+    from t2m.compiler.importer.quantizer import T2MQuantizer
+
+    _quantized_pt2(work, "FloatBetween", lambda m: T2MQuantizer())
+
+
+def quantized_tiny(work: Path) -> None:
+    from t2m.compiler.importer.quantizer import T2MQuantizer
+
+    _quantized_pt2(work, "Tiny", lambda m: T2MQuantizer())
+
+def _int8_input(work: Path, size: int) -> None:
+    import numpy as np
+
+    np.save(work / "x.npy", np.arange(size).astype(np.int8))
+
+
+def int8_wrong_size_input(work: Path) -> None:
+    """x.npy: 5 int8 values for a model that takes 8."""
+    _int8_input(work, 5)
+
+
+def int8_object_and_wrong_size_input(work: Path) -> None:
+    """int8_linear.o, the Cortex-M4 object of files/int8_linear.mlir, and x.npy with 5 int8 values for its 8."""
+    from t2m.compiler.compile import CompileOptions, compile_module
+    from t2m.compiler.ir import read_module
+
+    module = read_module(Path(__file__).parent / "files" / "int8_linear.mlir")
+    (work / "int8_linear.o").write_bytes(compile_module(module, "int8_linear", CompileOptions(run=False)).obj)
+    _int8_input(work, 5)
+
+
+def meta_int8_quant_out_of_range(work: Path) -> None:
+    """An int8 object whose description gives its output a zero point of 300."""
+    quant = '"dtype":"int8","quant":[[0.1,0],[0.1,300]]'
+    _described(work, '{"name":"m","inputs":[[1]],"outputs":[[1]],"layers":[],' + quant + "}")

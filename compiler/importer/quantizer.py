@@ -1,0 +1,288 @@
+"""t2m's PT2E quantizer: PyTorch's own post-training quantization flow with the TFLite int8 scheme.
+
+`quantize_program(program, example_inputs, samples)` runs torchao's `prepare_pt2e` -> calibration ->
+`convert_pt2e` with `T2MQuantizer` and exports the result again, so the importer (qgraph.py) reads the standard
+`quantized_decomposed` quantize/dequantize graph, the same form a user's own PT2E flow (or another quantizer)
+produces.
+
+The scheme (docs/int8.md; TFLite int8, CMSIS-NN):
+  - weights int8 symmetric per output channel, in [-127, 127], zero point 0;
+  - activations int8 asymmetric per tensor, min/max over the calibration data (as TFLite's converter);
+  - bias int32 at scale input scale x weight scale (a `DerivedQuantizationSpec`), zero point 0;
+  - a ReLU / ReLU6 / hardtanh / clamp right after a conv, linear or add belongs to the same annotation: only its
+    output is observed, so the int8 range covers the activation's output, not the wider range before it;
+  - pools, shape ops and zero padding keep their input's (scale, zero point) (`SharedQuantizationSpec`), as TFLite
+    requires; the inputs and the output of a concatenation all share one; softmax's output is fixed at scale
+    1/256, zero point -128.
+
+This module imports torch and torchao when it is imported: the importer imports it only for `--quantize`.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import torch
+from torch.fx import GraphModule, Node
+
+
+@contextmanager
+def _quiet_torchao() -> Iterator[None]:
+    """torchao logs warnings when it is imported (CUDA kernels it cannot load, a pytree deprecation): they are
+    not the user's concern and would break the one-line error contract on stderr."""
+    loggers = [logging.getLogger(name) for name in ("torchao", "torch.utils._pytree")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+with _quiet_torchao():
+    from torchao.quantization.pt2e import MinMaxObserver, PerChannelMinMaxObserver
+    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+    from torchao.quantization.pt2e.quantizer import (
+        DerivedQuantizationSpec,
+        FixedQParamsQuantizationSpec,
+        QuantizationAnnotation,
+        QuantizationSpec,
+        QuantizationSpecBase,
+        Quantizer,
+        SharedQuantizationSpec,
+    )
+
+SOFTMAX_SCALE, SOFTMAX_ZERO_POINT = 1.0 / 256.0, -128
+"""TFLite's (and CMSIS-NN's) fixed int8 softmax output quantization (qnn.SoftmaxOp.OUTPUT_QUANT)."""
+
+ACTIVATION = QuantizationSpec(
+    dtype=torch.int8,
+    quant_min=-128,
+    quant_max=127,
+    qscheme=torch.per_tensor_affine,
+    observer_or_fake_quant_ctr=MinMaxObserver,
+)
+WEIGHT = QuantizationSpec(
+    dtype=torch.int8,
+    quant_min=-127,
+    quant_max=127,
+    qscheme=torch.per_channel_symmetric,
+    ch_axis=0,
+    observer_or_fake_quant_ctr=PerChannelMinMaxObserver,
+)
+SOFTMAX_OUTPUT = FixedQParamsQuantizationSpec(
+    dtype=torch.int8,
+    scale=SOFTMAX_SCALE,
+    zero_point=SOFTMAX_ZERO_POINT,
+    quant_min=-128,
+    quant_max=127,
+    qscheme=torch.per_tensor_affine,
+)
+
+
+def _bias_qparams(observers: Sequence[Any]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The bias scale s_in * s_w[c]: the accumulator's own scale, so the int32 bias adds straight in."""
+    act_scale, _ = observers[0].calculate_qparams()
+    weight_scale, _ = observers[1].calculate_qparams()
+    scale = (act_scale * weight_scale).to(torch.float32)
+    return scale, torch.zeros_like(scale, dtype=torch.int32)
+
+
+def bias_spec(input: Node, weight: Node, op: Node) -> DerivedQuantizationSpec:
+    return DerivedQuantizationSpec(
+        derived_from=[(input, op), (weight, op)],
+        derive_qparams_fn=_bias_qparams,
+        dtype=torch.int32,
+        quant_min=-(2**31),
+        quant_max=2**31 - 1,
+        qscheme=torch.per_channel_symmetric,
+        ch_axis=0,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The op families (training-IR ATen overloads, as torch.export produces them)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _ops(*names: str) -> frozenset[Any]:
+    """`torch.ops.aten.<packet>.<overload>` for each name that this torch defines."""
+    found = set()
+    for name in names:
+        packet, _, overload = name.partition(".")
+        op = getattr(getattr(torch.ops.aten, packet, None), overload, None)
+        if op is not None:
+            found.add(op)
+    return frozenset(found)
+
+
+ACCUMULATE = _ops("conv2d.default", "conv2d.padding", "convolution.default", "linear.default")
+ACTIVATIONS = _ops(
+    "relu.default",
+    "relu_.default",
+    "relu6.default",
+    "hardtanh.default",
+    "hardtanh_.default",
+    "clamp.default",
+    "clamp_.default",
+)
+ADD = _ops("add.Tensor", "add_.Tensor")
+MUL = _ops("mul.Tensor", "mul_.Tensor")
+SHARED = _ops(
+    # pools: TFLite's pools keep the input's quantization
+    "max_pool2d.default",
+    "avg_pool2d.default",
+    "adaptive_avg_pool2d.default",
+    "_adaptive_avg_pool2d.default",
+    "mean.dim",
+    # shape ops, identities and the zero padding a convolution absorbs
+    "reshape.default",
+    "view.default",
+    "_unsafe_view.default",
+    "flatten.using_ints",
+    "squeeze.dim",
+    "squeeze.dims",
+    "unsqueeze.default",
+    "dropout.default",
+    "dropout_.default",
+    "clone.default",
+    "contiguous.default",
+    "pad.default",
+    "constant_pad_nd.default",
+)
+CAT = _ops("cat.default", "concat.default")
+SOFTMAX = _ops("softmax.int", "_softmax.default")
+
+
+def _is_float_tensor(value: Any) -> bool:
+    val = value.meta.get("val") if isinstance(value, Node) else None
+    return isinstance(val, torch.Tensor) and val.dtype.is_floating_point
+
+
+def _annotated(node: Node) -> bool:
+    annotation = node.meta.get("quantization_annotation")
+    return annotation is not None and annotation._annotated
+
+
+def _mark(node: Node, inputs: dict[Node, QuantizationSpecBase | None], output: QuantizationSpecBase | None) -> None:
+    node.meta["quantization_annotation"] = QuantizationAnnotation(
+        input_qspec_map=inputs, output_qspec=output, _annotated=True
+    )
+
+
+class T2MQuantizer(Quantizer):
+    """Annotates conv/linear (+ fused activation), add (+ activation), mul, pools, concat, shape ops and softmax
+    with the TFLite int8 scheme; any other op stays float, and the importer names it with its source line."""
+
+    def annotate(self, model: GraphModule) -> GraphModule:
+        for node in list(model.graph.nodes):
+            if node.op != "call_function" or _annotated(node):
+                continue
+            target = node.target
+            if target in ACCUMULATE:
+                self._accumulate(node)
+            elif target in ADD:
+                self._add(node)
+            elif target in MUL:
+                self._binary(node, ACTIVATION)
+            elif target in SHARED:
+                self._shared(node)
+            elif target in CAT:
+                self._cat(node)
+            elif target in SOFTMAX:
+                self._unary(node, SOFTMAX_OUTPUT)
+            elif target in ACTIVATIONS:
+                self._unary(node, ACTIVATION)  # not after a conv/linear/add: int8 in, int8 out
+        return model
+
+    def validate(self, model: GraphModule) -> None:
+        """Nothing is refused here: what stays float is reported by the importer, with source lines."""
+
+    @staticmethod
+    def _fused_activation(node: Node) -> Node | None:
+        """The ReLU/ReLU6/hardtanh/clamp that alone consumes `node`: quantized as one op with it."""
+        users = list(node.users)
+        if len(users) == 1 and users[0].target in ACTIVATIONS and not _annotated(users[0]):
+            return users[0]
+        return None
+
+    def _with_activation(self, node: Node, inputs: dict[Node, QuantizationSpecBase | None]) -> None:
+        """Annotate `node`'s inputs and its output, or the output of the activation fused into it."""
+        activation = self._fused_activation(node)
+        _mark(node, inputs, None if activation is not None else ACTIVATION)
+        if activation is not None:
+            _mark(activation, {}, ACTIVATION)
+
+    def _accumulate(self, node: Node) -> None:
+        x, w = node.args[0], node.args[1]
+        bias = node.args[2] if len(node.args) > 2 else None
+        if not (isinstance(x, Node) and isinstance(w, Node) and _is_float_tensor(x) and _is_float_tensor(w)):
+            return
+        inputs: dict[Node, QuantizationSpecBase | None] = {x: ACTIVATION, w: WEIGHT}
+        if isinstance(bias, Node) and _is_float_tensor(bias):
+            inputs[bias] = bias_spec(x, w, node)
+        self._with_activation(node, inputs)
+
+    def _add(self, node: Node) -> None:
+        args = [a for a in node.args[:2] if isinstance(a, Node)]
+        if len(args) != 2 or not all(map(_is_float_tensor, args)) or node.kwargs.get("alpha", 1) != 1:
+            return  # a scalar or scaled operand: qnn.add cannot take it (the importer says so)
+        self._with_activation(node, dict.fromkeys(args, ACTIVATION))
+
+    def _binary(self, node: Node, output: QuantizationSpecBase) -> None:
+        args = [a for a in node.args[:2] if isinstance(a, Node)]
+        if len(args) == 2 and all(map(_is_float_tensor, args)):
+            _mark(node, dict.fromkeys(args, ACTIVATION), output)
+
+    def _unary(self, node: Node, output: QuantizationSpecBase) -> None:
+        x = node.args[0]
+        if isinstance(x, Node) and _is_float_tensor(x):
+            _mark(node, {x: ACTIVATION}, output)
+
+    def _shared(self, node: Node) -> None:
+        x = node.args[0]
+        if isinstance(x, Node) and _is_float_tensor(x):
+            _mark(node, {x: ACTIVATION}, SharedQuantizationSpec((x, node)))
+
+    def _cat(self, node: Node) -> None:
+        """Every input and the output share the first input's (scale, zero point), as TFLite's CONCATENATION
+        requires: the producers are calibrated to one common range."""
+        parts = node.args[0]
+        if not isinstance(parts, list | tuple) or not parts or not all(map(_is_float_tensor, parts)):
+            return
+        first = parts[0]
+        assert isinstance(first, Node)
+        shared = SharedQuantizationSpec((first, node))
+        inputs: dict[Node, QuantizationSpecBase | None] = {first: ACTIVATION}
+        for part in parts[1:]:
+            assert isinstance(part, Node)
+            inputs.setdefault(part, shared)
+        _mark(node, inputs, shared)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The flow: exported program -> prepare -> calibrate -> convert -> exported program
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def quantize_program(
+    program: Any,
+    example_inputs: tuple[Any, ...],
+    samples: Iterable[tuple[Any, ...]],
+    quantizer: Quantizer | None = None,
+) -> Any:
+    """PT2E post-training quantization of an exported program, calibrated on `samples` (tuples of input
+    tensors); returns the converted model exported again, q/dq ops around float ops."""
+    with torch.no_grad(), warnings.catch_warnings(), _quiet_torchao():
+        warnings.simplefilter("ignore")  # torch's and torchao's notices are not the user's concern
+        prepared = prepare_pt2e(program.module(check_guards=False), quantizer or T2MQuantizer())
+        for sample in samples:
+            prepared(*sample)
+        converted = convert_pt2e(prepared)
+        return torch.export.export(converted, example_inputs)
