@@ -48,7 +48,8 @@ def run_campaign(options: Options, progress: Progress | None = None) -> Stats:
     written: set[str] = set()
     started = time.perf_counter()
     for index in range(options.start, options.start + options.graphs):
-        graph = generate(options.seed, index, options.dtype, options.max_ops, options.special_rate)
+        graph = generate(options.seed, index, options.dtype, options.max_ops, options.special_rate,
+                         mode.special_inputs)
         emulate = options.emulator and index % options.emulator_every == 0
         outcome = run_graph(graph, mode, emulator=emulate)
         stats.add(graph, outcome, emulate)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import random
 
-from t2m.compiler.fuzz import ops_act, ops_nn, ops_pool, ops_tensor  # noqa: F401  (they register the op table)
+from t2m.compiler.fuzz import ops_act, ops_int8, ops_nn, ops_pool, ops_tensor  # noqa: F401  (the op table)
 from t2m.compiler.fuzz.graph import Graph, Node, prune
 from t2m.compiler.fuzz.ops_tensor import broadcast, concat_infer
 from t2m.compiler.fuzz.spec import OPS, Shape, ops_for
@@ -76,8 +76,9 @@ def _join(nodes: list[Node], shapes: list[Shape], users: list[int], dtype: str) 
         users[leaf] += 1
 
 
-def generate(seed: int, index: int, dtype: str = "fp32", max_ops: int = 12, special_rate: float = 0.1) -> Graph:
-    """Graph `index` of the campaign seeded `seed`."""
+def generate(seed: int, index: int, dtype: str = "fp32", max_ops: int = 12, special_rate: float = 0.1,
+             special_inputs: bool = True) -> Graph:
+    """Graph `index` of the campaign seeded `seed` (without NaN/inf or scaled inputs unless `special_inputs`)."""
     rng = random.Random(f"t2m-fuzz/{seed}/{index}")
     specs = ops_for(dtype)
     weights = [spec.weight for spec in specs]
@@ -98,6 +99,8 @@ def generate(seed: int, index: int, dtype: str = "fp32", max_ops: int = 12, spec
             twins = [n for n, fit in zip(nodes, fits, strict=True) if n.op == spec.name and fit]
             if twins:
                 params = {**rng.choice(twins).params, "share": True}
+        if not spec.dtypes[dtype](params, [nodes[i - 1].op if i else "input" for i in inputs]):
+            continue
         shape = spec.infer([shapes[i] for i in inputs], params)
         if shape is None or math.prod(shape) > MAX_ELEMENTS or min(shape) < 1:
             continue
@@ -124,8 +127,11 @@ def generate(seed: int, index: int, dtype: str = "fp32", max_ops: int = 12, spec
     if rng.random() < special_rate:
         size = math.prod(shapes[0])
         special = tuple((rng.randrange(size), rng.choice(SPECIAL)) for _ in range(rng.randint(1, 3)))
+    scale = rng.choice(SCALES)
+    if not special_inputs:
+        special, scale = (), 1.0
     graph = Graph(shapes[0], tuple(nodes), seed=(seed * 1_000_003 + index) % (1 << 31), special=special,
-                  scale=rng.choice(SCALES), extra=extra, origin=f"--seed {seed} graph {index}")
+                  scale=scale, extra=extra, origin=f"--seed {seed} graph {index}")
     return prune(graph)
 
 

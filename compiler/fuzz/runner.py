@@ -3,8 +3,8 @@
 PyTorch runs the module first: if it fails, the graph itself is invalid (a generator bug, `invalid`). Then the
 mode imports it, and every later level (nn interpreter, host JIT of the LLVM IR, the Cortex-M4 object on the
 emulator) is compared with its reference level at the mode's tolerance. The first disagreement is a `mismatch`;
-any exception, including a T2MError, is a `crash`, except the refusals t2m documents (`DOCUMENTED`), which are
-`unsupported`. The generator never draws documented-unsupported constructs, so that list should stay short.
+any exception, including a T2MError, is a `crash`, except the refusals t2m documents (the mode's `documented`),
+which are `unsupported`. The generator never draws documented-unsupported constructs, so that list stays short.
 """
 
 from __future__ import annotations
@@ -19,15 +19,12 @@ import numpy as np
 from t2m.compiler.compare import compare
 from t2m.compiler.errors import T2MError
 from t2m.compiler.fuzz.graph import Graph, build, make_input
-from t2m.compiler.fuzz.modes import LEVELS, Mode, Prepared
+from t2m.compiler.fuzz.modes import LEVELS, Mode, Prepared, int8_disagreement
 
 if TYPE_CHECKING:
     from t2m.compiler.compile import CompileResult
 
 MODEL_NAME = "fuzz"
-
-DOCUMENTED: list[tuple[str, str]] = []
-"""(regex on the one-line error, where t2m documents the limitation): refusals that are not findings"""
 
 
 @dataclass
@@ -63,8 +60,8 @@ def _first_line(e: BaseException) -> str:
     return (str(e).strip().splitlines() or [""])[0][:300]
 
 
-def documented(message: str) -> str | None:
-    return next((where for pattern, where in DOCUMENTED if re.search(pattern, message)), None)
+def documented(mode: Mode, message: str) -> str | None:
+    return next((where for pattern, where in mode.documented if re.search(pattern, message)), None)
 
 
 class _Failed(Exception):
@@ -90,6 +87,8 @@ class Ladder:
         expected = self.outputs[reference]
         if len(outputs) != len(expected):
             raise _Failed(Outcome("mismatch", level, f"{len(outputs)} outputs where {reference} has {len(expected)}"))
+        if all(o.dtype.kind == "i" for o in (*outputs, *expected)):
+            return self.record_integers(level, reference, int(rtol))
         prepared = self.prepared
         assert prepared is not None
         tolerance = max(rtol, self.mode.slack * prepared.conditioning)
@@ -107,6 +106,20 @@ class Ladder:
                 what += f" (PyTorch's own float32 error {prepared.conditioning:.3g})"
             kind = "unstable" if result.mismatches and prepared.unstable else "mismatch"
             raise _Failed(Outcome(kind, level, what, errors=dict(self.errors)))
+
+    def record_integers(self, level: str, reference: str, lsb: int) -> None:
+        """Integer outputs (int8): at most `lsb` steps of the output scale from the reference, shapes equal;
+        against PyTorch, also when no farther from the float model (`Prepared.exact`) than PyTorch is."""
+        assert self.prepared is not None
+        exact = self.prepared.exact if reference == "torch" else None
+        for i, (got, ref) in enumerate(zip(self.outputs[level], self.outputs[reference], strict=True)):
+            where = f"output {i}: " if len(self.outputs[level]) > 1 else ""
+            if got.shape != ref.shape:
+                raise _Failed(Outcome("mismatch", level, where + (compare(got, ref).mismatch(reference) or "")))
+            off = np.abs(got.astype(np.int64) - ref.astype(np.int64)).max(initial=0)
+            self.errors[level] = max(self.errors.get(level, 0.0), float(off))
+            if why := int8_disagreement(got, ref, lsb, None if exact is None else exact[i], reference):
+                raise _Failed(Outcome("mismatch", level, where + why, errors=dict(self.errors)))
 
     def climb(self, level: str) -> None:
         from t2m.compiler.backend import HostJIT
@@ -166,7 +179,7 @@ def run_graph(graph: Graph, mode: Mode, emulator: bool = True, last: str = "emul
         return failed.outcome
     except Exception as e:
         message = _first_line(e)
-        if isinstance(e, T2MError) and (where := documented(message)):
+        if isinstance(e, T2MError) and (where := documented(mode, message)):
             return Outcome("unsupported", level, f"{message} (documented: {where})", type(e).__name__)
         return Outcome("crash", level, message, type(e).__name__, dict(ladder.errors))
     conditioning = ladder.prepared.conditioning if ladder.prepared else 0.0

@@ -4,8 +4,8 @@ An entry says everything the generator, the minimiser and the test writer need t
 without any of them knowing the op: which input shapes it takes and how it picks its parameters (`sample`), the
 shape it produces (`infer`, None when the parameters do not fit the inputs), the Python that builds it
 (`render`), the parameter forms it covers (`forms`) and simpler variants of its parameters (`shrink`). New ops
-(Conv1d, GELU, LayerNorm...) and new modes (int8) plug in as entries: `register(OpSpec(...))` with `dtypes`
-naming the modes that support them.
+(Conv1d, GELU, LayerNorm...) plug in as entries: `register(OpSpec(...))`; a mode other than fp32 (int8) lists the
+entries it draws and the parameters it supports with `enable` (ops_int8.py).
 
 Parameters that follow from the input shape (in_channels, in_features, a constant's broadcast shape) are not
 stored but derived when the op is rendered, so the minimiser can shrink the input shape or drop a producer and
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 Shape = tuple[int, ...]
@@ -30,6 +30,9 @@ class Rendered:
     init: list[str]
     expr: str
 
+
+Fits = Callable[[Params, list[str]], bool]
+"""(params, the ops producing the inputs, "input" for the model's input) -> whether a mode supports the node"""
 
 Sample = Callable[[random.Random, list[Shape], int], tuple[tuple[int, ...], Params] | None]
 """(rng, shapes of the values so far, the chosen first input) -> (input values, params), or None if the op does
@@ -46,7 +49,12 @@ class OpSpec:
     forms: Callable[[list[Shape], Params], list[str]] = lambda shapes, params: []
     shrink: Callable[[Params], Iterator[Params]] = lambda params: iter(())
     weight: float = 1.0
-    dtypes: frozenset[str] = field(default_factory=lambda: frozenset({"fp32"}))
+    dtypes: dict[str, Fits] = field(default_factory=lambda: {"fp32": always})
+    """the modes that draw this op, each with the parameters it supports"""
+
+
+def always(params: Params, producers: list[str]) -> bool:
+    return True
 
 
 OPS: dict[str, OpSpec] = {}
@@ -55,6 +63,11 @@ OPS: dict[str, OpSpec] = {}
 def register(spec: OpSpec) -> OpSpec:
     OPS[spec.name] = spec
     return spec
+
+
+def enable(name: str, dtype: str, fits: Fits = always) -> None:
+    """Let mode `dtype` draw op `name` where `fits` holds."""
+    OPS[name] = replace(OPS[name], dtypes={**OPS[name].dtypes, dtype: fits})
 
 
 def ops_for(dtype: str) -> list[OpSpec]:
