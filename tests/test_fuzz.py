@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
@@ -21,13 +20,14 @@ import torch
 from xdsl.interpreter import impl
 
 from t2m.compiler.cli.fuzz_main import main
-from t2m.compiler.errors import T2MError
 from t2m.compiler.fuzz import MODES, OPS, Graph, Node, build, generate, make_input, minimise, render, run_graph
 from t2m.compiler.fuzz.campaign import Options, run_campaign
 from t2m.compiler.fuzz.emit import write_finding
 from t2m.compiler.fuzz.graph import prune
+from t2m.compiler.fuzz.modes import int8_disagreement
 from t2m.compiler.fuzz.report import Stats
 from t2m.compiler.fuzz.runner import Outcome
+from t2m.compiler.fuzz.spec import ops_for
 from t2m.compiler.interpreter import NnFunctions
 from t2m.dialects import nn
 
@@ -203,9 +203,8 @@ ERRORS: list[tuple[list[str], str]] = [
                            "share such as 0.1"),
     (["--dtype", "int4"], "t2m-fuzz: error: argument --dtype: invalid choice: 'int4' (choose from 'fp32', 'int8'), "
                           "at the command line; see t2m-fuzz --help"),
-    (["--dtype", "int8"], "t2m-fuzz: error: --dtype int8 is not available yet: t2m has no PT2E int8 front end "
-                          "(--quantize int8) to fuzz, at --dtype; use --dtype fp32; int8 plugs in at "
-                          "t2m.compiler.fuzz.modes.int8_prepare when the front end lands"),
+    (["--emulator-every", "0"], "t2m-fuzz: error: --emulator-every must be at least 1, got 0, at --emulator-every; "
+                                "pass a positive number to --emulator-every"),
 ]
 
 
@@ -224,9 +223,31 @@ def test_out_must_be_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert (tmp_path / "notes.txt").read_text() == "keep me\n"
 
 
-def test_int8_is_a_seam_until_the_front_end_lands() -> None:
-    with pytest.raises(T2MError, match="not available yet"):
-        run_campaign(Options(graphs=1, dtype="int8"))
-    run: Callable[..., Any] = MODES["int8"].prepare
-    with pytest.raises(T2MError, match="not available yet"):
-        run(None, np.zeros(1, np.float32), "fuzz")
+# -- int8 ---------------------------------------------------------------------------------------------------------
+
+
+def test_int8_graphs_draw_only_what_the_int8_front_end_supports() -> None:
+    stats = Stats()
+    for index in range(300):
+        graph = generate(0, index, "int8", special_inputs=False)
+        assert graph.special == () and graph.scale == 1.0
+        stats.add(graph, Outcome("ok"), emulated=False)
+    assert set(stats.ops) == {spec.name for spec in ops_for("int8")}
+    assert {"sigmoid", "tanh", "silu", "log_softmax"}.isdisjoint(stats.ops)
+    assert stats.forms["max_pool2d", "dilation"] == 0 and stats.forms["add", "const-scalar"] == 0
+
+
+def test_an_int8_result_closer_to_the_float_model_than_pytorchs_is_no_finding() -> None:
+    got, torch_, exact = (np.array(v, np.int8) for v in ([10, 50], [10, 20], [10, 48]))
+    assert int8_disagreement(got, got, 0) is None
+    why = "50 at [1] where the reference has 20 (1 of 2 values more than 12 LSB off)"
+    assert int8_disagreement(got, torch_, 12) == why
+    assert int8_disagreement(got, torch_, 12, exact) is None  # 2 LSB from the float model, PyTorch's is 28
+    assert int8_disagreement(torch_, got, 12, exact) is not None
+
+
+def test_a_fixed_seed_int8_sample_is_bit_exact_from_the_interpreter_to_the_emulator(tmp_path: Path) -> None:
+    stats = run_campaign(Options(graphs=16, seed=SAMPLE_SEED, dtype="int8", out=tmp_path, emulator_every=2))
+    assert [f"{f.origin}: {f.outcome.describe()}" for f in stats.findings] == []
+    assert stats.count("ok") + stats.count("unsupported") == 16 and stats.count("ok") >= 12
+    assert stats.emulated >= 6
