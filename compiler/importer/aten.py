@@ -171,7 +171,8 @@ class Translator:
                 self._translate_node(node)
             elif node.op == "output":
                 kinds = [spec.kind.name for spec in sig.output_specs]  # user outputs, not input mutations
-                outputs = [self.values.get(n) for n, k in zip(node.args[0], kinds, strict=True) if k == "USER_OUTPUT"]
+                returned = [n for n, k in zip(node.args[0], kinds, strict=True) if k == "USER_OUTPUT"]
+                outputs = [self.values.get(n) for n in returned]  # type: ignore[misc]
         if self.unsupported:
             return ModuleOp([])
         results = [self.tensor(v) for v in outputs]
