@@ -36,7 +36,7 @@ class Outcome:
     detail: str = ""
     error_type: str = ""
     errors: dict[str, float] = field(default_factory=dict[str, float])
-    """level -> relative error against its reference"""
+    """level -> relative error against its reference (for integer outputs: the largest difference in LSB)"""
     widened: bool = False
     """the graph is ill-conditioned enough that PyTorch's own float32 error widened the tolerance"""
 
@@ -88,7 +88,8 @@ class Ladder:
         if len(outputs) != len(expected):
             raise _Failed(Outcome("mismatch", level, f"{len(outputs)} outputs where {reference} has {len(expected)}"))
         if all(o.dtype.kind == "i" for o in (*outputs, *expected)):
-            return self.record_integers(level, reference, int(rtol))
+            self.record_integers(level, reference, int(rtol))
+            return
         prepared = self.prepared
         assert prepared is not None
         tolerance = max(rtol, self.mode.slack * prepared.conditioning)
