@@ -13,11 +13,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from t2m.compiler.errors import T2MError
+
+if TYPE_CHECKING:
+    from t2m.compiler.model_info import ModelInfo
 
 # --- anchors ----------------------------------------------------------------------------------------------------
 
@@ -145,6 +148,8 @@ class Measurement:
     stack: int
     compile_seconds: float
     rel_error: float  # emulator output vs the reference interpreter
+    info: ModelInfo | None = None
+    ll: str = ""  # the model's LLVM IR, to run it on the host JIT as well
 
     @property
     def macs_per_cycle(self) -> float:
@@ -211,10 +216,27 @@ def measure_int8(module: Any, source: str, flash_size: int, seed: int = 0) -> Me
         run.result.stack_bytes,
         seconds,
         differ / total,
+        info,
+        result.ll,
     )
 
 
-def import_torch(model: Any, shape: tuple[int, ...], name: str) -> Any:
+CALIBRATION_SAMPLES = 100  # per zoo model; the single anchor layers calibrate on LAYER_CALIBRATION_SAMPLES
+LAYER_CALIBRATION_SAMPLES = 16
+ACCURACY_SAMPLES = 50
+
+
+def _samples(shape: tuple[int, ...], count: int, seed: int) -> list[Any]:
+    """Seeded N(0, 1) inputs: the zoo's weights are random, so this is their input distribution."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    return [torch.randn(shape, generator=generator) for _ in range(count)]
+
+
+def import_torch(model: Any, shape: tuple[int, ...], name: str, int8: bool = False, samples: int = 0) -> Any:
+    """The nn module of a PyTorch model; with `int8`, PT2E-quantized (t2m's quantizer) on `samples` seeded N(0, 1)
+    inputs (seed 1) into qnn ops."""
     import torch
 
     from t2m.compiler.importer import export, import_program
@@ -222,23 +244,71 @@ def import_torch(model: Any, shape: tuple[int, ...], name: str) -> Any:
 
     torch.manual_seed(0)
     example = (torch.randn(shape),) if shape else model.example_inputs()
-    module, unsupported = import_program(export(LoadedModel(name, model.eval(), None, example)), name)
+    program = export(LoadedModel(name, model.eval(), None, example))
+    if int8:
+        from t2m.compiler.importer.quantizer import quantize_program
+
+        data = [(x,) for x in _samples(tuple(example[0].shape), samples or CALIBRATION_SAMPLES, 1)]
+        program = quantize_program(program, example, data)
+    module, unsupported = import_program(program, name)
     assert not unsupported, [u.describe() for u in unsupported]
     return module
 
 
+@dataclass
+class Accuracy:
+    """The int8 model against the fp32 PyTorch model on ACCURACY_SAMPLES seeded inputs (seed 2, not the
+    calibration's): per-sample cosine of the dequantized outputs, and top-1 agreement (classifiers)."""
+
+    cosine_mean: float
+    cosine_min: float
+    top1: float | None
+
+
+def int8_accuracy(model: Any, m: Measurement) -> Accuracy:
+    """Run the measured int8 model's LLVM IR on the host JIT (bit-exact with the emulated object) against `model`
+    in fp32."""
+    import torch
+
+    from t2m.compiler.backend import HostJIT
+
+    info = m.info
+    assert info is not None and m.ll
+    jit = HostJIT(m.ll)
+    (scale_in, zp_in), (scale_out, zp_out) = info.quant[0], info.quant[-1]
+    cosines, agree = [], []
+    for x in _samples(tuple(info.inputs[0]), ACCURACY_SAMPLES, 2):
+        q = np.clip(np.round(x.numpy() / scale_in) + zp_in, -128, 127).astype(np.int8)
+        y = np.zeros(info.outputs[0], np.int8)
+        jit.run(info.entry, [q], [y])
+        got = scale_out * (y.astype(np.float64) - zp_out)
+        with torch.no_grad():
+            want = model(x).numpy().astype(np.float64)
+        norm = np.linalg.norm(got) * np.linalg.norm(want)
+        cosines.append(float(np.dot(got.ravel(), want.ravel()) / norm) if norm else 1.0)
+        agree.append(int(np.argmax(got)) == int(np.argmax(want)))
+    classifier = info.outputs[0][-1] < 64  # a class vector, not a reconstruction (AD)
+    return Accuracy(float(np.mean(cosines)), float(np.min(cosines)), float(np.mean(agree)) if classifier else None)
+
+
 def run_bench(anchors_dir: Path, models: list[str], layers: bool, log: Callable[[str], None]) -> str:
-    """Measure everything and return BENCHMARKS.md."""
+    """Measure everything (fp32 and int8) and return BENCHMARKS.md."""
     from t2m.compiler import zoo
 
     model_anchors = read_model_anchors(anchors_dir)
     layer_anchors = read_layer_anchors(anchors_dir)
-    rows = []
+    rows, int8_rows, accuracy = [], [], {}
     for key in models:
+        source = f"t2m.compiler.zoo:{key}"
         log(f"model {key} ...")
-        m = measure(import_torch(zoo.build(key), (), key), f"t2m.compiler.zoo:{key}", 2 << 20)
+        m = measure(import_torch(zoo.build(key), (), key), source, 2 << 20)
         rows.append((key, m))
-        log(f"  {m.cycles:,} est. cycles, {m.macs_per_cycle:.3f} MAC/cycle, compiled in {m.compile_seconds:.1f} s")
+        log(f"  fp32: {m.cycles:,} est. cycles, {m.macs_per_cycle:.3f} MAC/cycle, {m.compile_seconds:.1f} s")
+        quantized = import_torch(zoo.build(key), (), key, int8=True)
+        q = measure_int8(quantized, source, 2 << 20)
+        int8_rows.append((key, q))
+        accuracy[key] = int8_accuracy(zoo.build(key).eval(), q)
+        log(f"  int8: {q.cycles:,} est. cycles, {q.macs_per_cycle:.3f} MAC/cycle, {q.compile_seconds:.1f} s")
     layer_rows = []
     if layers:
         for label, (factory, shape, kind) in _layer_models().items():
@@ -251,23 +321,34 @@ def run_bench(anchors_dir: Path, models: list[str], layers: bool, log: Callable[
             log(f"layer {label} ...")
             name = re.sub(r"\W+", "_", label.split(":")[0]).strip("_").lower()
             m = measure(import_torch(factory(), shape, name), label, 2 << 20)
-            layer_rows.append((label, kind, layer_anchors[label], m))
-    return render(rows, model_anchors, read_memory_bounds(anchors_dir), layer_rows)
+            q = None
+            if kind == "int8":
+                quantized = import_torch(factory(), shape, name, int8=True, samples=LAYER_CALIBRATION_SAMPLES)
+                q = measure_int8(quantized, label, 2 << 20)
+            layer_rows.append((label, kind, layer_anchors[label], m, q))
+    bounds = read_memory_bounds(anchors_dir)
+    return "\n".join(
+        [
+            render(rows, model_anchors, bounds, layer_rows),
+            render_int8(int8_rows, model_anchors, bounds, dict(rows), accuracy),
+        ]
+    )
 
 
 def render(
     rows: list[tuple[str, Measurement]],
     anchors: dict[str, ModelAnchor],
     bounds: dict[str, int],
-    layer_rows: list[tuple[str, str, float, Measurement]],
+    layer_rows: list[tuple[str, str, float, Measurement, Measurement | None]],
 ) -> str:
     out = [
         "# t2m benchmarks",
         "",
-        "Produced by `t2m-bench` in one run: every model and layer compiled by t2m (fp32, `-O2`, Cortex-M4), run on",
-        "the emulated Cortex-M4 and priced with the TRM timing table of `compiler/anchors/m4-timing.md`. All cycle",
-        "figures are **estimated** (zero-wait-state memory). Ratios are anchor cycles / t2m cycles: above 1 means",
-        "t2m is faster. Every output is checked against the reference interpreter (`rel. error`).",
+        "Produced by `t2m-bench` in one run: every model and layer compiled by t2m (fp32, and int8 through PT2E",
+        "quantization, `-O2`, Cortex-M4), run on the emulated Cortex-M4 and priced with the TRM timing table of",
+        "`compiler/anchors/m4-timing.md`. All cycle figures are **estimated** (zero-wait-state memory). Ratios are",
+        "anchor cycles / t2m cycles: above 1 means t2m is faster. Every output is checked against the reference",
+        "interpreter (fp32: `rel. error`; int8: bit for bit).",
         "",
         "## Models (fp32)",
         "",
@@ -320,15 +401,20 @@ def render(
             "",
             "## Layers against CMSIS-NN and plain C (compiler/anchors/cmsis-nn-m4.md, same cycle model)",
             "",
-            "t2m runs these layers in fp32; the CMSIS-NN rows are int8 kernels (SMLAD), the fp32 rows gcc -O3 plain C.",
+            "Like for like: CMSIS-NN's int8 kernels against t2m's int8 code of the same layer (PT2E-quantized, weights",
+            "per channel), gcc -O3 plain C fp32 against t2m's fp32; t2m's fp32 cycles of the int8 layers for scale.",
             "",
-            "| layer | anchor | anchor cycles | t2m fp32 cycles | t2m MAC/cycle | ratio |",
-            "|---|---|---:|---:|---:|---:|",
+            "| layer | anchor | anchor cycles | t2m cycles | t2m MAC/cycle | anchor / t2m | t2m fp32 cycles |",
+            "|---|---|---:|---:|---:|---:|---:|",
         ]
-        for label, kind, anchor, m in layer_rows:
+        for label, kind, anchor, m, q in layer_rows:
             who = "CMSIS-NN int8" if kind == "int8" else "plain C fp32"
-            mpc = f"{m.macs_per_cycle:.3f}" if m.macs else "-"
-            out.append(f"| {label} | {who} | {anchor:,.0f} | {m.cycles:,} | {mpc} | {anchor / m.cycles:.2f}× |")
+            ours = q or m
+            mpc = f"{ours.macs_per_cycle:.3f}" if ours.macs else "-"
+            out.append(
+                f"| {label} | {who} | {anchor:,.0f} | {ours.cycles:,} | {mpc} | {anchor / ours.cycles:.2f}× | "
+                f"{m.cycles:,} |"
+            )
     out.append("")
     return "\n".join(out)
 
@@ -338,6 +424,7 @@ def render_int8(
     anchors: dict[str, ModelAnchor],
     bounds: dict[str, int],
     fp32: dict[str, Measurement] | None = None,
+    accuracy: dict[str, Accuracy] | None = None,
 ) -> str:
     """The int8 models' section of BENCHMARKS.md: cycles, flash and RAM against the MLPerf Tiny int8 figures and
     the int8 activation lower bound (like for like now: one byte per activation), and against t2m's own fp32
@@ -379,5 +466,21 @@ def render_int8(
             cells.append(f"{f.cycles / m.cycles:.2f}×" if f else "-")
             cells.append(f"{f.arena / m.arena:.2f}×" if f and m.arena else "-")
         out.append(f"| {key} | {mc:.2f} | " + " | ".join(cells) + " |")
+    if accuracy:
+        out += [
+            "",
+            "### int8 against the fp32 model",
+            "",
+            f"PT2E quantization (t2m's quantizer, TFLite int8 scheme) calibrated on {CALIBRATION_SAMPLES} seeded "
+            f"N(0, 1) inputs, evaluated on {ACCURACY_SAMPLES} others: per-sample cosine similarity of the dequantized "
+            "int8 "
+            "output to PyTorch's fp32 output, and top-1 agreement for the classifiers.",
+            "",
+            "| model | cosine (mean) | cosine (min) | top-1 agreement |",
+            "|---|---:|---:|---:|",
+        ]
+        for key, a in accuracy.items():
+            top1 = f"{a.top1:.0%}" if a.top1 is not None else "- (not a classifier)"
+            out.append(f"| {key} | {a.cosine_mean:.5f} | {a.cosine_min:.5f} | {top1} |")
     out.append("")
     return "\n".join(out)

@@ -37,7 +37,7 @@ class CompileOptions:
 @dataclass
 class CompileResult:
     info: ModelInfo | None = None
-    ir: dict[str, str] = field(default_factory=dict[str, str])  # stage -> module text (nn, fused, loops, llvm)
+    ir: dict[str, str] = field(default_factory=dict[str, str])  # stage -> module text: "nn", and `stop_at`
     ll: str = ""
     obj: bytes = b""
     header: str = ""
@@ -79,7 +79,8 @@ def compile_module(nn_module: ModuleOp, source: str, options: CompileOptions, st
                 )
             apply_passes(module, BUFFERIZE + PLAN_MEMORY)  # LOWER_NN + these = LOWER_TO_LOOPS
         result.seconds[stage] = time.perf_counter() - start
-        result.ir[stage] = module_to_text(module)
+        if stage == stop_at:  # printing a large module takes seconds: only the stage asked for
+            result.ir[stage] = module_to_text(module)
         if stage == "loops":
             result.info = describe(module)
     if stop_at == "llvm":

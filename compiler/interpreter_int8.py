@@ -26,6 +26,12 @@ def _int32(acc: Array, op: str) -> Array:
     return acc.astype(np.int32)
 
 
+def _exact(sums: Array) -> Array:
+    """Integer sums computed in float64 (BLAS): exact, since every partial sum of int8 x int8 products of a layer
+    stays far below 2^53; back to int64 without rounding error."""
+    return np.rint(sums).astype(np.int64)
+
+
 def conv2d_acc(
     x: Array,
     w: Array,
@@ -42,16 +48,16 @@ def conv2d_acc(
     shifted = _pad_nchw(x.astype(np.int64), padding, input_zp) - input_zp
     win = _windows(shifted, (kh, kw), stride, dilation)
     oh, ow = win.shape[2:4]
-    win = win.reshape(n, groups, c // groups, oh, ow, kh, kw)
-    wg = w.astype(np.int64).reshape(groups, oc // groups, icg, kh, kw)
-    acc = np.einsum("ngchwij,gocij->ngohw", win, wg).reshape(n, oc, oh, ow)
+    win = win.reshape(n, groups, c // groups, oh, ow, kh, kw).astype(np.float64)
+    wg = w.astype(np.float64).reshape(groups, oc // groups, icg, kh, kw)
+    acc = _exact(np.einsum("ngchwij,gocij->ngohw", win, wg, optimize=True)).reshape(n, oc, oh, ow)
     if bias is not None:
         acc = acc + bias.astype(np.int64)[None, :, None, None]
     return _int32(acc, "qnn.conv2d")
 
 
 def linear_acc(x: Array, w: Array, bias: Array | None, input_zp: int) -> Array:
-    acc = (x.astype(np.int64) - input_zp) @ w.astype(np.int64).T
+    acc = _exact((x.astype(np.float64) - input_zp) @ w.astype(np.float64).T)
     if bias is not None:
         acc = acc + bias.astype(np.int64)
     return _int32(acc, "qnn.linear")

@@ -1,7 +1,7 @@
 """Graphs from another PT2E quantizer: ExecuTorch 1.5.1's CortexMQuantizer (per-tensor linear weights, weights
 in [-128, 127], activations after pools sharing the pool's quantization, the model output quantized twice).
 
-tests/fixtures/cortex_m_int8.pt2 was made by tests/fixtures/make_cortex_m_int8.py; it is read through the safe
+tests/int8/fixtures/cortex_m_int8.pt2 was made by tests/int8/fixtures/make_cortex_m_int8.py; it is read through the safe
 .pt2 loader (as `t2m-import model.pt2` reads it) and compared with the converted graph it holds. The live test
 quantizes the same model with ExecuTorch when it is installed.
 """

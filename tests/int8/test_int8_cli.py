@@ -17,10 +17,10 @@ from t2m.compiler.importer.calibration import load_calibration
 from t2m.compiler.interpreter import entry_function, run_module
 from t2m.compiler.ir import read_module
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TINY = f"{ROOT}/examples/models.py:TinyCNN"
 SHAPE = (1, 3, 16, 16)
-FIXTURE = ROOT / "tests" / "fixtures" / "cortex_m_int8.pt2"
+FIXTURE = ROOT / "tests" / "int8" / "fixtures" / "cortex_m_int8.pt2"
 
 
 def _batch(count: int = 24) -> np.ndarray:
