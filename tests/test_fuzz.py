@@ -196,6 +196,20 @@ def test_cli_runs_a_campaign_and_prints_the_summary(tmp_path: Path, capsys: pyte
     assert not (tmp_path / "found").exists()
 
 
+def test_cli_exits_1_and_writes_the_test_file_when_it_finds_something(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    index = next(i for i in range(100) if any(node.op == "relu" for node in generate(4, i).nodes))
+    monkeypatch.setitem(getattr(NnFunctions, "__impl_dict"), nn.ReluOp, leaky_relu)
+    argv = ["--seed", "4", "--start", str(index), "--graphs", "1", "--no-emulator", "--out", str(tmp_path)]
+    assert main(argv) == 1
+    written = tmp_path / f"test_fp32_seed4_graph{index}_interpreter.py"
+    assert [p.name for p in tmp_path.iterdir()] == [written.name]
+    captured = capsys.readouterr()
+    assert f"--seed 4 graph {index}: mismatch at interpreter: " in captured.out + captured.err  # as it happens
+    assert "findings (minimised" in captured.out  # and in the summary
+
+
 ERRORS: list[tuple[list[str], str]] = [
     (["--graphs", "0"], "t2m-fuzz: error: --graphs must be at least 1, got 0, at --graphs; pass a positive number "
                         "to --graphs"),
