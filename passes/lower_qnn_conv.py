@@ -73,7 +73,10 @@ def choose_blocking(g: ConvGeometry) -> Blocking:
 
 def missing_taps(g: ConvGeometry, khs: tuple[int, int], kws: tuple[int, int]) -> list[tuple[int, int, int, int]]:
     """The kernel taps a border region skips, as rectangles (kh0, kh1, kw0, kw1): rows above and below the valid
-    range, then the columns left and right of it within the valid rows."""
+    range, then the columns left and right of it within the valid rows. A window entirely in the padding has an
+    empty range that `window_runs` may place beyond the kernel ((2, 2) for a kernel 1 wide): clamped to it."""
+    khs = (min(khs[0], g.kh), min(khs[1], g.kh))
+    kws = (min(kws[0], g.kw), min(kws[1], g.kw))
     rects = [(0, khs[0], 0, g.kw), (khs[1], g.kh, 0, g.kw), (*khs, 0, kws[0]), (*khs, kws[1], g.kw)]
     return [r for r in rects if r[0] < r[1] and r[2] < r[3]]
 

@@ -104,12 +104,26 @@ def _user_inputs(program: Any) -> list[Any]:
     return [node for node in program.graph.nodes if node.op == "placeholder" and node.name in names]
 
 
+def functional(program: Any) -> Any:
+    """The program without in-place ops. torch.export's default IR keeps them (`relu_` of `nn.ReLU(inplace=True)`,
+    `add_` of `out += x`) and redirects later reads of the mutated tensor itself, but not of the tensors it is a view
+    of (`x.flatten(1).relu_()` writes into x too); the importer treats every op as a new value, so such programs
+    are functionalized first. A mutated model input becomes an extra output, which the importer leaves out."""
+    mutates = any(node.op == "call_function" and getattr(getattr(node.target, "_schema", None), "is_mutable", False)
+                  for node in program.graph.nodes)
+    if not mutates:
+        return program
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's deprecation chatter is not the user's concern
+        return program.run_decompositions({})
+
+
 def import_program(program: Any, name: str) -> tuple[ModuleOp, list[UnsupportedOp]]:
     """Translate an exported program (a quantized graph into qnn ops); the module is empty when some op is
     unsupported."""
     from t2m.compiler.importer.qgraph import QTranslator, is_quantized
 
-    translator = QTranslator(program, name) if is_quantized(program) else Translator(program, name)
+    translator = QTranslator(program, name) if is_quantized(program) else Translator(functional(program), name)
     module = translator.translate()
     if not translator.unsupported:
         module.verify()

@@ -170,7 +170,9 @@ class Translator:
             if node.op == "call_function":
                 self._translate_node(node)
             elif node.op == "output":
-                outputs = [self.values.get(n) for n in node.args[0]]  # type: ignore[misc]
+                kinds = [spec.kind.name for spec in sig.output_specs]  # user outputs, not input mutations
+                returned = [n for n, k in zip(node.args[0], kinds, strict=True) if k == "USER_OUTPUT"]
+                outputs = [self.values.get(n) for n in returned]  # type: ignore[misc]
         if self.unsupported:
             return ModuleOp([])
         results = [self.tensor(v) for v in outputs]
@@ -372,7 +374,8 @@ def relu6(t: Translator, node: Any) -> Value:
 def clamp(t: Translator, node: Any) -> Value:
     lo, hi = t.arg(node, 1, kw="min"), t.arg(node, 2, kw="max")  # a missing bound is infinite: inf stays inf
     x = t.tensor(t.arg(node, 0))
-    return _result(t, nn.ClampOp(x, -math.inf if lo is None else lo, math.inf if hi is None else hi))
+    lo, hi = -math.inf if lo is None else lo, math.inf if hi is None else hi
+    return _result(t, nn.ClampOp(x, min(lo, hi), hi))  # PyTorch: min > max makes every element max
 
 
 @handles("aten.sigmoid.default")
@@ -608,6 +611,12 @@ def to_copy(t: Translator, node: Any) -> Value:
     return t.arg(node, 0)
 
 
+@handles("aten._assert_tensor_metadata.default")
+def assert_metadata(t: Translator, node: Any) -> Value:
+    """torch.export's check of a tensor's dtype before a conversion (`x.float()`): it computes nothing."""
+    return None
+
+
 @handles("aten.slice.Tensor")
 def slice_(t: Translator, node: Any) -> Value:
     x = t.arg(node, 0)
@@ -632,7 +641,8 @@ def pad(t: Translator, node: Any) -> Value:
         raise Unsupported(f"{mode} padding with value {value} (only zero padding before a convolution imports)")
     if len(_shape(x)) != 4 or len(widths) != 4 or min(widths) < 0:
         raise Unsupported(f"padding {widths} (only non-negative H/W zero padding of an NCHW tensor imports)")
-    if any(op_name(user) not in ("aten.conv2d.default", "aten.convolution.default") for user in node.users):
+    if any(op_name(user) not in ("aten.conv2d.default", "aten.conv2d.padding", "aten.convolution.default")
+           for user in node.users):
         raise Unsupported("zero padding whose result is used by something other than a convolution")
     left, right, top, bottom = widths
     return ZeroPad(t.tensor(x), [top, left, bottom, right])

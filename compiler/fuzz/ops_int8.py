@@ -1,0 +1,30 @@
+"""The op table entries int8 graphs draw, with the parameters they support: what t2m's PT2E quantizer annotates
+and its importer reads back as qnn ops (docs/int8.md). The rest (sigmoid, tanh, hardswish, silu, log_softmax, a
+batch norm not folded into a conv, constants as Python numbers, subtraction and division, dilated max pooling,
+matmul/mm/addmm, `x[:]`, `x.float()`, `x.detach()` of the model input, a clamp to one value) stays in float and is
+refused with the reason; fuzzing it would only find those refusals. A model output that no quantized op computes
+(the input itself) is refused too, as documented (`MODES["int8"].documented`).
+"""
+
+from __future__ import annotations
+
+from t2m.compiler.fuzz import ops_act, ops_nn, ops_pool, ops_tensor  # noqa: F401  (register the entries first)
+from t2m.compiler.fuzz.spec import Params, enable
+
+
+def _binary(p: Params, producers: list[str]) -> bool:
+    """Two int8 tensors, or a constant tensor (quantized as a weight), added or multiplied."""
+    return p["variant"] in ("plain", "inplace") and p["const"] in (None, "channel", "channel-chw", "last", "full")
+
+
+for name in ("conv2d", "relu", "relu6", "hardtanh", "avg_pool2d", "adaptive_avg_pool2d", "mean", "softmax",
+             "flatten", "reshape", "concat"):
+    enable(name, "int8")
+enable("linear", "int8", lambda p, producers: p["style"] in ("module", "functional"))
+enable("clamp", "int8", lambda p, producers: None in (p["min"], p["max"]) or p["min"] < p["max"])
+enable("batch_norm", "int8", lambda p, producers: producers == ["conv2d"])  # folded into the conv by PT2E
+enable("max_pool2d", "int8", lambda p, producers: tuple(p["dilation"]) == (1, 1))
+enable("add", "int8", _binary)
+enable("mul", "int8", _binary)
+enable("identity", "int8", lambda p, producers: p["form"] in ("dropout", "contiguous", "clone")
+       or (p["form"] == "detach" and producers != ["input"]))
