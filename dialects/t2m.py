@@ -49,6 +49,9 @@ MODEL_KEY = "t2m.model"
 LAYER_KEY = "t2m.layer"
 """Function attribute holding a `LayerAttr`."""
 
+VARIANT_KEY = "t2m.variant"
+"""Layer op attribute naming the kernel variant its lowering emits (passes/_variants.py; set by the tuner)."""
+
 LAYOUTS = ("NCHW",)
 
 
@@ -246,16 +249,21 @@ def quant_attr(parser: AttrParser) -> QuantAttr:
 
 def verify_descriptions(module: Operation) -> None:
     """The `t2m.*` keys of discardable attributes, checked as MLIR checks a dialect's attributes on an op:
-    `t2m.model` holds a `#t2m.model` on a module, `t2m.layer` a `#t2m.layer` on a function, nothing else."""
+    `t2m.model` holds a `#t2m.model` on a module, `t2m.layer` a `#t2m.layer` on a function, `t2m.variant` a
+    string on an nn or qnn layer op, nothing else."""
     for op in module.walk():
         for key, value in op.attributes.items():
             if not key.startswith("t2m."):
                 continue
+            if key == VARIANT_KEY:
+                if not isinstance(value, StringAttr) or op.dialect_name() not in ("nn", "qnn"):
+                    raise VerifyException(f"'{op.name}' cannot carry '{key}' (a string on an nn or qnn layer op)")
+                continue
             expected = {MODEL_KEY: (ModelAttr, "builtin.module"), LAYER_KEY: (LayerAttr, "func")}.get(key)
             if expected is None:
                 raise VerifyException(
-                    f"'{op.name}' has unknown attribute '{key}': t2m describes a model with t2m.model on the module "
-                    "and t2m.layer on layer functions"
+                    f"'{op.name}' has unknown attribute '{key}': t2m describes a model with t2m.model on the module, "
+                    "t2m.layer on layer functions and t2m.variant on layer ops"
                 )
             kind, where = expected
             if not isinstance(value, kind):
