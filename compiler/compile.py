@@ -8,11 +8,14 @@ produced in memory first; the caller writes the files only when every stage succ
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import ModuleOp, TensorType
+from xdsl.ir import Attribute
 
 from t2m.compiler.errors import T2MError
 from t2m.compiler.ir import module_to_text
@@ -32,6 +35,8 @@ class CompileOptions:
     flash_size: int = 1 << 20
     fuse: bool = True
     run: bool = True  # run the object once on the emulator: the header's stack size, the report's cycles
+    ram_size: int | None = None  # for the arena + input/output buffers; None: the target's SRAM (Target.sram)
+    max_instructions: int = 500_000_000  # the emulated run's budget (t2m.compiler.emulate.MAX_INSTRUCTIONS)
 
 
 @dataclass
@@ -46,15 +51,99 @@ class CompileResult:
     run: ObjectRun | None = None  # the emulator run (seeded random inputs) that measured the stack
 
 
-def parse_size(text: str) -> int:
-    """`1M`, `512K`, `1048576` -> bytes."""
+def parse_size(text: str, flag: str = "--flash-size") -> int:
+    """`1M`, `512K`, `1048576` -> bytes (`flag` names the option for the error)."""
     units = {"K": 1 << 10, "M": 1 << 20}
     try:
         if text[-1:].upper() in units:
             return int(float(text[:-1]) * units[text[-1].upper()])
         return int(text)
     except ValueError:
-        raise T2MError(f"malformed size '{text}'", "--flash-size", "write bytes, or a number with K or M") from None
+        raise T2MError(f"malformed size '{text}'", flag, "write bytes, or a number with K or M") from None
+
+
+def check_max_instructions(value: int) -> None:
+    """`--max-instructions` of the tools that run the emulator must be positive."""
+    if value < 1:
+        raise T2MError(f"--max-instructions must be at least 1, got {value}", "--max-instructions",
+                       "pass the emulated run's instruction budget (default 500000000)")
+
+
+def format_size(size: int) -> str:
+    """Bytes as `parse_size` reads them back: `640K`, `1M`, `1000`."""
+    for unit, scale in (("M", 1 << 20), ("K", 1 << 10)):
+        if size >= scale and size % scale == 0:
+            return f"{size // scale}{unit}"
+    return str(size)
+
+
+def _readable(size: int) -> str:
+    """`737684480 bytes (738 MB)`: the exact count, and a figure a reader takes in at once."""
+    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if size >= scale:
+            return f"{size} bytes ({size / scale:.3g} {unit})"
+    return f"{size} bytes"
+
+
+def _ram_limit(options: CompileOptions) -> tuple[int, str] | None:
+    """The RAM budget and where it comes from (for the error), or None when there is none (the host)."""
+    if options.ram_size is not None:
+        return options.ram_size, "--ram-size"
+    from t2m.compiler.backend import get_target
+
+    target = get_target(options.target)
+    if target.sram is None:
+        return None
+    return target.sram, f"the {target.name} default, {format_size(target.sram)}"
+
+
+def _tensor_bytes(types: Sequence[Attribute]) -> int:
+    total = 0
+    for t in types:
+        assert isinstance(t, TensorType)
+        width = getattr(t.get_element_type(), "bitwidth", 32)
+        total += math.prod(t.get_shape()) * max(1, width // 8)
+    return total
+
+
+def check_io_fits(module: ModuleOp, options: CompileOptions) -> None:
+    """The caller's input and output buffers alone must fit the RAM budget: checked on the nn module, before any
+    loop is compiled (a 1x3x4096x4096 conv needs 738 MB of buffers; compiling it would be wasted work)."""
+    if (limit := _ram_limit(options)) is None:
+        return
+    from t2m.compiler.interpreter import entry_function
+
+    function = entry_function(module)
+    inputs = _tensor_bytes(function.function_type.inputs.data)
+    outputs = _tensor_bytes(function.function_type.outputs.data)
+    if inputs + outputs > limit[0]:
+        raise T2MError(
+            f"model '{function.sym_name.data}' needs {_readable(inputs + outputs)} of RAM for its input and output "
+            f"buffers alone (input {inputs}, output {outputs}), more than the {limit[0]} available ({limit[1]})",
+            "--ram-size",
+            "pass the part's RAM size, or give the model a smaller input",
+        )
+
+
+def check_ram_fits(info: ModelInfo, options: CompileOptions) -> None:
+    """The planned activation arena and the caller's input and output buffers must fit the RAM budget together
+    (checked once plan-memory has sized the arena, before LLVM compiles anything)."""
+    if (limit := _ram_limit(options)) is None:
+        return
+    import numpy as np
+
+    from t2m.compiler.model_info import buffer_dtype
+
+    item = np.dtype(buffer_dtype(info)).itemsize
+    inputs, outputs = (sum(math.prod(s) for s in shapes) * item for shapes in (info.inputs, info.outputs))
+    needed = info.arena_bytes + inputs + outputs
+    if needed > limit[0]:
+        raise T2MError(
+            f"model '{info.name}' needs {_readable(needed)} of RAM (activation arena {info.arena_bytes}, input {inputs}, "
+            f"output {outputs}), more than the {limit[0]} available ({limit[1]})",
+            "--ram-size",
+            "pass the part's RAM size, or make the model's activations smaller",
+        )
 
 
 def _unlowered(module: ModuleOp) -> list[str]:
@@ -70,6 +159,8 @@ def compile_module(nn_module: ModuleOp, source: str, options: CompileOptions, st
     for stage, passes in stages:
         if EMIT_STAGES.index(stop_at) < EMIT_STAGES.index(stage):
             return result
+        if stage == "loops":
+            check_io_fits(module, options)
         start = time.perf_counter()
         apply_passes(module, passes)
         if stage == "loops":
@@ -83,6 +174,7 @@ def compile_module(nn_module: ModuleOp, source: str, options: CompileOptions, st
             result.ir[stage] = module_to_text(module)
         if stage == "loops":
             result.info = describe(module)
+            check_ram_fits(result.info, options)
     if stop_at == "llvm":
         return result
     from t2m.compiler.backend.emit_llvm import to_llvm_ir
@@ -129,5 +221,5 @@ def build_object(result: CompileResult, source: str, options: CompileOptions) ->
             inputs = [rng.integers(-128, 128, s).astype(np.int8) for s in info.inputs]
         else:
             inputs = [rng.standard_normal(s).astype(np.float32) for s in info.inputs]
-        result.run = run_object(result.obj, inputs, source)
+        result.run = run_object(result.obj, inputs, source, options.max_instructions, "or pass --no-run")
     result.header = render_header(info, result.obj, result.run.result.stack_bytes if result.run else None)

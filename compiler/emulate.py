@@ -7,11 +7,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from t2m.compiler.emulator import RunResult, run_function
+from t2m.compiler.emulator import InstructionLimitError, RunResult, run_function
 from t2m.compiler.errors import T2MError
 from t2m.compiler.model_info import ModelInfo, buffer_dtype, model_inputs, read_from_object
 
 STACK_BYTES = 64 << 10
+MAX_INSTRUCTIONS = 500_000_000
+"""the emulator's default instruction budget (`--max-instructions`): 5 s at ~100 M instructions/s"""
 
 
 @dataclass
@@ -45,14 +47,33 @@ def _sram_size(info: ModelInfo) -> int:
     return 1 << max(19, math.ceil(math.log2(needed)))  # a power of two, at least 512 KiB
 
 
-def run_object(obj: bytes, inputs: list[np.ndarray], source: str = "model.o") -> ObjectRun:
+def run_object(
+    obj: bytes,
+    inputs: list[np.ndarray],
+    source: str = "model.o",
+    max_instructions: int = MAX_INSTRUCTIONS,
+    other_way: str = "",
+) -> ObjectRun:
     """Call `<name>_run` with `inputs` and fresh output buffers; outputs, cycles and the per-layer table. An int8
-    model takes int8 inputs (float inputs are quantized with its input scale) and gives int8 outputs."""
+    model takes int8 inputs (float inputs are quantized with its input scale) and gives int8 outputs.
+
+    A run that uses up `max_instructions` is an error naming `--max-instructions`, the option of every tool that
+    runs the emulator; `other_way` adds the tool's other way out (t2m-compile: `--no-run`)."""
     info = read_from_object(obj, source)
     dtype = buffer_dtype(info)
     buffers = model_inputs(inputs, info, f"'{source}'")
     buffers += [np.zeros(shape, dtype) for shape in info.outputs]
-    result = run_function(obj, info.entry, buffers, name=source, sram_size=_sram_size(info), stack_size=STACK_BYTES)
+    try:
+        result = run_function(obj, info.entry, buffers, name=source, sram_size=_sram_size(info),
+                              stack_size=STACK_BYTES, max_instructions=max_instructions)
+    except InstructionLimitError as e:
+        raise T2MError(
+            f"the emulated Cortex-M4 stopped '{source}' after {e.limit:,} instructions, in {e.where}"
+            + (f"; the model has {info.macs:,} MACs" if info.macs else ""),
+            "--max-instructions",
+            "raise --max-instructions if it needs that many (a few per MAC)" + (f", {other_way}" if other_way else "")
+            + "; a model that never ends is a t2m bug: please report it",
+        ) from None
     if result.value != 0:
         raise T2MError(f"{info.entry} returned {result.value}", source, "the model reported an error")
     outputs = []

@@ -31,6 +31,9 @@ class Target:
     # Objects for this target get Tag_ABI_VFP_args = 1 (see armattrs.py): llvmlite leaves it out, and GNU ld
     # then refuses to link them into a -mfloat-abi=hard firmware.
     mark_hard_float: bool = False
+    # RAM of the part t2m assumes when the user names none (`t2m-compile --ram-size`): the activation arena and
+    # the caller's input and output buffers must fit in it. None: no limit (the host).
+    sram: int | None = None
 
 
 # FPv4-SP with 16 double registers, no double precision, no NEON. "+fp-armv8" must stay off: it lets
@@ -43,6 +46,7 @@ CORTEX_M4 = Target(
     reloc="static",
     code_model="small",
     mark_hard_float=True,
+    sram=640 << 10,  # STM32L4R5, MLPerf Tiny's Cortex-M4 board (compiler/anchors/mlperf-tiny.md)
 )
 
 

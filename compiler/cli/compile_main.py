@@ -34,8 +34,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", default="cortex-m4", help="cortex-m4 (default) or host")
     p.add_argument("-O", dest="opt", default="O2", help="optimisation level: O0, O1, O2 (default), O3, Os, Oz")
     p.add_argument("--flash-size", default="1M", help="flash available for code + weights (default 1M)")
+    p.add_argument(
+        "--ram-size",
+        help="RAM available for the activation arena + the input and output buffers the caller passes "
+        "(default: the target part's SRAM, 640K for cortex-m4: STM32L4R5; no limit for host)",
+    )
     p.add_argument("--no-fuse", action="store_true", help="skip the fusion passes (to measure what they bring)")
     p.add_argument("--no-run", action="store_true", help="do not run the object on the emulator for the report")
+    p.add_argument(
+        "--max-instructions",
+        type=int,
+        default=500_000_000,
+        metavar="N",
+        help="instruction budget of that emulated run (default 500000000, about 5 s)",
+    )
     p.add_argument(
         "--emit",
         default="obj",
@@ -71,10 +83,13 @@ def load_nn_module(model: str, args: argparse.Namespace):
 def _main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
     from t2m.compiler.backend import get_target
-    from t2m.compiler.compile import CompileOptions, compile_module, parse_size
+    from t2m.compiler.compile import CompileOptions, check_max_instructions, compile_module, parse_size
 
     get_target(args.target)  # an unknown target fails before any work
-    options = CompileOptions(args.target, args.opt, parse_size(args.flash_size), not args.no_fuse, not args.no_run)
+    check_max_instructions(args.max_instructions)
+    options = CompileOptions(args.target, args.opt, parse_size(args.flash_size), not args.no_fuse, not args.no_run,
+                             None if args.ram_size is None else parse_size(args.ram_size, "--ram-size"),
+                             args.max_instructions)
     module = load_nn_module(args.model, args)
     from t2m.compiler.interpreter import entry_function
 

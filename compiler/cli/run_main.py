@@ -88,6 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--rtol", type=float, default=1e-5, help="largest accepted max|y - ref| / max|ref| for the checks (1e-5)"
     )
     p.add_argument("--mhz", type=float, default=120.0, help="clock for the estimated times (default 120 MHz)")
+    p.add_argument(
+        "--max-instructions",
+        type=int,
+        default=500_000_000,
+        metavar="N",
+        help="an object's instruction budget on the emulator (default 500000000, about 5 s)",
+    )
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     return p
 
@@ -302,7 +309,7 @@ def run_obj(path: str, args: argparse.Namespace) -> Run:
     obj = read_bytes(path)
     info = read_from_object(obj, path)
     inputs = prepare_inputs(args, info, path)
-    run = run_object(obj, inputs, path)
+    run = run_object(obj, inputs, path, args.max_instructions)
     print_layer_table(run, args.mhz)
     if args.check and not args.reference:
         args.reference = str(Path(path).with_name(f"{info.name}.mlir"))
@@ -337,6 +344,9 @@ def _main(argv: Sequence[str]) -> int:
     from t2m.compiler.importer import check_quantize_flags
 
     check_quantize_flags(args.quantize, args.calibrate)
+    from t2m.compiler.compile import check_max_instructions
+
+    check_max_instructions(args.max_instructions)
     if args.quantize and not args.torch:
         raise T2MError("--quantize rebuilds the PyTorch model given to --torch", "--quantize", "add --torch MODEL")
     kinds = {".mlir": run_mlir, ".ll": run_ll, ".o": run_obj}

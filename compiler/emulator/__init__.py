@@ -6,7 +6,7 @@ instructions executed and stack high-water mark.
 """
 
 from t2m.compiler.emulator.cycles import CycleReport, FunctionCost
-from t2m.compiler.emulator.errors import EmulatorError, LoadError
+from t2m.compiler.emulator.errors import EmulatorError, InstructionLimitError, LoadError
 from t2m.compiler.emulator.loader import FLASH_BASE, SRAM_BASE, Image, Symbol, load
 from t2m.compiler.emulator.machine import CycleMode, Emulator, RunResult, run_function
 from t2m.compiler.emulator.runtime import compile_m4_object
@@ -20,6 +20,7 @@ __all__ = [
     "EmulatorError",
     "FunctionCost",
     "Image",
+    "InstructionLimitError",
     "LoadError",
     "RunResult",
     "Symbol",

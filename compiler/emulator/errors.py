@@ -12,3 +12,12 @@ class EmulatorError(T2MError):
 
 class LoadError(EmulatorError):
     """An object file cannot be loaded: wrong machine, bad relocation, undefined symbol."""
+
+
+class InstructionLimitError(EmulatorError):
+    """A run used up its instruction budget: runaway code, or a model larger than the budget allows. The tools
+    turn it into an error naming their option (`--max-instructions`)."""
+
+    def __init__(self, message: str, limit: int, where: str):
+        super().__init__(message)
+        self.limit, self.where = limit, where

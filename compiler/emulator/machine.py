@@ -45,7 +45,7 @@ from unicorn.unicorn import Uc, UcError
 
 from t2m.compiler.emulator.cycles import BlockProfile, CycleReport, ExactProfile, FunctionCost, FunctionMap
 from t2m.compiler.emulator.decode import Decoder
-from t2m.compiler.emulator.errors import EmulatorError
+from t2m.compiler.emulator.errors import EmulatorError, InstructionLimitError
 from t2m.compiler.emulator.loader import FLASH_BASE, SRAM_BASE, Image, Symbol, load
 from t2m.compiler.emulator.native import NativeBlockCounter, add_python_hook
 
@@ -279,9 +279,11 @@ class Emulator:
             raise EmulatorError(self._fault)
         pc = self._uc.reg_read(reg.UC_ARM_REG_PC)
         if pc != self.image.return_address:
-            raise EmulatorError(
+            raise InstructionLimitError(
                 f"instruction limit of {self.max_instructions:,} reached at pc {pc:#010x} ({self._where(pc)}); "
-                "runaway code? raise max_instructions if the work is really that long"
+                "runaway code? raise max_instructions if the work is really that long",
+                self.max_instructions,
+                self.image.symbolize(pc),
             )
 
     def _report(self) -> CycleReport:

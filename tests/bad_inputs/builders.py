@@ -432,3 +432,12 @@ def meta_int8_quant_out_of_range(work: Path) -> None:
     """An int8 object whose description gives its output a zero point of 300."""
     quant = '"dtype":"int8","quant":[[0.1,0],[0.1,300]]'
     _described(work, '{"name":"m","inputs":[[1]],"outputs":[[1]],"layers":[],' + quant + "}")
+
+
+def relu_object(work: Path) -> None:
+    """relu.o, the Cortex-M4 object of files/relu.mlir (its function `f` runs a few dozen instructions)."""
+    from t2m.compiler.compile import CompileOptions, compile_module
+    from t2m.compiler.ir import read_module
+
+    module = read_module(Path(__file__).parent / "files" / "relu.mlir")
+    (work / "relu.o").write_bytes(compile_module(module, "relu", CompileOptions(run=False)).obj)
