@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from xdsl.dialects.builtin import ModuleOp, TensorType
@@ -139,8 +139,8 @@ def check_ram_fits(info: ModelInfo, options: CompileOptions) -> None:
     needed = info.arena_bytes + inputs + outputs
     if needed > limit[0]:
         raise T2MError(
-            f"model '{info.name}' needs {_readable(needed)} of RAM (activation arena {info.arena_bytes}, input {inputs}, "
-            f"output {outputs}), more than the {limit[0]} available ({limit[1]})",
+            f"model '{info.name}' needs {_readable(needed)} of RAM (activation arena {info.arena_bytes}, "
+            f"input {inputs}, output {outputs}), more than the {limit[0]} available ({limit[1]})",
             "--ram-size",
             "pass the part's RAM size, or make the model's activations smaller",
         )

@@ -5,7 +5,14 @@ torch is imported here and only here (lazily), so `t2m-opt` and the rest of the 
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
+import re
+import traceback
 import warnings
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from xdsl.dialects.builtin import ModuleOp
@@ -43,10 +50,12 @@ def export(loaded: LoadedModel, input_flag: str = "--input-shape") -> Any:
         return loaded.program
     assert loaded.module is not None and loaded.example_inputs is not None
     try:
-        with torch.no_grad(), warnings.catch_warnings():
+        with torch.no_grad(), warnings.catch_warnings(), _quiet_torch_logs():
             warnings.simplefilter("ignore")  # torch's tracing chatter is not the user's concern
             return torch.export.export(loaded.module, loaded.example_inputs)
     except Exception as e:
+        if (dependent := _data_dependent_error(loaded.name, e)) is not None:
+            raise dependent from e
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
         if isinstance(e, RuntimeError | ValueError | IndexError | TypeError) and "export" not in type(e).__module__:
             raise T2MError(
@@ -59,6 +68,51 @@ def export(loaded: LoadedModel, input_flag: str = "--input-shape") -> Any:
             loaded.name,
             "make forward() traceable (no data-dependent control flow)",
         ) from e
+
+
+@contextlib.contextmanager
+def _quiet_torch_logs() -> Iterator[None]:
+    """Nothing torch logs or prints to stderr while exporting reaches the user: on a data-dependent branch it logs
+    a warning and prints the partial graph twice (a dozen lines), and a failure it classifies gets a logged error;
+    the exception says it all, and the one-line error replaces it."""
+    previous = logging.root.manager.disable
+    logging.disable(logging.ERROR)
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            yield
+    finally:
+        logging.disable(previous)
+
+
+def _data_dependent_error(name: str, e: BaseException) -> T2MError | None:
+    """The one-line error for a model whose Python reads a tensor's value (`if x.sum() > 0:`, `while`, `int(x)`),
+    naming the user's line where that happens, or None if `e` is another failure. torch.export raises
+    GuardOnDataDependentSymNode there: the innermost frame outside torch is the user's line."""
+    from torch.fx.experimental.symbolic_shapes import GuardOnDataDependentSymNode
+
+    if not isinstance(e, GuardOnDataDependentSymNode):
+        return None
+    import torch
+
+    ours = [Path(torch.__file__).parent, Path(__file__).parent]
+    frames = [f for f in traceback.extract_tb(e.__traceback__)
+              if not f.filename.startswith("<") and not any(Path(f.filename).is_relative_to(d) for d in ours)]
+    if not frames:
+        return None
+    frame = frames[-1]
+    line = (frame.line or "").strip()
+    why = "which torch.export cannot trace: it records one static graph for all inputs"
+    if re.match(r"(if|elif|while)\b", line) or re.search(r"\bif\b.+\belse\b", line):
+        return T2MError(
+            f"model '{name}' branches on a tensor's value ('{line}'), {why}",
+            f"{frame.filename}:{frame.lineno}",
+            "compute both sides and pick with torch.where, use torch.cond, or move the branch out of forward()",
+        )
+    return T2MError(
+        f"model '{name}' reads a tensor's value into Python ('{line}'), {why}",
+        f"{frame.filename}:{frame.lineno}",
+        "keep the value a tensor (torch.where, masks), use torch.cond, or move this out of forward()",
+    )
 
 
 def check_quantize_flags(quantize: str | None, calibrate: str | None) -> None:
