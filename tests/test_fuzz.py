@@ -265,3 +265,30 @@ def test_a_fixed_seed_int8_sample_is_bit_exact_from_the_interpreter_to_the_emula
     assert [f"{f.origin}: {f.outcome.describe()}" for f in stats.findings] == []
     assert stats.count("ok") + stats.count("unsupported") == 16 and stats.count("ok") >= 12
     assert stats.emulated >= 6
+
+
+# -- the entries that wait for issue 12's ops --------------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_the_pending_entries_infer_pytorchs_shapes_and_cover_their_forms(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With every entry of ops_next.PENDING in the table, the generator's graphs are ones PyTorch runs with the
+    inferred shapes, and each pending entry is drawn: enabling one (`READY`) is safe once its op is merged."""
+    from t2m.compiler.fuzz.ops_next import PENDING, READY
+
+    assert set(READY) <= set(PENDING)
+    for name, (spec, _) in PENDING.items():
+        monkeypatch.setitem(OPS, name, spec)
+    stats = Stats()
+    for index in range(150):
+        graph = generate(12, index)
+        shapes = graph.shapes()
+        assert shapes is not None, graph.origin
+        stats.add(graph, Outcome("ok"), emulated=False)
+        x = torch.from_numpy(make_input(graph.input_shape, graph.seed, graph.special, graph.scale))
+        for k in range(1, len(graph.nodes) + 1):
+            prefix = prune(replace(graph, nodes=graph.nodes[:k], extra=()))
+            with torch.no_grad():
+                out = build(prefix)(x.clone())
+            assert tuple(out.shape) == shapes[k], f"{graph.origin}, value {k}:\n{render(graph)}"
+    assert {name for name in PENDING if stats.ops[name] == 0} == set()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import random
 
-from t2m.compiler.fuzz import ops_act, ops_int8, ops_nn, ops_pool, ops_tensor  # noqa: F401  (the op table)
+from t2m.compiler.fuzz import ops_act, ops_int8, ops_next, ops_nn, ops_pool, ops_tensor  # noqa: F401  (the op table)
 from t2m.compiler.fuzz.graph import Graph, Node, prune
 from t2m.compiler.fuzz.ops_tensor import broadcast, concat_infer
 from t2m.compiler.fuzz.spec import OPS, Shape, ops_for
@@ -35,11 +35,16 @@ def sample_input(rng: random.Random) -> Shape:
 
 
 def macs(op: str, inputs: list[Shape], out: Shape) -> int:
-    """Multiply-accumulates of a conv or linear node (0 for the rest): what the emulator's time scales with."""
-    if op == "conv2d":
-        return math.prod(out) * inputs[0][1] * 25
-    if op == "linear":
+    """Multiply-accumulates of a conv, linear, matmul or recurrent node, at most (0 for the rest): what the
+    emulator's time scales with."""
+    if op in ("conv2d", "conv2d_unbatched"):
+        return math.prod(out) * inputs[0][-3] * 25
+    if op == "conv1d":
+        return math.prod(out) * inputs[0][1] * 10
+    if op in ("linear", "matmul"):
         return math.prod(out) * inputs[0][-1]
+    if op == "rnn":
+        return math.prod(out) * (inputs[0][-1] + out[-1]) * 8
     return 0
 
 

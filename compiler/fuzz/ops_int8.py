@@ -8,7 +8,7 @@ refused with the reason; fuzzing it would only find those refusals. A model outp
 
 from __future__ import annotations
 
-from t2m.compiler.fuzz import ops_act, ops_nn, ops_pool, ops_tensor  # noqa: F401  (register the entries first)
+from t2m.compiler.fuzz import ops_act, ops_next, ops_nn, ops_pool, ops_tensor  # noqa: F401  (register entries first)
 from t2m.compiler.fuzz.spec import Params, enable
 
 
