@@ -176,6 +176,15 @@ def _mark(node: Node, inputs: dict[Node, QuantizationSpecBase | None], output: Q
     )
 
 
+def _read_by_annotated(value: Node, node: Node) -> bool:
+    """Whether an op before `node` (so already annotated) has a quantization spec on its input `value`."""
+    for user in value.users:
+        annotation = user.meta.get("quantization_annotation")
+        if user is not node and annotation is not None and value in annotation.input_qspec_map:
+            return True
+    return False
+
+
 class T2MQuantizer(Quantizer):
     """Annotates conv/linear (+ fused activation), add (+ activation), mul, pools, concat, shape ops and softmax
     with the TFLite int8 scheme; any other op stays float, and the importer names it with its source line."""
@@ -251,17 +260,24 @@ class T2MQuantizer(Quantizer):
             _mark(node, {x: ACTIVATION}, SharedQuantizationSpec((x, node)))
 
     def _cat(self, node: Node) -> None:
-        """Every input and the output share the first input's (scale, zero point), as TFLite's CONCATENATION
-        requires: the producers are calibrated to one common range."""
+        """Every input and the output share one input's (scale, zero point), as TFLite's CONCATENATION requires:
+        the producers are calibrated to one common range.
+
+        That input is the first, unless another input already feeds an op annotated before: torchao's union-find
+        (`_get_edge_or_node_to_group_id`) shares an input edge with the producer's other, later, edges before it
+        has read their own specs, and a shared spec met that way can point back into its own group, where
+        `_unwrap_shared_qspec` recurses forever (`cat([cat([x, x]), x])`). So an input read earlier owns the spec
+        (with several such inputs, the first does, as before)."""
         parts = node.args[0]
         if not isinstance(parts, list | tuple) or not parts or not all(map(_is_float_tensor, parts)):
             return
-        first = parts[0]
+        distinct = [part for part in dict.fromkeys(parts) if isinstance(part, Node)]
+        read_before = [part for part in distinct if _read_by_annotated(part, node)]
+        first = read_before[0] if len(read_before) == 1 else distinct[0]
         assert isinstance(first, Node)
         shared = SharedQuantizationSpec((first, node))
         inputs: dict[Node, QuantizationSpecBase | None] = {first: ACTIVATION}
-        for part in parts[1:]:
-            assert isinstance(part, Node)
+        for part in distinct:
             inputs.setdefault(part, shared)
         _mark(node, inputs, shared)
 
