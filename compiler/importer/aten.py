@@ -632,6 +632,18 @@ def slice_(t: Translator, node: Any) -> Value:
     raise Unsupported(f"slicing an activation along dim {dim} [{start}:{end}:{step}]")
 
 
+@handles("aten.slice_scatter.default")
+def slice_scatter(t: Translator, node: Any) -> Value:
+    """What functionalization makes of an in-place op on a slice (`nn.Hardswish(inplace=True)(x[:])`): `src`
+    written into that slice of `x`. Over a full slice, the result is `src` itself."""
+    x, src = t.arg(node, 0), t.arg(node, 1)
+    rank = len(_shape(x))
+    dim, start, end, step = _norm_dim(t.arg(node, 2, 0), rank), t.arg(node, 3, 0), t.arg(node, 4), t.arg(node, 5, 1)
+    if start in (0, None) and (end is None or end >= _shape(x)[dim]) and step == 1 and _shape(src) == _shape(x):
+        return src
+    raise Unsupported(f"an in-place op on a slice of an activation (dim {dim} [{start}:{end}:{step}])")
+
+
 @handles("aten.pad.default", "aten.constant_pad_nd.default")
 def pad(t: Translator, node: Any) -> Value:
     x, widths = t.arg(node, 0), list(t.arg(node, 1))
