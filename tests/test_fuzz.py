@@ -292,3 +292,18 @@ def test_the_pending_entries_infer_pytorchs_shapes_and_cover_their_forms(monkeyp
                 out = build(prefix)(x.clone())
             assert tuple(out.shape) == shapes[k], f"{graph.origin}, value {k}:\n{render(graph)}"
     assert {name for name in PENDING if stats.ops[name] == 0} == set()
+
+
+def test_an_in_place_op_of_two_values_takes_equal_shapes() -> None:
+    """`v = y.unsqueeze(0); v.add_(y)` broadcasts a view of the tensor it writes, which PyTorch refuses (`t2m-fuzz
+    --dtype int8 --seed 12` graph 66 was `invalid`): in-place ops of two values are drawn with equal shapes only."""
+    graph = generate(12, 66, "int8", special_inputs=False)
+    with torch.no_grad():
+        build(graph)(torch.from_numpy(make_input(graph.input_shape, graph.seed, graph.special, graph.scale)))
+    for index in range(300):
+        graph = generate(11, index)
+        shapes = graph.shapes()
+        assert shapes is not None
+        for node in graph.nodes:
+            if node.op in ("add", "mul") and node.params["variant"] == "inplace" and node.params["const"] is None:
+                assert shapes[node.inputs[0]] == shapes[node.inputs[1]], graph.origin

@@ -49,7 +49,7 @@ def binary(name: str, symbol: str) -> OpSpec:
                 partners = [first]
             j = rng.choice(partners)
             inputs = (j, first) if rng.random() < 0.3 else (first, j)
-            variant = "inplace" if rng.random() < 0.15 else "plain"
+            variant = "inplace" if rng.random() < 0.15 and shapes[j] == x else "plain"
             return inputs, {"const": None, "variant": variant, "lhs": False, "value": 1.0}
         kinds = ["scalar", "scalar", "last", "full"] + ["channel", "channel", "made"] * (len(x) >= 2)
         kind = rng.choice(kinds + ["channel-chw"] * (len(x) == 4))
@@ -61,7 +61,9 @@ def binary(name: str, symbol: str) -> OpSpec:
     def infer(shapes: list[Shape], p: Params) -> Shape | None:
         if p["const"] is None:
             out = broadcast(*shapes) if len(shapes) == 2 else None
-            return None if p["variant"] == "inplace" and out != shapes[0] else out  # x.add_(y) keeps x's shape
+            # x.add_(y) of two values: equal shapes. Broadcasting y may read memory x.add_ writes when y is a view
+            # of x (`v = y.unsqueeze(0); v.add_(y)`), which PyTorch refuses, and views are not tracked here.
+            return None if p["variant"] == "inplace" and shapes[0] != shapes[-1] else out
         if len(shapes) != 1:
             return None
         c = const_shape(shapes[0], p["const"])
