@@ -307,3 +307,11 @@ def test_an_in_place_op_of_two_values_takes_equal_shapes() -> None:
         for node in graph.nodes:
             if node.op in ("add", "mul") and node.params["variant"] == "inplace" and node.params["const"] is None:
                 assert shapes[node.inputs[0]] == shapes[node.inputs[1]], graph.origin
+
+
+def test_an_int8_graph_of_identities_is_a_documented_refusal() -> None:
+    """`x.contiguous()` alone has nothing to quantize (`--dtype int8 --seed 12` graph 567 was reported as a crash)."""
+    graph = Graph((1, 1, 1, 1), (Node("identity", (0,), {"form": "contiguous"}),), seed=1, origin="identity only")
+    outcome = run_graph(graph, MODES["int8"], emulator=False)
+    assert (outcome.kind, outcome.level) == ("unsupported", "import"), outcome.describe()
+    assert "the quantizer left the whole model in float" in outcome.detail

@@ -165,5 +165,7 @@ MODES: dict[str, Mode] = {
     "int8": Mode("int8", int8_prepare, {"interpreter": ("torch", INT8_TORCH_LSB), "jit": ("interpreter", 0),
                                         "emulator": ("interpreter", 0)}, special_inputs=False,
                  documented=(("output \\d+ of the model is computed in float",
-                              "docs/int8.md, the front end: a float op left between quantized ones"),)),
+                              "docs/int8.md, the front end: a float op left between quantized ones"),
+                             ("the quantizer left the whole model in float",
+                              "docs/fuzzing.md, int8: a graph of identities has nothing to quantize"))),
 }
