@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.ir import SSAValue
+from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
     PatternRewriter,
@@ -36,9 +36,14 @@ from xdsl.pattern_rewriter import (
     RewritePattern,
     op_type_rewrite_pattern,
 )
+from xdsl.utils.exceptions import PassFailedException
 
 from t2m.dialects import qnn
+from t2m.passes._dsp_conv import build_gemm_conv, packed_conv_weights
+from t2m.passes._dsp_depthwise import DEPTHWISE, Depthwise, build_depthwise, packed_depthwise_weights
+from t2m.passes._dsp_kernels import Gemm
 from t2m.passes._int8 import Ints, Requant, accumulator_bound, folded_bias, requant_params
+from t2m.passes._variants import chosen, register
 from t2m.passes._loops import Ix, Kernel, constant_array, new_constant, replace_with_layer, shape_of, window_runs
 from t2m.passes.lower_nn_conv import ConvGeometry, _blocks, _key
 
@@ -182,6 +187,23 @@ def build_conv(k: Kernel, g: ConvGeometry, op: qnn.Conv2dOp, blocking: Blocking,
                lambda ivs, nb=nb: channels(ivs[0], ivs[1], ivs[2], nb))
 
 
+def variants(op: Operation) -> list[str]:
+    """The kernels a qnn.conv2d can get, the default first: SMLAD register blocks (channels x pixels, tap pairs
+    unrolled, int16 or int8 weight words) when the weights are constants, and the scalar kernel."""
+    assert isinstance(op, qnn.Conv2dOp)
+    g = geometry(op)
+    if constant_array(op.weight) is None or (op.bias is not None and constant_array(op.bias) is None):
+        return ["scalar"]
+    if g.icg == 1 and g.ocg == 1:
+        return [*(d.name for d in DEPTHWISE), "scalar"]
+    default = Gemm(2, 2, 4)
+    others = [Gemm(2, 2, 4, True), Gemm(4, 1, 4), Gemm(2, 3, 2), Gemm(1, 4, 4), Gemm(2, 2, 8), Gemm(4, 2, 2)]
+    return [default.name, *(o.name for o in others if o != default), "scalar"]
+
+
+register("qnn.conv2d", variants)
+
+
 class LowerQnnConv2d(RewritePattern):
     """qnn.conv2d -> call of `@<model>_L<i>_conv2d(%in, %weight[, %bias][, %requant], %out)`."""
 
@@ -190,6 +212,38 @@ class LowerQnnConv2d(RewritePattern):
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: qnn.Conv2dOp, rewriter: PatternRewriter) -> None:
+        names = variants(op)
+        name = chosen(op) or names[0]
+        if name not in names:
+            raise PassFailedException(f"qnn.conv2d: unknown kernel variant '{name}'; known: {', '.join(names)}")
+        if self.blocking is not None or name == "scalar":
+            self.scalar(op, rewriter)
+            return
+        g = geometry(op)
+        weight = constant_array(op.weight)
+        bias = constant_array(op.bias) if op.bias is not None else None
+        assert weight is not None
+        zp = op.input_zp.value.data
+        folded = new_constant(rewriter, op, folded_bias(weight, bias, zp))
+        per_channel = op.requant is not None and op.requant.channels > 1
+        bound = accumulator_bound(weight, bias)
+        dw = Depthwise.parse(name)
+        if dw is not None:
+            packed = new_constant(rewriter, op, packed_depthwise_weights(weight, dw))
+            build = lambda k: build_depthwise(k, g, op, dw, per_channel, bound)  # noqa: E731
+        else:
+            gm = Gemm.parse(name)
+            assert gm is not None
+            packed = new_constant(rewriter, op, packed_conv_weights(weight, g, gm))
+            build = lambda k: build_gemm_conv(k, g, op, gm, per_channel, bound)  # noqa: E731
+        operands = [(op.input, "in"), (packed, "weight"), (folded, "bias")]
+        if per_channel:
+            assert op.requant is not None
+            operands.append((new_constant(rewriter, op, requant_params(op.requant)), "requant"))
+        replace_with_layer(rewriter, op, operands, build, g.macs)
+
+    def scalar(self, op: qnn.Conv2dOp, rewriter: PatternRewriter) -> None:
+        """The LDRSB + multiply-accumulate kernel (weights not known at compile time, or asked for)."""
         g = geometry(op)
         blocking = self.blocking or choose_blocking(g)
         operands = [(op.input, "in"), (op.weight, "weight")]

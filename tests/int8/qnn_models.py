@@ -41,6 +41,7 @@ from xdsl.interpreters.utils.ptr import TypedPtr
 from xdsl.ir import Block, Region, SSAValue
 
 from t2m.compiler.interpreter import run_module
+from t2m.compiler.interpreter_dsp import ArmDspFunctions
 from t2m.dialects import nn, qnn
 
 I8 = IntegerType(8)
@@ -509,6 +510,14 @@ class IntLoopFunctions(InterpreterFunctions):
         return ()
 
 
+    @impl(memref.AllocaOp)
+    def run_alloca(self, interpreter: Interpreter, op: memref.AllocaOp, args: PythonValues):
+        """The SMLAD kernels' stack column: filled with a marker, as uninitialised stack would be."""
+        t = op.memref.type
+        shape = list(t.get_shape())
+        element = _XTYPES[_width(t.get_element_type())]
+        return (ShapedArray(TypedPtr.new([0x5A5A5A5A] * math.prod(shape), xtype=element), shape),)
+
     @impl(affine.ForOp)
     def run_for(self, interpreter: Interpreter, op: affine.ForOp, args: PythonValues):
         lo = op.lowerBoundMap.data.eval([], [])[0]
@@ -557,6 +566,7 @@ def loop_outputs(module: ModuleOp, inputs: Sequence[np.ndarray]) -> list[np.ndar
     for functions in (FuncFunctions(), ArithFunctions(), MemRefFunctions(), AffineFunctions(), ScfFunctions()):
         interpreter.register_implementations(functions)
     interpreter.register_implementations(IntLoopFunctions(), override=True)
+    interpreter.register_implementations(ArmDspFunctions())
     args = [ShapedArray(TypedPtr.new([int(v) for v in x.ravel()], xtype=I8), list(x.shape)) for x in inputs]
     outputs = []
     for t in run.function_type.inputs.data[len(inputs):]:
