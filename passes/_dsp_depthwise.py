@@ -57,6 +57,40 @@ def packed_depthwise_weights(weight: np.ndarray, dw: Depthwise) -> np.ndarray:
     return (pairs[:, :, 0] | pairs[:, :, 1] << 16).astype(np.uint32).view(np.int32).reshape(c, -1, kw)
 
 
+Class = tuple[tuple[int, int], tuple[int, int]]
+"""A pixel's border class: the kernel rows and columns its window sees inside the input."""
+
+
+def border_classes(g: ConvGeometry) -> list[Class]:
+    """Every class of output pixel, the interior among them (`window_runs` of rows x columns)."""
+    (sh, sw), (dh, dw) = g.stride, g.dilation
+    rows = window_runs(g.h, g.kh, sh, g.padding[0], dh, g.oh)
+    cols = window_runs(g.w, g.kw, sw, g.padding[1], dw, g.ow)
+    return [((r[2], r[3]), (c[2], c[3])) for r in rows for c in cols]
+
+
+def padded_pair(g: ConvGeometry, cls: Class, rp: int, b: int) -> bool:
+    """Whether the pair (kernel rows 2rp, 2rp + 1 at column b) is padding only: a constant, in the start table."""
+    (kh0, kh1), (kw0, kw1) = cls
+    rows = [r for r in (2 * rp, 2 * rp + 1) if r < g.kh]
+    return not kw0 <= b < kw1 or all(not kh0 <= r < kh1 for r in rows)
+
+
+def start_table(weight: np.ndarray, folded: np.ndarray, g: ConvGeometry, zp: int) -> np.ndarray:
+    """[classes, C] i32: the folded bias plus zp * the weights of the class's padding-only pairs, so that those
+    pairs cost nothing per pixel (the zero point folded into per-border-class biases)."""
+    w = weight[:, 0].astype(np.int64)
+    table = []
+    for cls in border_classes(g):
+        start = folded.astype(np.int64).copy()
+        for rp in range(-(-g.kh // 2)):
+            for b in range(g.kw):
+                if padded_pair(g, cls, rp, b):
+                    start += zp * w[:, 2 * rp:2 * rp + 2, b].sum(axis=1)
+        table.append(start)
+    return np.array(table).astype(np.int32)
+
+
 def packed_pair(lo: int, hi: int) -> int:
     """The i32 value of the int16 pair (lo, hi)."""
     word = (lo & 0xFFFF) | (hi & 0xFFFF) << 16
@@ -65,7 +99,7 @@ def packed_pair(lo: int, hi: int) -> int:
 
 def build_depthwise(k: Kernel, g: ConvGeometry, op: qnn.Conv2dOp, dw: Depthwise, has_table: bool,
                     bound: int | None) -> None:
-    """Arguments: input, packed weights, folded bias, [requant table], output."""
+    """Arguments: input, packed weights, start table (`start_table`), [requant table], output."""
     q = Ints(k)
     x, packed, bias, *rest = k.args
     table = rest.pop(0) if has_table else None
@@ -78,8 +112,9 @@ def build_depthwise(k: Kernel, g: ConvGeometry, op: qnn.Conv2dOp, dw: Depthwise,
     rows = window_runs(g.h, g.kh, sh, top, dh, g.oh)
     groups = pixel_groups(window_runs(g.w, g.kw, sw, left, dw_, g.ow), g.ow, dw.pb)
 
+    classes = border_classes(g)
+
     def channel(n: Ix, c: Ix) -> None:
-        start = q.load(bias, [c])
         requant = q.requant_of(table, op.requant, c, bound) if op.requant is not None else None
         hoisted = {(rp, b): k.load(packed, [c, rp, b]) for rp in range(row_pairs) for b in range(g.kw)} \
             if dw.hoist else {}
@@ -88,7 +123,12 @@ def build_depthwise(k: Kernel, g: ConvGeometry, op: qnn.Conv2dOp, dw: Depthwise,
             return hoisted[(rp, b)] if dw.hoist else k.load(packed, [c, rp, b])
 
         def block(oh: Ix, ow0: Ix, size: int, khs: tuple[int, int], kws: tuple[tuple[int, int], ...]) -> None:
-            acc = [start] * size
+            starts: dict[Class, SSAValue] = {}  # per block: loop-invariant loads LLVM hoists as it sees fit
+            for p in range(size):
+                cls = (khs, kws[p])
+                if cls not in starts:
+                    starts[cls] = q.load(bias, [classes.index(cls), c])
+            acc = [starts[(khs, kws[p])] for p in range(size)]
             for rp in range(row_pairs):
                 pairs: dict[int, SSAValue | int] = {}  # input column offset -> pair (or the value of an odd row)
 
@@ -111,9 +151,9 @@ def build_depthwise(k: Kernel, g: ConvGeometry, op: qnn.Conv2dOp, dw: Depthwise,
                                 both = isinstance(a, int) and isinstance(b_, int)
                                 pairs[offset] = packed_pair(a, b_) if both else pair(k, a, b_)  # type: ignore
                         value = pairs[offset]
+                        if padded_pair(g, (khs, kws[p]), rp, b):
+                            continue  # in the start table
                         if isinstance(value, int):
-                            if value == 0:
-                                continue
                             value = k.i32(value)
                         acc[p] = k.emit(arm_dsp.SmladOp(value, weight(rp, b), acc[p]))
             for p in range(size):
