@@ -1,10 +1,19 @@
 """lower-qnn-conv: `qnn.conv2d` (plain, grouped, depthwise, 1x1) -> a layer function of integer loop nests.
 
-The loop structure is lower-nn-conv's: batch, group, block of output channels, then one nest per *region* of the
-output plane (`window_runs`: outputs whose windows see the same valid taps), input channels, kernel rows, kernel
-columns. The interior has the full window and no bounds test; border regions skip the padding taps by their
-constant loop bounds. int8 values are loaded, widened to i32 and multiplied-accumulated in i32 registers
-(LDRSB + SMLABB/MLA on the M4; the SMLAD kernels of the DSP extension are a later pass over the same structure).
+Kernel variants (`passes/_variants.py`: the default first, `t2m.variant` on the op pins another, the tuner picks
+by measurement):
+- with constant weights, the SMLAD kernels of the DSP extension (two 16x16 MACs per instruction): general and
+  1x1 convs as packed int16-pair columns + a register-blocked matrix multiply (passes/_dsp_conv.py, default
+  2 output channels x 3 pixels, tap pairs fully unrolled up to 36), depthwise as row pairs packed in registers
+  with per-border-class start tables (passes/_dsp_depthwise.py, default a whole row of up to 6 pixels or 4);
+  weights re-packed at compile time into the words the inner loop reads (int16 pairs; `-w8`: int8 words in
+  SXTB16 order, half the flash);
+- `scalar`: the loop nests below (weights not known at compile time, or pinned), LDRSB + SMLABB/MLA.
+
+The scalar loop structure is lower-nn-conv's: batch, group, block of output channels, then one nest per *region*
+of the output plane (`window_runs`: outputs whose windows see the same valid taps), input channels, kernel rows,
+kernel columns. The interior has the full window and no bounds test; border regions skip the padding taps by
+their constant loop bounds.
 
 The input zero point costs nothing per MAC: `bias + sum((x - zp) * w)` over the valid taps is
 `(bias - zp * sum(w over those taps)) + sum(x * w)`. The full window's `bias - zp * sum(w)` is folded into the
@@ -17,9 +26,9 @@ The store requantizes (`#qnn.requant`, per channel from a `[out_channels, 2]` ta
 or constants per tensor), adds the output zero point, clamps to the fused activation range and stores int8. An
 unfused conv (no `requant`) stores its i32 accumulators.
 
-Register blocks (docs/design.md §8, compiler/anchors/attainable-m4.md): the M4 has about 12 free core registers,
-so 2 output channels x 3 pixels (6 accumulators) for plain and 1x1 convs, and 1 channel x 4 pixels with the
-kernel columns unrolled (neighbouring pixels share input loads) for depthwise.
+Scalar register blocks (docs/design.md §8, compiler/anchors/attainable-m4.md): 2 output channels x 3 pixels for
+plain and 1x1 convs, 1 channel x 4 pixels with the kernel columns unrolled for depthwise; the pass options
+ob/pb/unroll/rb force one scalar blocking for every conv.
 """
 
 from __future__ import annotations
@@ -43,8 +52,8 @@ from t2m.passes._dsp_conv import build_gemm_conv, packed_conv_weights
 from t2m.passes._dsp_depthwise import DEPTHWISE, Depthwise, build_depthwise, packed_depthwise_weights, start_table
 from t2m.passes._dsp_kernels import Gemm
 from t2m.passes._int8 import Ints, Requant, accumulator_bound, folded_bias, requant_params
-from t2m.passes._variants import chosen, register
 from t2m.passes._loops import Ix, Kernel, constant_array, new_constant, replace_with_layer, shape_of, window_runs
+from t2m.passes._variants import chosen, register
 from t2m.passes.lower_nn_conv import ConvGeometry, _blocks, _key
 
 

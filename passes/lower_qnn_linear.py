@@ -1,6 +1,9 @@
 """lower-qnn-linear: `qnn.linear` (y = (x - zp) W^T + b, W as [out, in] int8) -> integer dot-product loops.
 
-Leading input dims are flattened into rows. Per row, blocks of `BLOCK` outputs share each input load (one
+With constant weights the default kernel is SMLAD (passes/_dsp_kernels.py): each input row is packed once into
+int16 pairs on the stack, weights are packed at compile time, 6 outputs share each column load (variants:
+`passes/_variants.py`, `t2m.variant` pins one). The scalar kernel (`scalar`, and weights known only at run time):
+leading input dims are flattened into rows. Per row, blocks of `BLOCK` outputs share each input load (one
 LDRSB feeds four MACs); the accumulators live in `iter_args` and are stored once through the requantization,
 the output zero point and the fused activation clamp. A remainder of `out % BLOCK` outputs gets a smaller block.
 

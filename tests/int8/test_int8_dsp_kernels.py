@@ -66,8 +66,8 @@ def _inner_loops(code: bytes) -> list[list[str]]:
 
 
 def test_inner_loops_of_every_mac_kernel_use_smlad_not_smlabb() -> None:
-    cases = [_conv("conv", 4, 8, 3, 1, 9, 1), _conv("pointwise", 8, 8, 1, 1, 7, 2), _conv("depthwise", 8, 8, 3, 8, 9, 3),
-             _linear("linear", 96, 10, 4)]
+    cases = [_conv("conv", 4, 8, 3, 1, 9, 1), _conv("pointwise", 8, 8, 1, 1, 7, 2),
+             _conv("depthwise", 8, 8, 3, 8, 9, 3), _linear("linear", 96, 10, 4)]
     module = module_of(cases, "macs")
     result = compile_module(module, "macs", CompileOptions(run=False), stop_at="obj")
     elf = ELFFile(io.BytesIO(result.obj))
