@@ -20,7 +20,10 @@ from t2m.dialects import qnn
 from t2m.passes._dsp_kernels import Gemm, column, fill, gemm, pack_weights
 from t2m.passes._int8 import Ints
 from t2m.passes._loops import Ix, Kernel, window_runs
-from t2m.passes.lower_nn_conv import ConvGeometry, _blocks
+from t2m.passes.lower_nn_conv import ConvGeometry, _blocks, _key
+
+BORDER_UNROLL = 4
+"""Tap pairs per iteration in border pixel blocks: few pixels, so a short loop body (code size) costs little."""
 
 Run = tuple[int, int, int, int]  # (o0, o1, k0, k1): outputs [o0, o1) see kernel taps [k0, k1)
 
@@ -79,18 +82,21 @@ def build_gemm_conv(k: Kernel, g: ConvGeometry, op: qnn.Conv2dOp, gm: Gemm, has_
 
     def pixel_block(n: Ix, grp: Ix, oh: Ix, ow0: Ix, size: int, khs: tuple[int, int],
                     kws: tuple[tuple[int, int], ...]) -> None:
-        for p in range(size):
+        loaded: dict[object, SSAValue] = {}  # loads shared by the block's pixels (stride 1: most of the window)
 
-            def value(c: Ix | int, t: int, p: int = p) -> SSAValue | int:
-                ic = Ix(const=0) + c * chunk_channels + t // khw
-                kh, kw = divmod(t % khw, g.kw)
-                if not (khs[0] <= kh < khs[1] and kws[p][0] <= kw < kws[p][1]):
-                    return zp
-                row = oh * sh + (kh * dh - top)
-                colx = (ow0 + p) * sw + (kw * dw - left)
-                return q.load(x, [n, grp * g.icg + ic, row, colx])
+        def value(c: Ix | int, t: int, p: int) -> SSAValue | int:
+            ic = Ix(const=0) + c * chunk_channels + t // khw
+            kh, kw = divmod(t % khw, g.kw)
+            if not (khs[0] <= kh < khs[1] and kws[p][0] <= kw < kws[p][1]):
+                return zp
+            row = oh * sh + (kh * dh - top)
+            colx = (ow0 + p) * sw + (kw * dw - left)
+            key = (_key(ic), _key(row), _key(colx))
+            if key not in loaded:
+                loaded[key] = q.load(x, [n, grp * g.icg + ic, row, colx])
+            return loaded[key]
 
-            fill(k, col, p, taps, chunk_channels * khw, value, words)
+        fill(k, col, size, taps, chunk_channels * khw, value, words, loaded)
 
         def channels(o0: Ix, nb: int) -> None:
             ocs = [grp * g.ocg + o0 + j for j in range(nb)]
@@ -105,7 +111,9 @@ def build_gemm_conv(k: Kernel, g: ConvGeometry, op: qnn.Conv2dOp, gm: Gemm, has_
                     q.store_i8(q.add(q.requantize(acc, requants[j]), op.requant.zero_point), out, idx, lo, hi)
 
             base = grp * (g.ocg * per_channel) + o0 * per_channel
-            gemm(k, gm, col, packed, taps, base, nb, size, starts, store)
+            interior = khs == (0, g.kh) and all(kw_ == (0, g.kw) for kw_ in kws)
+            small = gm if interior else replace(gm, unroll=min(gm.unroll, BORDER_UNROLL))
+            gemm(k, small, col, packed, taps, base, nb, size, starts, store)
 
         for o0, o1, nb in _blocks(0, g.ocg, gm.ob):
             k.nest([(o0, o1, "oc", nb)], lambda ivs, nb=nb: channels(ivs[0], nb))

@@ -96,32 +96,39 @@ def column(k: Kernel, words: int, pb: int) -> SSAValue:
     return k.emit(memref.AllocaOp.get(i32, shape=[words, pb]))
 
 
-Tap = Callable[[Ix | int, int], SSAValue | int]
-"""tap(chunk index, tap number within the chunk) -> the int8 value widened to i32, or a constant (the zero point)."""
+Tap = Callable[[Ix | int, int, int], SSAValue | int]
+"""tap(chunk index, tap number within the chunk, pixel) -> the int8 value widened to i32, or a constant (the zero
+point)."""
 
 
-def fill(k: Kernel, col: SSAValue, p: int, taps: int, chunk: int, value: Tap, words: int) -> None:
-    """Column `p` <- the reduction vector of one pixel: `taps` values, read in chunks of `chunk` taps (an even
-    number: a runtime loop over whole chunks, the rest straight-line), 0 beyond `taps` up to `words` pairs."""
+def fill(k: Kernel, col: SSAValue, pixels: int, taps: int, chunk: int, value: Tap, words: int,
+         loaded: dict[object, SSAValue] | None = None) -> None:
+    """Columns 0..pixels-1 <- the reduction vectors of a pixel block: `taps` values each, read in chunks of `chunk`
+    taps (an even number: a runtime loop over whole chunks, the rest straight-line), 0 beyond `taps` up to `words`
+    pairs. `value(chunk, tap, pixel)`; `loaded` (cleared per loop body) lets it share loads between pixels."""
     whole = taps // chunk if chunk % 2 == 0 else 0
 
-    def pairs_of(c: Ix | int, base: Ix | int, n: int, first: int) -> None:
-        for t in range(0, n, 2):
-            lo = value(c, first + t)
-            hi = value(c, first + t + 1) if t + 1 < n else 0
-            k.store(pair(k, lo, hi), col, [_ix(base) + t // 2, p])
+    def pairs_of(c: Ix | int, base: Ix | int, n: int) -> None:
+        if loaded is not None:
+            loaded.clear()
+        for p in range(pixels):
+            for t in range(0, n, 2):
+                lo = value(c, t, p)
+                hi = value(c, t + 1, p) if t + 1 < n else 0
+                k.store(pair(k, lo, hi), col, [_ix(base) + t // 2, p])
 
     if whole > 1:
-        k.nest([(0, whole, "chunk")], lambda iv: pairs_of(iv[0], iv[0] * (chunk // 2), chunk, 0))
+        k.nest([(0, whole, "chunk")], lambda iv: pairs_of(iv[0], iv[0] * (chunk // 2), chunk))
     elif whole == 1:
-        pairs_of(0, 0, chunk, 0)
+        pairs_of(0, 0, chunk)
     done = whole * chunk
-    rest = taps - done
-    # straight-line remainder: taps addressed as chunk `whole` + offset (chunk may exceed what is left)
-    pairs_of(whole, done // 2, rest, 0)
+    pairs_of(whole, done // 2, taps - done)  # straight-line remainder: chunk `whole`, taps from 0
+    if loaded is not None:
+        loaded.clear()
     zero = k.i32(0)
-    for j in range(-(-taps // 2), words):
-        k.store(zero, col, [j, p])
+    for p in range(pixels):
+        for j in range(-(-taps // 2), words):
+            k.store(zero, col, [j, p])
 
 
 def _ix(i: Ix | int) -> Ix:

@@ -92,8 +92,7 @@ def build_gemm_linear(k: Kernel, rows: int, n_in: int, n_out: int, op: qnn.Linea
     col = column(k, words, min(gm.pb, rows))
 
     def row_block(m0: Ix, size: int) -> None:
-        for p in range(size):
-            fill(k, col, p, n_in, 8, lambda c, t, p=p: q.load(x, [m0 + p, Ix(const=0) + c * 8 + t]), words)
+        fill(k, col, size, n_in, 8, lambda c, t, p: q.load(x, [m0 + p, Ix(const=0) + c * 8 + t]), words)
 
         def outputs(o0: Ix, nb: int) -> None:
             outs = [o0 + j for j in range(nb)]
