@@ -23,7 +23,8 @@ from t2m.passes._loops import Ix, Kernel, window_runs
 from t2m.passes.lower_nn_conv import ConvGeometry, _blocks, _key
 
 BORDER_UNROLL = 4
-"""Tap pairs per iteration in border pixel blocks: few pixels, so a short loop body (code size) costs little."""
+"""Tap pairs per iteration in a copy of the kernel that serves at most 1/8 of the output plane (border blocks):
+a short loop body saves code and costs little time."""
 
 Run = tuple[int, int, int, int]  # (o0, o1, k0, k1): outputs [o0, o1) see kernel taps [k0, k1)
 
@@ -81,7 +82,7 @@ def build_gemm_conv(k: Kernel, g: ConvGeometry, op: qnn.Conv2dOp, gm: Gemm, has_
     col = column(k, words, gm.pb)
 
     def pixel_block(n: Ix, grp: Ix, oh: Ix, ow0: Ix, size: int, khs: tuple[int, int],
-                    kws: tuple[tuple[int, int], ...]) -> None:
+                    kws: tuple[tuple[int, int], ...], pixels_served: int) -> None:
         loaded: dict[object, SSAValue] = {}  # loads shared by the block's pixels (stride 1: most of the window)
 
         def value(c: Ix | int, t: int, p: int) -> SSAValue | int:
@@ -111,8 +112,8 @@ def build_gemm_conv(k: Kernel, g: ConvGeometry, op: qnn.Conv2dOp, gm: Gemm, has_
                     q.store_i8(q.add(q.requantize(acc, requants[j]), op.requant.zero_point), out, idx, lo, hi)
 
             base = grp * (g.ocg * per_channel) + o0 * per_channel
-            interior = khs == (0, g.kh) and all(kw_ == (0, g.kw) for kw_ in kws)
-            small = gm if interior else replace(gm, unroll=min(gm.unroll, BORDER_UNROLL))
+            few = 8 * pixels_served <= g.oh * g.ow  # a border copy of the code: keep it short
+            small = replace(gm, unroll=min(gm.unroll, BORDER_UNROLL)) if few else gm
             gemm(k, small, col, packed, taps, base, nb, size, starts, store)
 
         for o0, o1, nb in _blocks(0, g.ocg, gm.ob):
@@ -126,7 +127,7 @@ def build_gemm_conv(k: Kernel, g: ConvGeometry, op: qnn.Conv2dOp, gm: Gemm, has_
         for r0, r1, kh0, kh1 in rows:
             for c0, c1, size, sig in groups:
                 k.nest([(r0, r1, "oh"), (c0, c1, "ow", size)],
-                       lambda ivs, size=size, sig=sig, khs=(kh0, kh1):
-                       pixel_block(n, grp, ivs[0], ivs[1], size, khs, sig))
+                       lambda ivs, size=size, sig=sig, khs=(kh0, kh1), served=(r1 - r0) * (c1 - c0):
+                       pixel_block(n, grp, ivs[0], ivs[1], size, khs, sig, served))
 
     k.nest([(0, g.n, "n"), (0, g.groups, "g")], lambda ivs: plane(ivs[0], ivs[1]))
