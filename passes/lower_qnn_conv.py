@@ -1,10 +1,19 @@
 """lower-qnn-conv: `qnn.conv2d` (plain, grouped, depthwise, 1x1) -> a layer function of integer loop nests.
 
-The loop structure is lower-nn-conv's: batch, group, block of output channels, then one nest per *region* of the
-output plane (`window_runs`: outputs whose windows see the same valid taps), input channels, kernel rows, kernel
-columns. The interior has the full window and no bounds test; border regions skip the padding taps by their
-constant loop bounds. int8 values are loaded, widened to i32 and multiplied-accumulated in i32 registers
-(LDRSB + SMLABB/MLA on the M4; the SMLAD kernels of the DSP extension are a later pass over the same structure).
+Kernel variants (`passes/_variants.py`: the default first, `t2m.variant` on the op pins another, the tuner picks
+by measurement):
+- with constant weights, the SMLAD kernels of the DSP extension (two 16x16 MACs per instruction): general and
+  1x1 convs as packed int16-pair columns + a register-blocked matrix multiply (passes/_dsp_conv.py, default
+  2 output channels x 3 pixels, tap pairs fully unrolled up to 36), depthwise as row pairs packed in registers
+  with per-border-class start tables (passes/_dsp_depthwise.py, default a whole row of up to 6 pixels or 4);
+  weights re-packed at compile time into the words the inner loop reads (int16 pairs; `-w8`: int8 words in
+  SXTB16 order, half the flash);
+- `scalar`: the loop nests below (weights not known at compile time, or pinned), LDRSB + SMLABB/MLA.
+
+The scalar loop structure is lower-nn-conv's: batch, group, block of output channels, then one nest per *region*
+of the output plane (`window_runs`: outputs whose windows see the same valid taps), input channels, kernel rows,
+kernel columns. The interior has the full window and no bounds test; border regions skip the padding taps by
+their constant loop bounds.
 
 The input zero point costs nothing per MAC: `bias + sum((x - zp) * w)` over the valid taps is
 `(bias - zp * sum(w over those taps)) + sum(x * w)`. The full window's `bias - zp * sum(w)` is folded into the
@@ -17,9 +26,9 @@ The store requantizes (`#qnn.requant`, per channel from a `[out_channels, 2]` ta
 or constants per tensor), adds the output zero point, clamps to the fused activation range and stores int8. An
 unfused conv (no `requant`) stores its i32 accumulators.
 
-Register blocks (docs/design.md §8, compiler/anchors/attainable-m4.md): the M4 has about 12 free core registers,
-so 2 output channels x 3 pixels (6 accumulators) for plain and 1x1 convs, and 1 channel x 4 pixels with the
-kernel columns unrolled (neighbouring pixels share input loads) for depthwise.
+Scalar register blocks (docs/design.md §8, compiler/anchors/attainable-m4.md): 2 output channels x 3 pixels for
+plain and 1x1 convs, 1 channel x 4 pixels with the kernel columns unrolled for depthwise; the pass options
+ob/pb/unroll/rb force one scalar blocking for every conv.
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.ir import SSAValue
+from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
     PatternRewriter,
@@ -36,10 +45,15 @@ from xdsl.pattern_rewriter import (
     RewritePattern,
     op_type_rewrite_pattern,
 )
+from xdsl.utils.exceptions import PassFailedException
 
 from t2m.dialects import qnn
+from t2m.passes._dsp_conv import build_gemm_conv, packed_conv_weights
+from t2m.passes._dsp_depthwise import DEPTHWISE, Depthwise, build_depthwise, packed_depthwise_weights, start_table
+from t2m.passes._dsp_kernels import Gemm
 from t2m.passes._int8 import Ints, Requant, accumulator_bound, folded_bias, requant_params
 from t2m.passes._loops import Ix, Kernel, constant_array, new_constant, replace_with_layer, shape_of, window_runs
+from t2m.passes._variants import chosen, register
 from t2m.passes.lower_nn_conv import ConvGeometry, _blocks, _key
 
 
@@ -182,6 +196,34 @@ def build_conv(k: Kernel, g: ConvGeometry, op: qnn.Conv2dOp, blocking: Blocking,
                lambda ivs, nb=nb: channels(ivs[0], ivs[1], ivs[2], nb))
 
 
+def variants(op: Operation) -> list[str]:
+    """The kernels a qnn.conv2d can get, the default first: SMLAD register blocks (channels x pixels, tap pairs
+    unrolled, int16 or int8 weight words) when the weights are constants, and the scalar kernel."""
+    assert isinstance(op, qnn.Conv2dOp)
+    g = geometry(op)
+    if constant_array(op.weight) is None or (op.bias is not None and constant_array(op.bias) is None):
+        return ["scalar"]
+    if g.icg == 1 and g.ocg == 1:
+        pb = g.ow if g.ow <= 6 else next((b for b in (4, 3, 5) if g.ow % b == 0), 4)
+        first = Depthwise(pb, True)
+        return [first.name, *(d.name for d in DEPTHWISE if d != first), "scalar"]
+    words = Gemm().pairs(g.icg * g.kh * g.kw)
+    unroll = words if words <= FULL_UNROLL else max(d for d in range(1, FULL_UNROLL + 1) if words % d == 0)
+    default = Gemm(2, 3, unroll)
+    others = [Gemm(2, 2, unroll), Gemm(2, 4, unroll), Gemm(2, 3, unroll, True), Gemm(4, 1, unroll), Gemm(2, 3, 8),
+              Gemm(2, 2, 4), Gemm(1, 4, unroll)]
+    return [default.name, *(o.name for o in others if o != default), "scalar"]
+
+
+FULL_UNROLL = 36
+"""Tap pairs up to which the pair loop is unrolled completely (no loop overhead; ~40 bytes of code a pair), else
+the largest divisor of the pair count up to it, pairs an iteration (border copies: 4, passes/_dsp_conv.py).
+Measured (estimated cycles): 2 x 3 fully unrolled beats 2 x 2, 2 x 4, 4 x 1 and 1 x 4 on the KWS pointwise
+(0.74 MAC/cycle against 0.65 for 2 x 2), the KWS first conv and the ResNet 3x3."""
+
+register("qnn.conv2d", variants)
+
+
 class LowerQnnConv2d(RewritePattern):
     """qnn.conv2d -> call of `@<model>_L<i>_conv2d(%in, %weight[, %bias][, %requant], %out)`."""
 
@@ -190,6 +232,39 @@ class LowerQnnConv2d(RewritePattern):
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: qnn.Conv2dOp, rewriter: PatternRewriter) -> None:
+        names = variants(op)
+        name = chosen(op) or names[0]
+        if name not in names and (names == ["scalar"] or (Gemm.parse(name) or Depthwise.parse(name)) is None):
+            raise PassFailedException(f"qnn.conv2d: unknown kernel variant '{name}'; known: {', '.join(names)}")
+        if self.blocking is not None or name == "scalar":
+            self.scalar(op, rewriter)
+            return
+        g = geometry(op)
+        weight = constant_array(op.weight)
+        bias = constant_array(op.bias) if op.bias is not None else None
+        assert weight is not None
+        zp = op.input_zp.value.data
+        per_channel = op.requant is not None and op.requant.channels > 1
+        bound = accumulator_bound(weight, bias)
+        dw = Depthwise.parse(name)
+        if dw is not None:
+            packed = new_constant(rewriter, op, packed_depthwise_weights(weight, dw))
+            folded = new_constant(rewriter, op, start_table(weight, folded_bias(weight, bias, zp), g, zp))
+            build = lambda k: build_depthwise(k, g, op, dw, per_channel, bound)  # noqa: E731
+        else:
+            gm = Gemm.parse(name)
+            assert gm is not None
+            folded = new_constant(rewriter, op, folded_bias(weight, bias, zp))
+            packed = new_constant(rewriter, op, packed_conv_weights(weight, g, gm))
+            build = lambda k: build_gemm_conv(k, g, op, gm, per_channel, bound)  # noqa: E731
+        operands = [(op.input, "in"), (packed, "weight"), (folded, "bias")]
+        if per_channel:
+            assert op.requant is not None
+            operands.append((new_constant(rewriter, op, requant_params(op.requant)), "requant"))
+        replace_with_layer(rewriter, op, operands, build, g.macs)
+
+    def scalar(self, op: qnn.Conv2dOp, rewriter: PatternRewriter) -> None:
+        """The LDRSB + multiply-accumulate kernel (weights not known at compile time, or asked for)."""
         g = geometry(op)
         blocking = self.blocking or choose_blocking(g)
         operands = [(op.input, "in"), (op.weight, "weight")]

@@ -92,7 +92,7 @@ func.func @net(%x: tensor<1x2x4x4xi8>) -> tensor<1x2x4x4xi8> {
 
 // -----
 
-// Depthwise (default blocking): up to 4 output columns at once, kernel columns unrolled, so neighbouring pixels
+// Depthwise, the scalar kernel pinned (`t2m.variant`; the default SMLAD kernels are in qnn-conv-dsp.mlir): up to 4 output columns at once, kernel columns unrolled, so neighbouring pixels
 // share their input loads: the 3 interior columns at stride 2 read 7 inputs per kernel row, not 9. Input zero
 // point 0: the bias is used as it is, no correction loops. Per-tensor requantization: every constant is inline,
 // and with constant weights the accumulators are bounded, so the fast form: (2 acc * m + 2^31) >> 32, then
@@ -100,7 +100,7 @@ func.func @net(%x: tensor<1x2x4x4xi8>) -> tensor<1x2x4x4xi8> {
 func.func @dw(%x: tensor<1x3x6x8xi8>) -> tensor<1x3x4x4xi8> {
   %w = nn.constant dense<1> : tensor<3x1x3x3xi8>
   %b = nn.constant dense<[1, 2, 3]> : tensor<3xi32>
-  %y = qnn.conv2d %x, %w, %b {stride = array<i64: 1, 2>, padding = array<i64: 0, 0, 0, 1>, dilation = array<i64: 1, 1>, groups = 3 : i64, input_zp = 0 : i32, requant = #qnn.requant<multiplier = [1073741824], shift = [-2], output_zp = 5>} : (tensor<1x3x6x8xi8>, tensor<3x1x3x3xi8>, tensor<3xi32>) -> tensor<1x3x4x4xi8>
+  %y = qnn.conv2d %x, %w, %b {stride = array<i64: 1, 2>, padding = array<i64: 0, 0, 0, 1>, dilation = array<i64: 1, 1>, groups = 3 : i64, input_zp = 0 : i32, requant = #qnn.requant<multiplier = [1073741824], shift = [-2], output_zp = 5>, t2m.variant = "scalar"} : (tensor<1x3x6x8xi8>, tensor<3x1x3x3xi8>, tensor<3xi32>) -> tensor<1x3x4x4xi8>
   func.return %y : tensor<1x3x4x4xi8>
 }
 

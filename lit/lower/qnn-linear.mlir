@@ -1,5 +1,6 @@
 // RUN: t2m-opt %s -p lower-qnn-linear --split-input-file | filecheck %s
 
+// The scalar kernel, pinned (`t2m.variant`; the default SMLAD kernel is in qnn-linear-dsp.mlir).
 // int8 linear 6 -> 5, input zero point 3, per-tensor requantization (every constant inline), ReLU from the
 // output zero point. The zero point is folded at compile time into the bias: b - 3 * (row sums of W) =
 // [10 - 63, 20 + 63, 30 - 9, 40 - 9, 50]. Four outputs share each input load (4 accumulators), the fifth runs
@@ -9,7 +10,7 @@
 func.func @fc(%x: tensor<1x6xi8>) -> tensor<1x5xi8> {
   %w = nn.constant dense<[[1, 2, 3, 4, 5, 6], [-1, -2, -3, -4, -5, -6], [1, 0, 1, 0, 1, 0], [0, 1, 0, 1, 0, 1], [127, -127, 0, 0, 0, 0]]> : tensor<5x6xi8>
   %b = nn.constant dense<[10, 20, 30, 40, 50]> : tensor<5xi32>
-  %y = qnn.linear %x, %w, %b {input_zp = 3 : i32, requant = #qnn.requant<multiplier = [1518500250], shift = [-6], output_zp = -7>, act_min = -7 : i32} : (tensor<1x6xi8>, tensor<5x6xi8>, tensor<5xi32>) -> tensor<1x5xi8>
+  %y = qnn.linear %x, %w, %b {input_zp = 3 : i32, requant = #qnn.requant<multiplier = [1518500250], shift = [-6], output_zp = -7>, act_min = -7 : i32, t2m.variant = "scalar"} : (tensor<1x6xi8>, tensor<5x6xi8>, tensor<5xi32>) -> tensor<1x5xi8>
   func.return %y : tensor<1x5xi8>
 }
 

@@ -41,6 +41,7 @@ from xdsl.interpreters.utils.ptr import TypedPtr
 from xdsl.ir import Block, Region, SSAValue
 
 from t2m.compiler.interpreter import run_module
+from t2m.compiler.interpreter_dsp import ArmDspFunctions
 from t2m.dialects import nn, qnn
 
 I8 = IntegerType(8)
@@ -166,15 +167,28 @@ def _accumulate(b: Builder, make: Callable[[qnn.RequantAttr | None], qnn.Accumul
     with an input zero point (which fuse-requant cannot take) and a separate clamp."""
     requant = _requant(rng, reals, zp_out)
     if rng.random() < 0.125:
-        value = b.op(qnn.RescaleOp(b.op(make(None)), requant, channel_axis, int(rng.integers(-50, 50))))
+        value = b.op(qnn.RescaleOp(b.op(_pinned(rng, make(None))), requant, channel_axis, int(rng.integers(-50, 50))))
         return b.op(qnn.ClampOp(value, *act))
-    op = make(requant)
+    op = _pinned(rng, make(requant))
     op.set_activation_range(*act)
     return b.op(op)
 
 
+def _pinned(rng: np.random.Generator, op: qnn.Accumulate) -> qnn.Accumulate:
+    """Half the layers get one of their kernel variants pinned (`t2m.variant`: SMLAD blocks, unrolls, int8 weight
+    words, the scalar kernel), so every kernel the tuner may pick is held to the same bits."""
+    import t2m.passes.lower_qnn_conv
+    import t2m.passes.lower_qnn_linear  # noqa: F401  (they register their variants)
+    from t2m.passes import _variants
+
+    names = _variants.candidates(op)
+    if names and rng.random() < 0.5:
+        _variants.pin(op, names[int(rng.integers(len(names)))])
+    return op
+
+
 def conv_case(rng: np.random.Generator, name: str) -> Case:
-    kind = rng.choice(["plain", "depthwise", "grouped", "pointwise", "multiplier"])
+    kind = rng.choice(["plain", "depthwise", "grouped", "pointwise", "multiplier", "wide"])
     c_in = int(rng.choice([1, 2, 3, 4, 5, 7, 8]))
     groups, c_out = 1, int(rng.choice([1, 2, 3, 5, 6, 8]))
     kh, kw = (int(v) for v in rng.integers(1, 6, 2))
@@ -195,6 +209,11 @@ def conv_case(rng: np.random.Generator, name: str) -> Case:
     padding = (padding[0], padding[1], padding[2], padding[3])
     h = int(rng.integers(max(1, eff[0] - padding[0] - padding[2]), 13))
     w_ = int(rng.integers(max(1, eff[1] - padding[1] - padding[3]), 13))
+    if kind == "wide":  # kernel columns beyond the input on both sides: windows mostly padding
+        kw = int(rng.integers(4, 6))
+        eff = (eff[0], (kw - 1) * dilation[1] + 1)
+        padding = (padding[0], 2, padding[2], 2)
+        w_ = int(rng.integers(max(1, eff[1] - 4), eff[1]))
     zp_in, zp_out = _zp(rng), _zp(rng)
     weight = _weights(rng, (c_out, c_in // groups, kh, kw))
     std = _acc_std(c_in // groups * kh * kw, zp_in, weight)
@@ -509,6 +528,14 @@ class IntLoopFunctions(InterpreterFunctions):
         return ()
 
 
+    @impl(memref.AllocaOp)
+    def run_alloca(self, interpreter: Interpreter, op: memref.AllocaOp, args: PythonValues):
+        """The SMLAD kernels' stack column: filled with a marker, as uninitialised stack would be."""
+        t = op.memref.type
+        shape = list(t.get_shape())
+        element = _XTYPES[_width(t.get_element_type())]
+        return (ShapedArray(TypedPtr.new([0x5A5A5A5A] * math.prod(shape), xtype=element), shape),)
+
     @impl(affine.ForOp)
     def run_for(self, interpreter: Interpreter, op: affine.ForOp, args: PythonValues):
         lo = op.lowerBoundMap.data.eval([], [])[0]
@@ -557,6 +584,7 @@ def loop_outputs(module: ModuleOp, inputs: Sequence[np.ndarray]) -> list[np.ndar
     for functions in (FuncFunctions(), ArithFunctions(), MemRefFunctions(), AffineFunctions(), ScfFunctions()):
         interpreter.register_implementations(functions)
     interpreter.register_implementations(IntLoopFunctions(), override=True)
+    interpreter.register_implementations(ArmDspFunctions())
     args = [ShapedArray(TypedPtr.new([int(v) for v in x.ravel()], xtype=I8), list(x.shape)) for x in inputs]
     outputs = []
     for t in run.function_type.inputs.data[len(inputs):]:
