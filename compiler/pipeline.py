@@ -34,6 +34,8 @@ LOWER_NN: list[str] = [
     "lower-nn-pool",
     "lower-nn-elementwise",  # relu, clamp, add, mul, batch_norm, sigmoid, tanh (exp expanded in arith)
     "lower-nn-softmax",
+    "lower-nn-activation",  # hardswish, silu, elu, gelu, leaky_relu, prelu, batch norm with batch statistics
+    "lower-nn-resize",  # pad, upsample (copy loops; any element type)
     "lower-qnn-conv",  # int8: the same loop nests in integer arithmetic, requantization fused into the store
     "lower-qnn-linear",
     "lower-qnn-pool",

@@ -21,6 +21,8 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "lower-nn-pool": _load("lower_nn_pool", "LowerNnPool"),
         "lower-nn-elementwise": _load("lower_nn_elementwise", "LowerNnElementwise"),
         "lower-nn-softmax": _load("lower_nn_softmax", "LowerNnSoftmax"),
+        "lower-nn-activation": _load("lower_nn_activation", "LowerNnActivation"),
+        "lower-nn-resize": _load("lower_nn_resize", "LowerNnResize"),
         "lower-nn-shape": _load("lower_nn_shape", "LowerNnShape"),
         "lower-nn-constant": _load("lower_nn_constant", "LowerNnConstant"),
         # qnn -> integer loops (int8 models)
