@@ -162,3 +162,7 @@ class QnnFunctions(InterpreterFunctions):
                 args[0], op.axis.value.data, op.multiplier.value.data, op.shift.value.data, op.diff_min.value.data
             ),
         )
+
+    @impl(qnn.LutOp)
+    def run_lut(self, interpreter: Interpreter, op: qnn.LutOp, args: tuple[Any, ...]):
+        return (qnn.lut_s8(args[0], args[1]),)

@@ -41,6 +41,7 @@ LOWER_NN: list[str] = [
     "lower-qnn-pool",
     "lower-qnn-elementwise",  # add, mul, rescale, clamp
     "lower-qnn-softmax",  # CMSIS-NN's fixed-point softmax
+    "lower-qnn-lut",  # int8 activations (ELU, GELU, SiLU, hardswish, ...) as 256-entry tables
     "lower-nn-shape",  # reshape/flatten -> views, concat -> copies (any element type)
     "lower-nn-constant",  # weights -> memref.global constants (flash)
 ]
