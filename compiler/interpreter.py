@@ -70,8 +70,8 @@ def conv2d(
     return _f32(y)
 
 
-_erf = np.frompyfunc(math.erf, 1, 1)
-"""erf elementwise in float64 (numpy has none; the reference favours clarity over speed)."""
+_erfc = np.frompyfunc(math.erfc, 1, 1)
+"""erfc elementwise in float64 (numpy has none; the reference favours clarity over speed)."""
 
 
 def fused_activation(op: nn.FusedActivation, y: Array) -> Array:
@@ -234,8 +234,10 @@ class NnFunctions(InterpreterFunctions):
     def run_gelu(self, interpreter: Interpreter, op: nn.GeluOp, args: tuple[Any, ...]):
         x = args[0].astype(np.float64)
         if op.approximate.data == "tanh":
-            return (_f32(0.5 * x * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (x + 0.044715 * x**3)))),)
-        return (_f32(0.5 * x * (1.0 + _erf(x / np.sqrt(2.0)))),)
+            u = np.sqrt(2.0 / np.pi) * (x + 0.044715 * x**3)
+            return (_f32(x / (1.0 + np.exp(-2.0 * u))),)  # 0.5 (1 + tanh(u)) = sigmoid(2u): no cancellation
+        y = 0.5 * x * _erfc(-x / np.sqrt(2.0)).astype(np.float64)  # 1 + erf(u) = erfc(-u): no cancellation
+        return (_f32(np.where(np.isinf(x), np.nan, y)),)  # PyTorch's GELU gives NaN at +-inf
 
     @impl(nn.PreluOp)
     def run_prelu(self, interpreter: Interpreter, op: nn.PreluOp, args: tuple[Any, ...]):

@@ -745,6 +745,8 @@ class AvgPool2dOp(Pool2dOp):
 
     count_include_pad = prop_def(IntegerAttr)
     input_zp = prop_def(IntegerAttr)
+    divisor_override = opt_prop_def(IntegerAttr)
+    """PyTorch's `divisor_override` d: round(sum(q - input_zp) / d) + input_zp, saturated (padded taps add 0)."""
 
     def __init__(
         self,
@@ -754,13 +756,25 @@ class AvgPool2dOp(Pool2dOp):
         padding: Sequence[int],
         count_include_pad: bool,
         input_zp: int,
+        divisor_override: int | None = None,
     ):
         shape = pool2d_output_shape(_tensor_shape(SSAValue.get(input)), kernel, stride, padding, (1, 1))
         properties = _pool_properties(kernel, stride, padding) | {
             "count_include_pad": IntegerAttr(int(count_include_pad), i64),
             "input_zp": _int_prop(input_zp),
         }
+        if divisor_override is not None:
+            properties["divisor_override"] = IntegerAttr(divisor_override, i64)
         super().__init__(operands=[input], result_types=[TensorType(i8, shape)], properties=properties)
+
+    def divisor(self) -> int | None:
+        return None if self.divisor_override is None else self.divisor_override.value.data
+
+    def verify_(self) -> None:
+        super().verify_()
+        divisor = self.divisor()
+        if divisor is not None and divisor < 1:
+            raise VerifyException(f"'qnn.avg_pool2d' divisor_override must be >= 1, got {divisor}")
 
 
 @irdl_op_definition

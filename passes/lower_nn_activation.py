@@ -70,7 +70,7 @@ def elu(alpha: float) -> Scalar:
 
 
 def gelu_tanh(k: Kernel, x: SSAValue) -> SSAValue:
-    """x * sigmoid(2 sqrt(2/pi) (x + 0.044715 x^3))."""
+    """x * sigmoid(2 sqrt(2/pi) (x + 0.044715 x^3)) (inf at +inf, NaN at -inf: -inf * 0, as in PyTorch)."""
     u = k.mulf(x, k.addf(k.f32(1.0), k.mulf(k.f32(0.044715), k.mulf(x, x))))
     return k.mulf(x, sigmoid(k, k.mulf(u, k.f32(2.0 * math.sqrt(2.0 / math.pi)))))
 
@@ -84,7 +84,7 @@ def gelu_erf(k: Kernel, x: SSAValue) -> SSAValue:
         p = k.addf(k.mulf(p, t), k.f32(c))
     half_erfc = k.mulf(k.mulf(t, k.exp(k.subf(p, k.mulf(z, z)))), k.f32(0.5))
     phi = k.select(k.cmpf("oge", x, k.f32(0.0)), k.subf(k.f32(1.0), half_erfc), half_erfc)
-    return k.mulf(x, phi)
+    return k.select(k.cmpf("oeq", z, k.f32(math.inf)), k.f32(math.nan), k.mulf(x, phi))  # PyTorch: NaN at +-inf
 
 
 def scalar_of(op: nn.HardswishOp | nn.HardsigmoidOp | nn.SiluOp | nn.EluOp | nn.LeakyReluOp | nn.GeluOp) -> Scalar:

@@ -728,6 +728,12 @@ def _conv1d(t: Translator, x: Value, w: Value, b: Value, stride: Any, padding: A
     return _result(t, nn.ReshapeOp(t.tensor(y), (shape[0], shape[1], shape[3])))
 
 
+@handles("aten._native_batch_norm_legit_functional.default", "aten._native_batch_norm_legit.default")
+def batch_norm_training(t: Translator, node: Any) -> Value:
+    """What torch.export makes of a batch norm module left in training mode (it updates running statistics)."""
+    raise Unsupported("batch_norm in training mode: call model.eval() before export")
+
+
 def _batch_norm_stats(t: Translator, x: Value, w: Value, b: Value, eps: float) -> Value:
     channels = _shape(x)[1]
     w = np.ones(channels, np.float32) if w is None else w

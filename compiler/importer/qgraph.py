@@ -767,10 +767,9 @@ def avg_pool2d(t: QTranslator, node: Any, out: QParams) -> SSAValue:
         h, w = x.shape[2:]
         if _ceil_extra(h, kernel[0], stride[0], ph, 1) or _ceil_extra(w, kernel[1], stride[1], pw, 1):
             raise Unsupported("avg_pool2d with ceil_mode=True where it changes the output size")
-    if t.arg(node, 6, None, "divisor_override") is not None:
-        raise Unsupported("avg_pool2d with divisor_override")
+    divisor = t.arg(node, 6, None, "divisor_override")
     include_pad = bool(t.arg(node, 5, True, "count_include_pad"))
-    pool = qnn.AvgPool2dOp(x.plain(), kernel, stride, [ph, pw, ph, pw], include_pad, x.q.zero_point)
+    pool = qnn.AvgPool2dOp(x.plain(), kernel, stride, [ph, pw, ph, pw], include_pad, x.q.zero_point, divisor)
     return t.requantize(QTensor(t.emit(pool).results[0], x.q), out).value
 
 
