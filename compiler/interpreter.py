@@ -265,6 +265,15 @@ class NnFunctions(InterpreterFunctions):
         c0, c1, cl = nn.resize_taps(w, ow, sw, mode, corners)
         if mode == "nearest":
             return (x[:, :, r0][:, :, :, c0].copy(),)
+        if x.dtype == np.int8:  # int8 bilinear: Q10 weights per axis, int32 sums, rounded half up
+            rw, cw = nn.resize_weights_q10(rl), nn.resize_weights_q10(cl)
+            q = x.astype(np.int64)
+
+            def row_q(r: Array) -> Array:
+                return cw[:, 0] * q[:, :, r][:, :, :, c0] + cw[:, 1] * q[:, :, r][:, :, :, c1]
+
+            acc = rw[:, 0, None] * row_q(r0) + rw[:, 1, None] * row_q(r1)
+            return (((acc + (1 << (2 * nn.RESIZE_FRACTION_BITS - 1))) >> (2 * nn.RESIZE_FRACTION_BITS)).astype(np.int8),)
         one = np.float32(1.0)
 
         def row(r: Array) -> Array:

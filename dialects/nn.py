@@ -1100,7 +1100,8 @@ class UpsampleOp(IRDLOperation):
     """Resize of an NCHW tensor's plane, PyTorch's `interpolate`. `scale` [h, w] is PyTorch's source step per
     output pixel (1 / scale_factor when one is given, else in / out), kept in f32 as PyTorch computes with it:
     nearest reads floor(o * scale); bilinear reads around (o + 0.5) * scale - 0.5 (>= 0), or o * (in - 1) /
-    (out - 1) with `align_corners`. nearest works on any element type."""
+    (out - 1) with `align_corners`. Any element type: on int8 values (one quantization in and out) bilinear
+    weighs with the weights rounded to Q10 (`resize_weights_q10`), sums in int32 and rounds half up (>> 20)."""
 
     name = "nn.upsample"
 
@@ -1139,8 +1140,6 @@ class UpsampleOp(IRDLOperation):
         self.scales()
         if self.mode.data not in UPSAMPLE_MODES:
             raise VerifyException(f"'nn.upsample' mode must be one of {', '.join(UPSAMPLE_MODES)}, got '{self.mode.data}'")
-        if self.mode.data == "bilinear" and cast(TensorType, self.input.type).get_element_type() != f32:
-            raise VerifyException("'nn.upsample' bilinear mode takes f32 tensors")
         if y[:2] != x[:2]:
             raise VerifyException(f"'nn.upsample' result {_fmt(y)} must keep the batch and channels of {_fmt(x)}")
         _expect_same_element(self, [self.input], self.output)
@@ -1208,6 +1207,17 @@ def resize_taps(size: int, out: int, scale: float, mode: str, align_corners: boo
     weight = np.clip(real - first.astype(np.float32), 0, 1).astype(np.float32)
     second = first + (first < size - 1)
     return first.astype(np.int32), second.astype(np.int32), weight
+
+
+RESIZE_FRACTION_BITS = 10
+"""int8 bilinear resizing: each axis' weights in Q10 (TFLite's resize_bilinear uses 10 bits too)."""
+
+
+def resize_weights_q10(weight: np.ndarray) -> np.ndarray:
+    """[out, 2] int32 (1024 - w1, w1) with w1 = round(weight * 1024): an axis' int8 weights summing to 1024."""
+    one = 1 << RESIZE_FRACTION_BITS
+    second = np.floor(weight.astype(np.float64) * one + 0.5).astype(np.int64)
+    return np.stack([one - second, second], axis=1).astype(np.int32)
 
 
 OPS_A: list[type[IRDLOperation]] = [

@@ -6,12 +6,13 @@
   tested at run time, and the nest count is 3^(padded dims).
 - upsample: the source rows and columns are compile-time tables (`nn.resize_taps`, PyTorch's own float32
   arithmetic), passed as constant operands: nearest copies x[rows[oh], cols[ow]]; bilinear blends the four
-  neighbours with the tables' weights, the row weights loaded once per output row.
+  neighbours with the tables' weights, the row weights loaded once per output row. On int8 values the weight
+  tables are Q10 integers (`nn.resize_weights_q10`), the blend an int32 sum rounded half up by >> 20.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import product
 
@@ -30,6 +31,7 @@ from xdsl.pattern_rewriter import (
 )
 
 from t2m.dialects import nn
+from t2m.passes._int8 import Ints
 from t2m.passes._loops import Ix, Kernel, element_of, new_constant, replace_with_layer, shape_of
 
 
@@ -93,7 +95,8 @@ class LowerPad(RewritePattern):
         replace_with_layer(rewriter, op, [(op.input, "in")], build)
 
 
-def build_upsample(k: Kernel, shape: Sequence[int], size: Sequence[int], bilinear: bool) -> None:
+def build_upsample(k: Kernel, shape: Sequence[int], size: Sequence[int], bilinear: bool, ints: bool = False
+                   ) -> None:
     n, c = shape[:2]
     if bilinear:
         x, rows, row_w, cols, col_w, out = k.args
@@ -114,24 +117,70 @@ def build_upsample(k: Kernel, shape: Sequence[int], size: Sequence[int], bilinea
                                                                out, [b, ch, oh, w[0]]))
                 return
             assert row_w is not None and col_w is not None
-            h1, lh = Ix.of(index(rows, oh, 1)), k.load(row_w, [oh])
-            kh = k.subf(k.f32(1.0), lh)
-
-            def pixel(w_ivs: list[Ix]) -> None:
-                (ow,) = w_ivs
-                w0, w1, lw = Ix.of(index(cols, ow, 0)), Ix.of(index(cols, ow, 1)), k.load(col_w, [ow])
-                kw = k.subf(k.f32(1.0), lw)
-
-                def blend(h: Ix) -> SSAValue:
-                    return k.addf(k.mulf(kw, k.load(x, [b, ch, h, w0])), k.mulf(lw, k.load(x, [b, ch, h, w1])))
-
-                k.store(k.addf(k.mulf(kh, blend(h0)), k.mulf(lh, blend(h1))), out, [b, ch, oh, ow])
-
-            k.nest([(0, size[1], "ow")], pixel)
+            h1 = Ix.of(index(rows, oh, 1))
+            blend = blend_int8 if ints else blend_f32
+            row_weights = blend.row(k, row_w, oh)
+            k.nest([(0, size[1], "ow")], lambda w: blend(k, x, cols, col_w, index, (b, ch, oh, w[0]), (h0, h1),
+                                                         row_weights, out))
 
         k.nest([(0, size[0], "oh")], row)
 
     k.nest([(0, n, "n"), (0, c, "c")], channel)
+
+
+class Blend:
+    """One bilinear output pixel from the four neighbours, f32 or int8; `row` loads a row's weights once."""
+
+    def row(self, k: Kernel, table: SSAValue, oh: Ix) -> tuple[SSAValue, SSAValue]:
+        raise NotImplementedError
+
+    def __call__(self, k: Kernel, x: SSAValue, cols: SSAValue, col_w: SSAValue,
+                 index: Callable[[SSAValue, Ix, int], SSAValue], at: tuple[Ix, Ix, Ix, Ix], hs: tuple[Ix, Ix],
+                 row_weights: tuple[SSAValue, SSAValue], out: SSAValue) -> None:
+        raise NotImplementedError
+
+
+class BlendF32(Blend):
+    def row(self, k: Kernel, table: SSAValue, oh: Ix) -> tuple[SSAValue, SSAValue]:
+        lh = k.load(table, [oh])
+        return k.subf(k.f32(1.0), lh), lh
+
+    def __call__(self, k: Kernel, x: SSAValue, cols: SSAValue, col_w: SSAValue,
+                 index: Callable[[SSAValue, Ix, int], SSAValue], at: tuple[Ix, Ix, Ix, Ix], hs: tuple[Ix, Ix],
+                 row_weights: tuple[SSAValue, SSAValue], out: SSAValue) -> None:
+        b, ch, oh, ow = at
+        w0, w1, lw = Ix.of(index(cols, ow, 0)), Ix.of(index(cols, ow, 1)), k.load(col_w, [ow])
+        kw = k.subf(k.f32(1.0), lw)
+
+        def along(h: Ix) -> SSAValue:
+            return k.addf(k.mulf(kw, k.load(x, [b, ch, h, w0])), k.mulf(lw, k.load(x, [b, ch, h, w1])))
+
+        kh, lh = row_weights
+        k.store(k.addf(k.mulf(kh, along(hs[0])), k.mulf(lh, along(hs[1]))), out, [b, ch, oh, ow])
+
+
+class BlendInt8(Blend):
+    def row(self, k: Kernel, table: SSAValue, oh: Ix) -> tuple[SSAValue, SSAValue]:
+        q = Ints(k)
+        return q.load(table, [oh, 0]), q.load(table, [oh, 1])
+
+    def __call__(self, k: Kernel, x: SSAValue, cols: SSAValue, col_w: SSAValue,
+                 index: Callable[[SSAValue, Ix, int], SSAValue], at: tuple[Ix, Ix, Ix, Ix], hs: tuple[Ix, Ix],
+                 row_weights: tuple[SSAValue, SSAValue], out: SSAValue) -> None:
+        b, ch, oh, ow = at
+        q = Ints(k)
+        w0, w1 = Ix.of(index(cols, ow, 0)), Ix.of(index(cols, ow, 1))
+        cw0, cw1 = q.load(col_w, [ow, 0]), q.load(col_w, [ow, 1])
+
+        def along(h: Ix) -> SSAValue:
+            return q.add(q.mul(cw0, q.load(x, [b, ch, h, w0])), q.mul(cw1, q.load(x, [b, ch, h, w1])))
+
+        acc = q.add(q.mul(row_weights[0], along(hs[0])), q.mul(row_weights[1], along(hs[1])))
+        bits = 2 * nn.RESIZE_FRACTION_BITS
+        q.store_i8(q.shrs(q.add(acc, 1 << (bits - 1)), bits), out, [b, ch, oh, ow], in_range=True)
+
+
+blend_f32, blend_int8 = BlendF32(), BlendInt8()
 
 
 class LowerUpsample(RewritePattern):
@@ -140,15 +189,16 @@ class LowerUpsample(RewritePattern):
         shape, out = shape_of(op.input), shape_of(op.output)
         mode, corners = op.mode.data, op.align_corners.value
         bilinear = mode == "bilinear"
-        assert not bilinear or element_of(op.input) == f32
+        ints = element_of(op.input) != f32
         tables: list[tuple[SSAValue, str]] = []
         for axis, scale, name in zip((2, 3), op.scales(), ("rows", "cols"), strict=True):
             first, second, weight = nn.resize_taps(shape[axis], out[axis], scale, mode, corners)
             tables.append((new_constant(rewriter, op, np.stack([first, second], axis=1).astype(np.int32)), name))
             if bilinear:
-                tables.append((new_constant(rewriter, op, weight.astype(np.float32)), f"{name[:-1]}_weights"))
+                weights = nn.resize_weights_q10(weight) if ints else weight.astype(np.float32)
+                tables.append((new_constant(rewriter, op, weights), f"{name[:-1]}_weights"))
         replace_with_layer(rewriter, op, [(op.input, "in"), *tables],
-                           lambda k: build_upsample(k, shape, out[2:], bilinear))
+                           lambda k: build_upsample(k, shape, out[2:], bilinear, ints))
 
 
 @dataclass(frozen=True)

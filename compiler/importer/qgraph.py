@@ -935,13 +935,15 @@ def reflection_pad(t: QTranslator, node: Any) -> Any:
     return Real(_pad_int8(t, x, list(t.arg(node, 1)), mode, 0.0))
 
 
-NEAREST = ("aten.upsample_nearest2d.vec", "aten.upsample_nearest2d.default", "aten.upsample_nearest1d.vec",
-           "aten.upsample_nearest1d.default")
+RESIZE = ("aten.upsample_nearest2d.vec", "aten.upsample_nearest2d.default", "aten.upsample_nearest1d.vec",
+          "aten.upsample_nearest1d.default", "aten.upsample_bilinear2d.vec", "aten.upsample_bilinear2d.default",
+          "aten.upsample_linear1d.vec", "aten.upsample_linear1d.default")
 
 
-@walks(*NEAREST)
-def upsample_nearest(t: QTranslator, node: Any) -> Any:
-    """Nearest resizing copies int8 values: exact, in the input's quantization."""
+@walks(*RESIZE)
+def upsample(t: QTranslator, node: Any) -> Any:
+    """Resizing in the input's quantization (the quantizer shares it): nearest copies int8 values, exactly;
+    bilinear blends them with Q10 weights (within 1 LSB of dequantize -> float resize -> quantize)."""
     from t2m.compiler.importer.aten import upsample
 
     x = _real_or_float(t, node)

@@ -165,6 +165,10 @@ SHARED = _ops(
     "upsample_nearest2d.default",
     "upsample_nearest1d.vec",
     "upsample_nearest1d.default",
+    "upsample_bilinear2d.vec",
+    "upsample_bilinear2d.default",
+    "upsample_linear1d.vec",
+    "upsample_linear1d.default",
 )
 TABLES = _ops(
     # issue 12: elementwise functions of one activation, int8 tables in t2m (qnn.lut): int8 in, int8 out

@@ -4,7 +4,8 @@ interpreter = loop IR in xDSL's interpreter = host JIT = the Cortex-M4 object on
 
 The elementwise activations (ELU, GELU both forms, SiLU, hardswish, hardsigmoid, leaky ReLU, PReLU, sigmoid,
 tanh) and a batch norm that nothing folds are `qnn.lut` tables; Conv1d is a qnn.conv2d of height 1; padding and
-nearest resizing copy int8 values; AvgPool2d's divisor_override divides the zero-point-free sum.
+nearest resizing copy int8 values, bilinear resizing blends them with Q10 weights; AvgPool2d's divisor_override
+divides the zero-point-free sum.
 """
 
 from __future__ import annotations
@@ -56,6 +57,11 @@ CASES: list[tuple[str, nn.Module, tuple[int, ...], set[str]]] = [
     ("upsample-nearest-size", _conv(nn.Upsample(size=(5, 7))), (1, 3, 6, 6), {"nn.upsample"}),
     ("upsample-nearest1d", nn.Sequential(nn.Conv1d(3, 4, 3), nn.Upsample(scale_factor=2)), (1, 3, 8),
      {"nn.upsample"}),
+    ("upsample-bilinear", _conv(nn.Upsample(scale_factor=2, mode="bilinear")), (1, 3, 6, 6), {"nn.upsample"}),
+    ("upsample-bilinear-corners", _conv(nn.Upsample(size=(7, 9), mode="bilinear", align_corners=True)),
+     (1, 3, 6, 6), {"nn.upsample"}),
+    ("upsample-linear1d", nn.Sequential(nn.Conv1d(3, 4, 3), nn.Upsample(scale_factor=2.5, mode="linear")),
+     (1, 3, 8), {"nn.upsample"}),
     ("avgpool-divisor", _conv(nn.AvgPool2d(2, divisor_override=3)), (1, 3, 7, 7), {"qnn.avg_pool2d"}),
     ("avgpool-divisor-padded", _conv(nn.AvgPool2d(3, 2, 1, divisor_override=7)), (1, 3, 8, 8),
      {"qnn.avg_pool2d"}),
