@@ -604,6 +604,7 @@ def max_pool2d(t: QTranslator, node: Any) -> Any:
     x = _real_or_float(t, node)
     if x is None:
         return Float(node)
+    x, unbatched = _batched(t, x)
     kernel = _pair(t.arg(node, 1))
     stride = _pair(t.arg(node, 2, []) or kernel)
     ph, pw = _pair(t.arg(node, 3, 0))
@@ -613,7 +614,8 @@ def max_pool2d(t: QTranslator, node: Any) -> Any:
     if t.arg(node, 5, False, "ceil_mode"):
         pads[2] += _ceil_padding(x.shape[2], kernel[0], stride[0], pads[0])
         pads[3] += _ceil_padding(x.shape[3], kernel[1], stride[1], pads[1])
-    pooled = Real(QTensor(t.emit(qnn.MaxPool2dOp(x.plain(), kernel, stride, pads)).results[0], x.q))
+    result = _unbatch(t, t.emit(qnn.MaxPool2dOp(x.plain(), kernel, stride, pads)).results[0], node, unbatched)
+    pooled = Real(QTensor(result, x.q))
     return (pooled, None) if "with_indices" in op_name(node) else pooled
 
 
@@ -701,12 +703,13 @@ def conv2d(t: QTranslator, node: Any, out: QParams) -> SSAValue:
     if len(w_raw.meta["val"].shape) == 3:
         return _conv1d(t, node, out, t.real(x_raw), t.weight(w_raw, 3), b_raw, stride, padding, dilation, groups)
     x, w = t.real(x_raw), t.weight(w_raw, 4)
+    x, unbatched = _batched(t, x)
     stride, dilation = _pair(stride), _pair(dilation)
     pads = [p + e for p, e in zip(_conv_padding(padding, w.data.shape[2:], dilation), x.pads, strict=True)]
     acc_scales = x.q.scale * w.scales.reshape(-1)
     bias = t.bias(b_raw, acc_scales, w.data.shape[0])
     op = qnn.Conv2dOp(x.value, t.constant(w.data, 8), bias, stride, pads, dilation, int(groups), x.q.zero_point)
-    return _accumulate(t, op, acc_scales, out, 1)
+    return _unbatch(t, _accumulate(t, op, acc_scales, out, 1), node, unbatched)
 
 
 @emits("aten.linear.default")
@@ -759,7 +762,7 @@ def mul(t: QTranslator, node: Any, out: QParams) -> SSAValue:
 @emits("aten.avg_pool2d.default")
 def avg_pool2d(t: QTranslator, node: Any, out: QParams) -> SSAValue:
     """Average in the input's quantization (padding = the zero point), then a rescale if the output's differs."""
-    x = t.real(node.args[0])
+    x, unbatched = _batched(t, t.real(node.args[0]))
     kernel = _pair(t.arg(node, 1))
     stride = _pair(t.arg(node, 2, []) or kernel)
     ph, pw = _pair(t.arg(node, 3, 0))
@@ -770,12 +773,17 @@ def avg_pool2d(t: QTranslator, node: Any, out: QParams) -> SSAValue:
     divisor = t.arg(node, 6, None, "divisor_override")
     include_pad = bool(t.arg(node, 5, True, "count_include_pad"))
     pool = qnn.AvgPool2dOp(x.plain(), kernel, stride, [ph, pw, ph, pw], include_pad, x.q.zero_point, divisor)
-    return t.requantize(QTensor(t.emit(pool).results[0], x.q), out).value
+    return _unbatch(t, t.requantize(QTensor(t.emit(pool).results[0], x.q), out).value, node, unbatched)
 
 
 @emits("aten.adaptive_avg_pool2d.default", "aten._adaptive_avg_pool2d.default", "aten.mean.dim")
 def adaptive_avg_pool2d(t: QTranslator, node: Any, out: QParams) -> SSAValue:
     x = t.real(node.args[0])
+    if len(x.shape) == 3 and op_name(node) != "aten.mean.dim":  # unbatched [C, H, W]
+        x, _ = _batched(t, x)
+        size = [s if s is not None else x.shape[2 + i] for i, s in enumerate(_pair(t.arg(node, 1)))]
+        pooled = QTensor(t.emit(qnn.AdaptiveAvgPool2dOp(x.plain(), size)).results[0], x.q)
+        return _unbatch(t, t.requantize(pooled, out).value, node, True)
     if len(x.shape) != 4:
         raise Unsupported(f"average over a rank-{len(x.shape)} tensor (only NCHW spatial averages)")
     keep = True
@@ -898,6 +906,20 @@ def _conv1d(t: QTranslator, node: Any, out: QParams, x: QTensor, w: Quantized, b
     y = _accumulate(t, op, acc_scales, out, 1)
     result = tuple(node.meta["val"].shape)
     return t.emit(nn.ReshapeOp(y, list(result))).results[0]
+
+
+def _batched(t: QTranslator, x: QTensor) -> tuple[QTensor, bool]:
+    """An unbatched [C, H, W] activation as [1, C, H, W] (PyTorch's conv and pools take both), and whether it was."""
+    if len(x.shape) != 3:
+        return x, False
+    return _view(t, x, (1, *x.shape)), True
+
+
+def _unbatch(t: QTranslator, value: SSAValue, node: Any, unbatched: bool) -> SSAValue:
+    """The op's [1, C, H, W] result viewed as the [C, H, W] torch.export recorded."""
+    if not unbatched:
+        return value
+    return t.emit(nn.ReshapeOp(value, list(node.meta["val"].shape))).results[0]
 
 
 def _feeds_only_convolutions(node: Any) -> bool:

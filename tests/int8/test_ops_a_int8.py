@@ -21,50 +21,54 @@ from t2m.compiler.backend import HostJIT
 from t2m.compiler.compile import CompileOptions, compile_module
 
 
-def _conv(*after: nn.Module) -> nn.Module:
-    return nn.Sequential(nn.Conv2d(3, 4, 3), *after)
+X4 = (1, 4, 6, 6)
 
-
-# (name, model, input shape, qnn/nn ops the import must contain)
+# (name, model, input shape, qnn/nn ops the import must contain). Each model is the layer under test alone
+# (after the model input's quantization), or that layer after the conv it belongs to (Conv1d's batch norm, a zero
+# pad the conv absorbs): "per layer" as the issue asks. Two layers in a row can differ by more, as a first
+# layer's 1 LSB moves the second one's input by a step its slope may amplify.
 CASES: list[tuple[str, nn.Module, tuple[int, ...], set[str]]] = [
-    ("hardswish", _conv(nn.Hardswish()), (1, 3, 6, 6), {"qnn.lut"}),
-    ("hardsigmoid", _conv(nn.Hardsigmoid()), (1, 3, 6, 6), {"qnn.lut"}),
-    ("silu", _conv(nn.SiLU()), (1, 3, 6, 6), {"qnn.lut"}),
-    ("elu", _conv(nn.ELU(0.7)), (1, 3, 6, 6), {"qnn.lut"}),
-    ("gelu-erf", _conv(nn.GELU()), (1, 3, 6, 6), {"qnn.lut"}),
-    ("gelu-tanh", _conv(nn.GELU("tanh")), (1, 3, 6, 6), {"qnn.lut"}),
-    ("leaky-relu", _conv(nn.LeakyReLU(0.1)), (1, 3, 6, 6), {"qnn.lut"}),
-    ("prelu", _conv(nn.PReLU()), (1, 3, 6, 6), {"qnn.lut"}),
-    ("prelu-channels", _conv(nn.PReLU(4, 0.2)), (2, 3, 6, 6), {"qnn.lut"}),
-    ("sigmoid", _conv(nn.Sigmoid()), (1, 3, 6, 6), {"qnn.lut"}),
-    ("tanh", _conv(nn.Tanh()), (1, 3, 6, 6), {"qnn.lut"}),
-    ("linear-gelu", nn.Sequential(nn.Linear(8, 6), nn.GELU()), (2, 8), {"qnn.lut"}),
-    ("batchnorm-after-relu", _conv(nn.ReLU(), nn.BatchNorm2d(4)), (1, 3, 6, 6), {"qnn.lut"}),
+    ("hardswish", nn.Hardswish(), X4, {"qnn.lut"}),
+    ("hardsigmoid", nn.Hardsigmoid(), X4, {"qnn.lut"}),
+    ("silu", nn.SiLU(), X4, {"qnn.lut"}),
+    ("elu", nn.ELU(0.7), X4, {"qnn.lut"}),
+    ("gelu-erf", nn.GELU(), X4, {"qnn.lut"}),
+    ("gelu-tanh", nn.GELU("tanh"), X4, {"qnn.lut"}),
+    ("gelu-rank2", nn.GELU(), (3, 8), {"qnn.lut"}),
+    ("leaky-relu", nn.LeakyReLU(0.1), X4, {"qnn.lut"}),
+    ("prelu", nn.PReLU(), X4, {"qnn.lut"}),
+    ("prelu-channels", nn.PReLU(4, 0.2), (2, 4, 6, 6), {"qnn.lut"}),
+    ("sigmoid", nn.Sigmoid(), X4, {"qnn.lut"}),
+    ("tanh", nn.Tanh(), X4, {"qnn.lut"}),
+    ("batchnorm2d", nn.BatchNorm2d(4), X4, {"qnn.lut"}),
+    ("batchnorm1d", nn.BatchNorm1d(4), (2, 4, 7), {"qnn.lut"}),
     ("conv1d", nn.Conv1d(3, 4, 3, padding=1), (1, 3, 10), {"qnn.conv2d"}),
     ("conv1d-same-dilated-relu", nn.Sequential(nn.Conv1d(3, 4, 4, padding="same", dilation=2), nn.ReLU()),
      (2, 3, 12), {"qnn.conv2d"}),
     ("conv1d-stride-groups", nn.Conv1d(4, 6, 3, stride=2, groups=2), (1, 4, 15), {"qnn.conv2d"}),
+    ("conv1d-unbatched", nn.Conv1d(3, 4, 3), (3, 10), {"qnn.conv2d"}),
     ("conv1d-batchnorm1d", nn.Sequential(nn.Conv1d(3, 4, 3), nn.BatchNorm1d(4)), (2, 3, 10), {"qnn.conv2d"}),
     ("linear-batchnorm1d", nn.Sequential(nn.Linear(5, 4), nn.BatchNorm1d(4)), (3, 5), {"qnn.linear"}),
     ("zeropad-conv", nn.Sequential(nn.ZeroPad2d((1, 0, 1, 0)), nn.Conv2d(3, 4, 3)), (1, 3, 6, 6),
      {"qnn.conv2d"}),
-    ("zeropad", _conv(nn.ZeroPad2d(1)), (1, 3, 6, 6), {"nn.pad"}),
-    ("constantpad", _conv(nn.ConstantPad2d((1, 0, 2, 1), 0.5)), (1, 3, 6, 6), {"nn.pad"}),
-    ("reflectionpad2d", _conv(nn.ReflectionPad2d((1, 2, 0, 1))), (1, 3, 6, 6), {"nn.pad"}),
-    ("replicationpad2d", _conv(nn.ReplicationPad2d(1)), (1, 3, 6, 6), {"nn.pad"}),
-    ("reflectionpad1d", nn.Sequential(nn.Conv1d(3, 4, 3), nn.ReflectionPad1d(2)), (1, 3, 10), {"nn.pad"}),
-    ("upsample-nearest", _conv(nn.Upsample(scale_factor=2)), (1, 3, 6, 6), {"nn.upsample"}),
-    ("upsample-nearest-size", _conv(nn.Upsample(size=(5, 7))), (1, 3, 6, 6), {"nn.upsample"}),
-    ("upsample-nearest1d", nn.Sequential(nn.Conv1d(3, 4, 3), nn.Upsample(scale_factor=2)), (1, 3, 8),
+    ("zeropad", nn.ZeroPad2d(1), X4, {"nn.pad"}),
+    ("constantpad", nn.ConstantPad2d((1, 0, 2, 1), 0.5), X4, {"nn.pad"}),
+    ("reflectionpad2d", nn.ReflectionPad2d((1, 2, 0, 1)), X4, {"nn.pad"}),
+    ("replicationpad2d", nn.ReplicationPad2d(1), X4, {"nn.pad"}),
+    ("reflectionpad1d", nn.ReflectionPad1d(2), (1, 4, 8), {"nn.pad"}),
+    ("upsample-nearest", nn.Upsample(scale_factor=2), X4, {"nn.upsample"}),
+    ("upsample-nearest-size", nn.Upsample(size=(5, 7)), X4, {"nn.upsample"}),
+    ("upsample-nearest1d", nn.Upsample(scale_factor=2), (1, 4, 8), {"nn.upsample"}),
+    ("upsample-bilinear", nn.Upsample(scale_factor=2, mode="bilinear"), X4, {"nn.upsample"}),
+    ("upsample-bilinear-corners", nn.Upsample(size=(7, 9), mode="bilinear", align_corners=True), X4,
      {"nn.upsample"}),
-    ("upsample-bilinear", _conv(nn.Upsample(scale_factor=2, mode="bilinear")), (1, 3, 6, 6), {"nn.upsample"}),
-    ("upsample-bilinear-corners", _conv(nn.Upsample(size=(7, 9), mode="bilinear", align_corners=True)),
-     (1, 3, 6, 6), {"nn.upsample"}),
-    ("upsample-linear1d", nn.Sequential(nn.Conv1d(3, 4, 3), nn.Upsample(scale_factor=2.5, mode="linear")),
-     (1, 3, 8), {"nn.upsample"}),
-    ("avgpool-divisor", _conv(nn.AvgPool2d(2, divisor_override=3)), (1, 3, 7, 7), {"qnn.avg_pool2d"}),
-    ("avgpool-divisor-padded", _conv(nn.AvgPool2d(3, 2, 1, divisor_override=7)), (1, 3, 8, 8),
-     {"qnn.avg_pool2d"}),
+    ("upsample-linear1d", nn.Upsample(scale_factor=2.5, mode="linear"), (1, 4, 8), {"nn.upsample"}),
+    ("avgpool-divisor", nn.AvgPool2d(2, divisor_override=3), (1, 4, 7, 7), {"qnn.avg_pool2d"}),
+    ("avgpool-divisor-padded", nn.AvgPool2d(3, 2, 1, divisor_override=7), (1, 4, 8, 8), {"qnn.avg_pool2d"}),
+    ("conv2d-unbatched", nn.Conv2d(1, 2, 3), (1, 6, 6), {"qnn.conv2d"}),
+    ("maxpool-unbatched", nn.MaxPool2d(2), (2, 6, 6), {"qnn.max_pool2d"}),
+    ("avgpool-unbatched", nn.AvgPool2d(2), (2, 6, 6), {"qnn.avg_pool2d"}),
+    ("adaptive-unbatched", nn.AdaptiveAvgPool2d(2), (2, 6, 6), {"qnn.adaptive_avg_pool2d"}),
 ]
 
 
@@ -77,7 +81,8 @@ def test_int8_layer_at_every_level(name: str, model: nn.Module, shape: tuple[int
     pair = Pair(program, module)
     inputs = samples([shape], 3, 5, 2.0)
     runs = [pair.run(x) for x in inputs]
-    assert max(r.max_lsb() for r in runs) <= 1
+    # a table is PyTorch's own op on every int8 input: exact; everything else within 1 LSB
+    assert max(r.max_lsb() for r in runs) <= (0 if "qnn.lut" in ops else 1)
     ints = [[quantize_input(x, s, z) for x, (s, z) in zip(i, pair.in_quant, strict=True)] for i in inputs]
 
     result = compile_module(module.clone(), "m", CompileOptions(run=False), stop_at="obj")
