@@ -193,7 +193,8 @@ class LowerUpsample(RewritePattern):
         tables: list[tuple[SSAValue, str]] = []
         for axis, scale, name in zip((2, 3), op.scales(), ("rows", "cols"), strict=True):
             first, second, weight = nn.resize_taps(shape[axis], out[axis], scale, mode, corners)
-            tables.append((new_constant(rewriter, op, np.stack([first, second], axis=1).astype(np.int32)), name))
+            taps = np.stack([first, second], axis=1) if bilinear else first[:, None]  # nearest: one source
+            tables.append((new_constant(rewriter, op, taps.astype(np.int32)), name))
             if bilinear:
                 weights = nn.resize_weights_q10(weight) if ints else weight.astype(np.float32)
                 tables.append((new_constant(rewriter, op, weights), f"{name[:-1]}_weights"))
