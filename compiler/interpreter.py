@@ -236,7 +236,7 @@ class NnFunctions(InterpreterFunctions):
         if op.approximate.data == "tanh":
             u = np.sqrt(2.0 / np.pi) * (x + 0.044715 * x**3)
             return (_f32(x / (1.0 + np.exp(-2.0 * u))),)  # 0.5 (1 + tanh(u)) = sigmoid(2u): no cancellation
-        y = 0.5 * x * _erfc(-x / np.sqrt(2.0)).astype(np.float64)  # 1 + erf(u) = erfc(-u): no cancellation
+        y = 0.5 * x * np.asarray(_erfc(-x / np.sqrt(2.0)), np.float64)  # 1 + erf(u) = erfc(-u): no cancellation
         return (_f32(np.where(np.isinf(x), np.nan, y)),)  # PyTorch's GELU gives NaN at +-inf
 
     @impl(nn.PreluOp)
@@ -259,7 +259,7 @@ class NnFunctions(InterpreterFunctions):
     def run_upsample(self, interpreter: Interpreter, op: nn.UpsampleOp, args: tuple[Any, ...]):
         x = args[0]
         (_, _, h, w), (_, _, oh, ow) = x.shape, op.output.type.get_shape()
-        mode, corners = op.mode.data, op.align_corners.value
+        mode, corners = op.mode.data, bool(op.align_corners.value.data)
         sh, sw = op.scales()
         r0, r1, rl = nn.resize_taps(h, oh, sh, mode, corners)
         c0, c1, cl = nn.resize_taps(w, ow, sw, mode, corners)
@@ -273,7 +273,8 @@ class NnFunctions(InterpreterFunctions):
                 return cw[:, 0] * q[:, :, r][:, :, :, c0] + cw[:, 1] * q[:, :, r][:, :, :, c1]
 
             acc = rw[:, 0, None] * row_q(r0) + rw[:, 1, None] * row_q(r1)
-            return (((acc + (1 << (2 * nn.RESIZE_FRACTION_BITS - 1))) >> (2 * nn.RESIZE_FRACTION_BITS)).astype(np.int8),)
+            bits = 2 * nn.RESIZE_FRACTION_BITS
+            return (((acc + (1 << (bits - 1))) >> bits).astype(np.int8),)
         one = np.float32(1.0)
 
         def row(r: Array) -> Array:

@@ -141,10 +141,11 @@ class QnnFunctions(InterpreterFunctions):
     @impl(qnn.AvgPool2dOp)
     def run_avg_pool2d(self, interpreter: Interpreter, op: qnn.AvgPool2dOp, args: tuple[Any, ...]):
         kernel, stride, padding = op.window()
-        if op.divisor() is not None:  # issue 12: PyTorch's divisor_override
+        divisor = op.divisor()
+        if divisor is not None:  # issue 12: PyTorch's divisor_override
             zp = op.input_zp.value.data
             sums = _windows(_pad_nchw(args[0].astype(np.int64) - zp, padding, 0), kernel, stride, (1, 1))
-            return (op.clamp(qnn.rounding_divide(sums.sum(axis=(4, 5)), op.divisor()) + zp),)
+            return (op.clamp(qnn.rounding_divide(sums.sum(axis=(4, 5)), divisor) + zp),)
         averages = avg_pool_s8(args[0], kernel, stride, padding, bool(op.count_include_pad.value.data),
                                op.input_zp.value.data)
         return (op.clamp(averages),)

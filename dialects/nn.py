@@ -741,7 +741,8 @@ class AvgPool2dOp(Pool2dOp):
     def verify_(self) -> None:
         super().verify_()
         if self.divisor_override is not None and self.divisor_override.value.data < 1:
-            raise VerifyException(f"'nn.avg_pool2d' divisor_override must be >= 1, got {self.divisor_override.value.data}")
+            divisor = self.divisor_override.value.data
+            raise VerifyException(f"'nn.avg_pool2d' divisor_override must be >= 1, got {divisor}")
 
 
 @irdl_op_definition
@@ -1009,12 +1010,15 @@ class GeluOp(IRDLOperation):
 
     def __init__(self, input: SSAValue | Operation, approximate: str = "none"):
         super().__init__(
-            operands=[input], result_types=[SSAValue.get(input).type], properties={"approximate": StringAttr(approximate)}
+            operands=[input],
+            result_types=[SSAValue.get(input).type],
+            properties={"approximate": StringAttr(approximate)},
         )
 
     def verify_(self) -> None:
         if self.approximate.data not in GELU_FORMS:
-            raise VerifyException(f"'nn.gelu' approximate must be one of {', '.join(GELU_FORMS)}, got '{self.approximate.data}'")
+            forms = ", ".join(GELU_FORMS)
+            raise VerifyException(f"'nn.gelu' approximate must be one of {forms}, got '{self.approximate.data}'")
 
 
 @irdl_op_definition
@@ -1087,7 +1091,9 @@ class PadOp(IRDLOperation):
         if mode not in PAD_MODES:
             raise VerifyException(f"'nn.pad' mode must be one of {', '.join(PAD_MODES)}, got '{mode}'")
         if mode == "reflect" and any(a >= d or b >= d for a, b, d in zip(low, high, x, strict=True)):
-            raise VerifyException(f"'nn.pad' reflect padding {list(low)}, {list(high)} must be smaller than input {_fmt(x)}")
+            raise VerifyException(
+                f"'nn.pad' reflect padding {list(low)}, {list(high)} must be smaller than input {_fmt(x)}"
+            )
         _expect_result(self, _tensor_shape(self.output), tuple(d + a + b for d, a, b in zip(x, low, high, strict=True)))
         _expect_same_element(self, [self.input], self.output)
 
@@ -1128,7 +1134,7 @@ class UpsampleOp(IRDLOperation):
         )
 
     def scales(self) -> tuple[float, float]:
-        values = tuple(float(v) for v in cast(DenseArrayBase, self.scale).get_values())
+        values = tuple(float(v) for v in cast(DenseArrayBase[Float32Type], self.scale).get_values())
         if len(values) != 2 or not all(math.isfinite(v) and v > 0 for v in values):
             raise VerifyException(f"'nn.upsample' scale must be 2 positive floats, got {list(values)}")
         return values  # type: ignore[return-value]
@@ -1139,7 +1145,8 @@ class UpsampleOp(IRDLOperation):
         _expect_rank(self, "result", y, 4, "NCHW")
         self.scales()
         if self.mode.data not in UPSAMPLE_MODES:
-            raise VerifyException(f"'nn.upsample' mode must be one of {', '.join(UPSAMPLE_MODES)}, got '{self.mode.data}'")
+            modes = ", ".join(UPSAMPLE_MODES)
+            raise VerifyException(f"'nn.upsample' mode must be one of {modes}, got '{self.mode.data}'")
         if y[:2] != x[:2]:
             raise VerifyException(f"'nn.upsample' result {_fmt(y)} must keep the batch and channels of {_fmt(x)}")
         _expect_same_element(self, [self.input], self.output)
@@ -1165,7 +1172,9 @@ class BatchNormStatsOp(IRDLOperation):
     def __init__(self, input: SSAValue | Operation, weight: SSAValue | Operation, bias: SSAValue | Operation,
                  eps: float):
         super().__init__(
-            operands=[input, weight, bias], result_types=[SSAValue.get(input).type], properties={"eps": FloatAttr(eps, f32)}
+            operands=[input, weight, bias],
+            result_types=[SSAValue.get(input).type],
+            properties={"eps": FloatAttr(eps, f32)},
         )
 
     def verify_(self) -> None:

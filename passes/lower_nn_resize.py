@@ -117,10 +117,11 @@ def build_upsample(k: Kernel, shape: Sequence[int], size: Sequence[int], bilinea
                                                                out, [b, ch, oh, w[0]]))
                 return
             assert row_w is not None and col_w is not None
+            weights = col_w
             h1 = Ix.of(index(rows, oh, 1))
             blend = blend_int8 if ints else blend_f32
             row_weights = blend.row(k, row_w, oh)
-            k.nest([(0, size[1], "ow")], lambda w: blend(k, x, cols, col_w, index, (b, ch, oh, w[0]), (h0, h1),
+            k.nest([(0, size[1], "ow")], lambda w: blend(k, x, cols, weights, index, (b, ch, oh, w[0]), (h0, h1),
                                                          row_weights, out))
 
         k.nest([(0, size[0], "oh")], row)
@@ -187,7 +188,7 @@ class LowerUpsample(RewritePattern):
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: nn.UpsampleOp, rewriter: PatternRewriter) -> None:
         shape, out = shape_of(op.input), shape_of(op.output)
-        mode, corners = op.mode.data, op.align_corners.value
+        mode, corners = op.mode.data, bool(op.align_corners.value.data)
         bilinear = mode == "bilinear"
         ints = element_of(op.input) != f32
         tables: list[tuple[SSAValue, str]] = []

@@ -108,6 +108,7 @@ def _model(model: nn.Module, seed: int) -> nn.Module:
     torch.manual_seed(seed)
     for module in model.modules():
         if isinstance(module, nn.BatchNorm1d | nn.BatchNorm2d) and module.running_mean is not None:
+            assert module.running_var is not None
             module.running_mean.uniform_(-1, 1)
             module.running_var.uniform_(0.5, 2)
         if isinstance(module, nn.BatchNorm1d | nn.BatchNorm2d) and module.affine:

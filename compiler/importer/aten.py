@@ -743,7 +743,8 @@ def _batch_norm_stats(t: Translator, x: Value, w: Value, b: Value, eps: float) -
 
 @handles("aten.elu.default", "aten.elu_.default")
 def elu(t: Translator, node: Any) -> Value:
-    alpha, scale, input_scale = t.arg(node, 1, 1.0, "alpha"), t.arg(node, 2, 1, "scale"), t.arg(node, 3, 1, "input_scale")
+    alpha, scale = t.arg(node, 1, 1.0, "alpha"), t.arg(node, 2, 1, "scale")
+    input_scale = t.arg(node, 3, 1, "input_scale")
     if scale != 1 or input_scale != 1:
         raise Unsupported(f"elu with scale {scale} and input_scale {input_scale} (SELU/CELU): only ELU imports")
     return _result(t, nn.EluOp(t.tensor(t.arg(node, 0)), float(alpha)))

@@ -20,7 +20,6 @@ from torch import nn
 from t2m.compiler.backend import HostJIT
 from t2m.compiler.compile import CompileOptions, compile_module
 
-
 X4 = (1, 4, 6, 6)
 
 # (name, model, input shape, qnn/nn ops the import must contain). Each model is the layer under test alone
