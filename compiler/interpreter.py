@@ -11,6 +11,7 @@ and invalid operations are expected there, so numpy's warnings about them are si
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -67,6 +68,10 @@ def conv2d(
     if b is not None:
         y = y + b.astype(np.float64)[None, :, None, None]
     return _f32(y)
+
+
+_erfc = np.frompyfunc(math.erfc, 1, 1)
+"""erfc elementwise in float64 (numpy has none; the reference favours clarity over speed)."""
 
 
 def fused_activation(op: nn.FusedActivation, y: Array) -> Array:
@@ -164,8 +169,8 @@ class NnFunctions(InterpreterFunctions):
         kernel, stride, padding, dilation = op.window()
         x = args[0].astype(np.float64)
         sums = _windows(_pad_nchw(x, padding, 0.0), kernel, stride, dilation).sum(axis=(4, 5))
-        if op.count_include_pad.value.data:
-            return (fused_activation(op, _f32(sums / (kernel[0] * kernel[1]))),)
+        if op.divisor() is not None:
+            return (fused_activation(op, _f32(sums / op.divisor())),)
         ones = np.ones((1, 1, *x.shape[2:]))
         counts = _windows(_pad_nchw(ones, padding, 0.0), kernel, stride, dilation).sum(axis=(4, 5))
         return (fused_activation(op, _f32(sums / counts)),)
@@ -197,6 +202,95 @@ class NnFunctions(InterpreterFunctions):
         x = args[0].astype(np.float64)
         shifted = x - x.max(axis=op.axis.value.data, keepdims=True)
         return (_f32(shifted - np.log(np.exp(shifted).sum(axis=op.axis.value.data, keepdims=True))),)
+
+
+    # -- activations, padding, resizing, batch statistics (issue 12) ---------------------------------------------
+
+    @impl(nn.HardswishOp)
+    def run_hardswish(self, interpreter: Interpreter, op: nn.HardswishOp, args: tuple[Any, ...]):
+        x = args[0].astype(np.float64)
+        return (_f32(x * np.clip(x + 3.0, 0.0, 6.0) / 6.0),)
+
+    @impl(nn.HardsigmoidOp)
+    def run_hardsigmoid(self, interpreter: Interpreter, op: nn.HardsigmoidOp, args: tuple[Any, ...]):
+        return (_f32(np.clip(args[0].astype(np.float64) + 3.0, 0.0, 6.0) / 6.0),)
+
+    @impl(nn.SiluOp)
+    def run_silu(self, interpreter: Interpreter, op: nn.SiluOp, args: tuple[Any, ...]):
+        x = args[0].astype(np.float64)
+        return (_f32(x / (1.0 + np.exp(-x))),)
+
+    @impl(nn.EluOp)
+    def run_elu(self, interpreter: Interpreter, op: nn.EluOp, args: tuple[Any, ...]):
+        x = args[0].astype(np.float64)
+        return (_f32(np.where(x > 0, x, op.param() * np.expm1(np.minimum(x, 0.0)))),)
+
+    @impl(nn.LeakyReluOp)
+    def run_leaky_relu(self, interpreter: Interpreter, op: nn.LeakyReluOp, args: tuple[Any, ...]):
+        x = args[0].astype(np.float64)
+        return (_f32(np.where(x > 0, x, op.param() * x)),)
+
+    @impl(nn.GeluOp)
+    def run_gelu(self, interpreter: Interpreter, op: nn.GeluOp, args: tuple[Any, ...]):
+        x = args[0].astype(np.float64)
+        if op.approximate.data == "tanh":
+            u = np.sqrt(2.0 / np.pi) * (x + 0.044715 * x**3)
+            return (_f32(x / (1.0 + np.exp(-2.0 * u))),)  # 0.5 (1 + tanh(u)) = sigmoid(2u): no cancellation
+        y = 0.5 * x * np.asarray(_erfc(-x / np.sqrt(2.0)), np.float64)  # 1 + erf(u) = erfc(-u): no cancellation
+        return (_f32(np.where(np.isinf(x), np.nan, y)),)  # PyTorch's GELU gives NaN at +-inf
+
+    @impl(nn.PreluOp)
+    def run_prelu(self, interpreter: Interpreter, op: nn.PreluOp, args: tuple[Any, ...]):
+        x, slope = (a.astype(np.float64) for a in args)
+        shape = (1, -1) + (1,) * (x.ndim - 2) if x.ndim >= 2 else (-1,)
+        return (_f32(np.where(x > 0, x, slope.reshape(shape) * x)),)
+
+    @impl(nn.PadOp)
+    def run_pad(self, interpreter: Interpreter, op: nn.PadOp, args: tuple[Any, ...]):
+        low, high = op.widths()
+        widths = list(zip(low, high, strict=True))
+        mode = op.mode.data
+        if mode == "constant":
+            value = np.asarray(op.value.value.data).astype(args[0].dtype)
+            return (np.pad(args[0], widths, mode="constant", constant_values=value),)
+        return (np.pad(args[0], widths, mode="reflect" if mode == "reflect" else "edge"),)
+
+    @impl(nn.UpsampleOp)
+    def run_upsample(self, interpreter: Interpreter, op: nn.UpsampleOp, args: tuple[Any, ...]):
+        x = args[0]
+        (_, _, h, w), (_, _, oh, ow) = x.shape, op.output.type.get_shape()
+        mode, corners = op.mode.data, bool(op.align_corners.value.data)
+        sh, sw = op.scales()
+        r0, r1, rl = nn.resize_taps(h, oh, sh, mode, corners)
+        c0, c1, cl = nn.resize_taps(w, ow, sw, mode, corners)
+        if mode == "nearest":
+            return (x[:, :, r0][:, :, :, c0].copy(),)
+        if x.dtype == np.int8:  # int8 bilinear: Q10 weights per axis, int32 sums, rounded half up
+            rw, cw = nn.resize_weights_q10(rl), nn.resize_weights_q10(cl)
+            q = x.astype(np.int64)
+
+            def row_q(r: Array) -> Array:
+                return cw[:, 0] * q[:, :, r][:, :, :, c0] + cw[:, 1] * q[:, :, r][:, :, :, c1]
+
+            acc = rw[:, 0, None] * row_q(r0) + rw[:, 1, None] * row_q(r1)
+            bits = 2 * nn.RESIZE_FRACTION_BITS
+            return (((acc + (1 << (bits - 1))) >> bits).astype(np.int8),)
+        one = np.float32(1.0)
+
+        def row(r: Array) -> Array:
+            return (one - cl) * x[:, :, r][:, :, :, c0] + cl * x[:, :, r][:, :, :, c1]
+
+        rl4 = rl[:, None]
+        return (_f32((one - rl4) * row(r0) + rl4 * row(r1)),)
+
+    @impl(nn.BatchNormStatsOp)
+    def run_batch_norm_stats(self, interpreter: Interpreter, op: nn.BatchNormStatsOp, args: tuple[Any, ...]):
+        x, weight, bias = (a.astype(np.float64) for a in args)
+        axes = tuple(i for i in range(x.ndim) if i != 1)
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+        y = (x - mean) / np.sqrt(var + float(np.float32(op.eps.value.data)))
+        return (_f32(y * weight.reshape(shape) + bias.reshape(shape)),)
 
 
 def entry_function(module: ModuleOp) -> func.FuncOp:

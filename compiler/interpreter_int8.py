@@ -141,6 +141,11 @@ class QnnFunctions(InterpreterFunctions):
     @impl(qnn.AvgPool2dOp)
     def run_avg_pool2d(self, interpreter: Interpreter, op: qnn.AvgPool2dOp, args: tuple[Any, ...]):
         kernel, stride, padding = op.window()
+        divisor = op.divisor()
+        if divisor is not None:  # issue 12: PyTorch's divisor_override
+            zp = op.input_zp.value.data
+            sums = _windows(_pad_nchw(args[0].astype(np.int64) - zp, padding, 0), kernel, stride, (1, 1))
+            return (op.clamp(qnn.rounding_divide(sums.sum(axis=(4, 5)), divisor) + zp),)
         averages = avg_pool_s8(args[0], kernel, stride, padding, bool(op.count_include_pad.value.data),
                                op.input_zp.value.data)
         return (op.clamp(averages),)
@@ -162,3 +167,7 @@ class QnnFunctions(InterpreterFunctions):
                 args[0], op.axis.value.data, op.multiplier.value.data, op.shift.value.data, op.diff_min.value.data
             ),
         )
+
+    @impl(qnn.LutOp)
+    def run_lut(self, interpreter: Interpreter, op: qnn.LutOp, args: tuple[Any, ...]):
+        return (qnn.lut_s8(args[0], args[1]),)

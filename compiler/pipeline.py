@@ -34,11 +34,14 @@ LOWER_NN: list[str] = [
     "lower-nn-pool",
     "lower-nn-elementwise",  # relu, clamp, add, mul, batch_norm, sigmoid, tanh (exp expanded in arith)
     "lower-nn-softmax",
+    "lower-nn-activation",  # hardswish, silu, elu, gelu, leaky_relu, prelu, batch norm with batch statistics
+    "lower-nn-resize",  # pad, upsample (copy loops; any element type)
     "lower-qnn-conv",  # int8: the same loop nests in integer arithmetic, requantization fused into the store
     "lower-qnn-linear",
     "lower-qnn-pool",
     "lower-qnn-elementwise",  # add, mul, rescale, clamp
     "lower-qnn-softmax",  # CMSIS-NN's fixed-point softmax
+    "lower-qnn-lut",  # int8 activations (ELU, GELU, SiLU, hardswish, ...) as 256-entry tables
     "lower-nn-shape",  # reshape/flatten -> views, concat -> copies (any element type)
     "lower-nn-constant",  # weights -> memref.global constants (flash)
 ]

@@ -713,6 +713,8 @@ class AvgPool2dOp(Pool2dOp):
     name = "nn.avg_pool2d"
 
     count_include_pad = prop_def(BoolAttr)
+    divisor_override = opt_prop_def(IntegerAttr[IntegerType])
+    """PyTorch's `divisor_override`: every window's sum is divided by it (count_include_pad then plays no part)."""
 
     def __init__(
         self,
@@ -721,10 +723,26 @@ class AvgPool2dOp(Pool2dOp):
         stride: Sequence[int],
         padding: Sequence[int],
         count_include_pad: bool = True,
+        divisor_override: int | None = None,
     ):
-        self._build(
-            input, kernel, stride, padding, (1, 1), {"count_include_pad": BoolAttr.from_bool(count_include_pad)}
-        )
+        extra: dict[str, Attribute] = {"count_include_pad": BoolAttr.from_bool(count_include_pad)}
+        if divisor_override is not None:
+            extra["divisor_override"] = IntegerAttr(divisor_override, i64)
+        self._build(input, kernel, stride, padding, (1, 1), extra)
+
+    def divisor(self) -> int | None:
+        """The divisor of every window (divisor_override, or the kernel area when padding counts), or None when
+        each window divides by its own number of valid taps."""
+        if self.divisor_override is not None:
+            return self.divisor_override.value.data
+        kernel = self.window()[0]
+        return kernel[0] * kernel[1] if self.count_include_pad.value.data else None
+
+    def verify_(self) -> None:
+        super().verify_()
+        if self.divisor_override is not None and self.divisor_override.value.data < 1:
+            divisor = self.divisor_override.value.data
+            raise VerifyException(f"'nn.avg_pool2d' divisor_override must be >= 1, got {divisor}")
 
 
 @irdl_op_definition
@@ -904,6 +922,318 @@ class LogSoftmaxOp(AxisOp):
     name = "nn.log_softmax"
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# Activations, padding, resizing, batch statistics (issue 12)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@irdl_op_definition
+class HardswishOp(UnaryOp):
+    """x * relu6(x + 3) / 6 (MobileNetV3), one pass over memory instead of four ops."""
+
+    name = "nn.hardswish"
+
+
+@irdl_op_definition
+class HardsigmoidOp(UnaryOp):
+    """relu6(x + 3) / 6."""
+
+    name = "nn.hardsigmoid"
+
+
+@irdl_op_definition
+class SiluOp(UnaryOp):
+    """x * sigmoid(x) (swish), one exp per element instead of a sigmoid pass and a mul pass."""
+
+    name = "nn.silu"
+
+
+class ScalarParamOp(IRDLOperation):
+    """Base of the unary ops with one float parameter (ELU's alpha, LeakyReLU's slope)."""
+
+    input = operand_def(T)
+    output = result_def(T)
+
+    traits = traits_def(Pure(), ActivationBounds())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$input attr-dict `:` type($input)"
+
+    PARAM: ClassVar[str] = ""
+
+    def __init__(self, input: SSAValue | Operation, value: float):
+        super().__init__(
+            operands=[input], result_types=[SSAValue.get(input).type], properties={self.PARAM: FloatAttr(value, f32)}
+        )
+
+    def param(self) -> float:
+        return cast(FloatAttr, self.properties[self.PARAM]).value.data
+
+    def verify_(self) -> None:
+        if not math.isfinite(self.param()):
+            raise VerifyException(f"'{self.name}' {self.PARAM} must be finite, got {self.param()}")
+
+
+@irdl_op_definition
+class EluOp(ScalarParamOp):
+    """x if x > 0 else alpha * (exp(x) - 1)."""
+
+    name = "nn.elu"
+    alpha = prop_def(FloatAttr[Float32Type])
+    PARAM: ClassVar[str] = "alpha"
+
+
+@irdl_op_definition
+class LeakyReluOp(ScalarParamOp):
+    """x if x > 0 else negative_slope * x."""
+
+    name = "nn.leaky_relu"
+    negative_slope = prop_def(FloatAttr[Float32Type])
+    PARAM: ClassVar[str] = "negative_slope"
+
+
+GELU_FORMS = ("none", "tanh")
+
+
+@irdl_op_definition
+class GeluOp(IRDLOperation):
+    """x * Phi(x): `approximate = "none"` with erf (PyTorch's default), `"tanh"` with the tanh formula."""
+
+    name = "nn.gelu"
+
+    input = operand_def(T)
+    output = result_def(T)
+    approximate = prop_def(StringAttr)
+
+    traits = traits_def(Pure(), ActivationBounds())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$input attr-dict `:` type($input)"
+
+    def __init__(self, input: SSAValue | Operation, approximate: str = "none"):
+        super().__init__(
+            operands=[input],
+            result_types=[SSAValue.get(input).type],
+            properties={"approximate": StringAttr(approximate)},
+        )
+
+    def verify_(self) -> None:
+        if self.approximate.data not in GELU_FORMS:
+            forms = ", ".join(GELU_FORMS)
+            raise VerifyException(f"'nn.gelu' approximate must be one of {forms}, got '{self.approximate.data}'")
+
+
+@irdl_op_definition
+class PreluOp(IRDLOperation):
+    """x if x > 0 else slope[c] * x, one slope for all channels or one per channel (dim 1)."""
+
+    name = "nn.prelu"
+
+    input = operand_def(TensorType.constr(f32))
+    slope = operand_def(TensorType.constr(f32))
+    output = result_def(TensorType.constr(f32))
+
+    traits = traits_def(Pure(), ActivationBounds())
+    assembly_format = "$input `,` $slope attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue | Operation, slope: SSAValue | Operation):
+        super().__init__(operands=[input, slope], result_types=[SSAValue.get(input).type])
+
+    def verify_(self) -> None:
+        x, s = _tensor_shape(self.input), _tensor_shape(self.slope)
+        channels = x[1] if len(x) >= 2 else 1
+        if s not in ((1,), (channels,)):
+            raise VerifyException(
+                f"'nn.prelu' slope must have shape 1 or {channels} (the channels of input {_fmt(x)}), got {_fmt(s)}"
+            )
+        _expect_result(self, _tensor_shape(self.output), x)
+
+
+PAD_MODES = ("constant", "reflect", "replicate")
+
+
+@irdl_op_definition
+class PadOp(IRDLOperation):
+    """Padding of every dim: `low[d]` elements before, `high[d]` after; "constant" fills with `value`,
+    "reflect" mirrors without repeating the edge, "replicate" repeats it. Any element type (f32, int8)."""
+
+    name = "nn.pad"
+
+    input = operand_def(TensorType)
+    output = result_def(TensorType)
+    low = prop_def(DenseArrayBase)
+    high = prop_def(DenseArrayBase)
+    mode = prop_def(StringAttr)
+    value = prop_def(FloatAttr)
+
+    traits = traits_def(Pure(), ActivationBounds())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    def __init__(
+        self, input: SSAValue | Operation, low: Sequence[int], high: Sequence[int], mode: str = "constant",
+        value: float = 0.0,
+    ):
+        shape = [d + a + b for d, a, b in zip(_tensor_shape(SSAValue.get(input)), low, high, strict=True)]
+        super().__init__(
+            operands=[input],
+            result_types=[_like(input, shape)],
+            properties={"low": _i64_array(low), "high": _i64_array(high), "mode": StringAttr(mode),
+                        "value": FloatAttr(value, f32)},
+        )
+
+    def widths(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        rank = len(_tensor_shape(self.input))
+        return _check_array(self, "low", self.low, rank, 0), _check_array(self, "high", self.high, rank, 0)
+
+    def verify_(self) -> None:
+        x = _tensor_shape(self.input)
+        low, high = self.widths()
+        mode = self.mode.data
+        if mode not in PAD_MODES:
+            raise VerifyException(f"'nn.pad' mode must be one of {', '.join(PAD_MODES)}, got '{mode}'")
+        if mode == "reflect" and any(a >= d or b >= d for a, b, d in zip(low, high, x, strict=True)):
+            raise VerifyException(
+                f"'nn.pad' reflect padding {list(low)}, {list(high)} must be smaller than input {_fmt(x)}"
+            )
+        _expect_result(self, _tensor_shape(self.output), tuple(d + a + b for d, a, b in zip(x, low, high, strict=True)))
+        _expect_same_element(self, [self.input], self.output)
+
+
+UPSAMPLE_MODES = ("nearest", "bilinear")
+
+
+@irdl_op_definition
+class UpsampleOp(IRDLOperation):
+    """Resize of an NCHW tensor's plane, PyTorch's `interpolate`. `scale` [h, w] is PyTorch's source step per
+    output pixel (1 / scale_factor when one is given, else in / out), kept in f32 as PyTorch computes with it:
+    nearest reads floor(o * scale); bilinear reads around (o + 0.5) * scale - 0.5 (>= 0), or o * (in - 1) /
+    (out - 1) with `align_corners`. Any element type: on int8 values (one quantization in and out) bilinear
+    weighs with the weights rounded to Q10 (`resize_weights_q10`), sums in int32 and rounds half up (>> 20)."""
+
+    name = "nn.upsample"
+
+    input = operand_def(TensorType)
+    output = result_def(TensorType)
+    mode = prop_def(StringAttr)
+    scale = prop_def(DenseArrayBase)
+    align_corners = prop_def(BoolAttr)
+
+    traits = traits_def(Pure(), ActivationBounds())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    def __init__(
+        self, input: SSAValue | Operation, size: Sequence[int], mode: str, scale: Sequence[float],
+        align_corners: bool = False,
+    ):
+        n, c, _, _ = _tensor_shape(SSAValue.get(input))
+        super().__init__(
+            operands=[input],
+            result_types=[_like(input, (n, c, *size))],
+            properties={"mode": StringAttr(mode), "scale": DenseArrayBase.from_list(f32, list(scale)),
+                        "align_corners": BoolAttr.from_bool(align_corners)},
+        )
+
+    def scales(self) -> tuple[float, float]:
+        values = tuple(float(v) for v in cast(DenseArrayBase[Float32Type], self.scale).get_values())
+        if len(values) != 2 or not all(math.isfinite(v) and v > 0 for v in values):
+            raise VerifyException(f"'nn.upsample' scale must be 2 positive floats, got {list(values)}")
+        return values  # type: ignore[return-value]
+
+    def verify_(self) -> None:
+        x, y = _tensor_shape(self.input), _tensor_shape(self.output)
+        _expect_rank(self, "input", x, 4, "NCHW")
+        _expect_rank(self, "result", y, 4, "NCHW")
+        self.scales()
+        if self.mode.data not in UPSAMPLE_MODES:
+            modes = ", ".join(UPSAMPLE_MODES)
+            raise VerifyException(f"'nn.upsample' mode must be one of {modes}, got '{self.mode.data}'")
+        if y[:2] != x[:2]:
+            raise VerifyException(f"'nn.upsample' result {_fmt(y)} must keep the batch and channels of {_fmt(x)}")
+        _expect_same_element(self, [self.input], self.output)
+
+
+@irdl_op_definition
+class BatchNormStatsOp(IRDLOperation):
+    """Batch normalisation with the batch's own statistics (BatchNorm without running stats, in eval too):
+    per channel c, mean and biased variance over every dim but 1, then (x - mean) / sqrt(var + eps) * w + b."""
+
+    name = "nn.batch_norm_stats"
+
+    input = operand_def(TensorType.constr(f32))
+    weight = operand_def(TensorType.constr(f32))
+    bias = operand_def(TensorType.constr(f32))
+    output = result_def(TensorType.constr(f32))
+    eps = prop_def(FloatAttr[Float32Type])
+
+    traits = traits_def(Pure(), ActivationBounds())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$input `,` $weight `,` $bias attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue | Operation, weight: SSAValue | Operation, bias: SSAValue | Operation,
+                 eps: float):
+        super().__init__(
+            operands=[input, weight, bias],
+            result_types=[SSAValue.get(input).type],
+            properties={"eps": FloatAttr(eps, f32)},
+        )
+
+    def verify_(self) -> None:
+        x = _tensor_shape(self.input)
+        if len(x) < 2:
+            raise VerifyException(f"'nn.batch_norm_stats' input must have a channel dim 1, got shape {_fmt(x)}")
+        for name in ("weight", "bias"):
+            s = _tensor_shape(getattr(self, name))
+            if s != (x[1],):
+                raise VerifyException(
+                    f"'nn.batch_norm_stats' {name} must have shape {x[1]} (one per channel of input {_fmt(x)}), "
+                    f"got {_fmt(s)}"
+                )
+        _expect_result(self, _tensor_shape(self.output), x)
+
+
+
+def resize_taps(size: int, out: int, scale: float, mode: str, align_corners: bool
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """PyTorch's source taps of a resize along one axis, in its float32 arithmetic (UpSample.h): for each output
+    index, the first and second input index (int32) and the second one's weight (float32; nearest: 0).
+    The interpreter and the lowering (as constant tables) share them, so both read exactly PyTorch's pixels."""
+    o = np.arange(out)
+    if mode == "nearest":
+        if out == size:
+            first = o
+        elif out == 2 * size:
+            first = o >> 1
+        else:
+            first = np.minimum(np.floor(o.astype(np.float32) * np.float32(scale)).astype(np.int64), size - 1)
+        return first.astype(np.int32), first.astype(np.int32), np.zeros(out, np.float32)
+    if align_corners:
+        step = np.float32((size - 1) / (out - 1)) if out > 1 else np.float32(0.0)
+        real = o.astype(np.float32) * step
+    else:
+        real = np.maximum(np.float32(scale) * (o.astype(np.float32) + np.float32(0.5)) - np.float32(0.5),
+                          np.float32(0.0))
+    first = np.minimum(np.floor(real).astype(np.int64), size - 1)
+    weight = np.clip(real - first.astype(np.float32), 0, 1).astype(np.float32)
+    second = first + (first < size - 1)
+    return first.astype(np.int32), second.astype(np.int32), weight
+
+
+RESIZE_FRACTION_BITS = 10
+"""int8 bilinear resizing: each axis' weights in Q10 (TFLite's resize_bilinear uses 10 bits too)."""
+
+
+def resize_weights_q10(weight: np.ndarray) -> np.ndarray:
+    """[out, 2] int32 (1024 - w1, w1) with w1 = round(weight * 1024): an axis' int8 weights summing to 1024."""
+    one = 1 << RESIZE_FRACTION_BITS
+    second = np.floor(weight.astype(np.float64) * one + 0.5).astype(np.int64)
+    return np.stack([one - second, second], axis=1).astype(np.int32)
+
+
+OPS_A: list[type[IRDLOperation]] = [
+    HardswishOp, HardsigmoidOp, SiluOp, EluOp, LeakyReluOp, GeluOp, PreluOp, PadOp, UpsampleOp, BatchNormStatsOp,
+]
+
+
 NN = Dialect(
     "nn",
     [
@@ -925,5 +1255,6 @@ NN = Dialect(
         ConcatOp,
         SoftmaxOp,
         LogSoftmaxOp,
+        *OPS_A,
     ],
 )

@@ -745,6 +745,8 @@ class AvgPool2dOp(Pool2dOp):
 
     count_include_pad = prop_def(IntegerAttr)
     input_zp = prop_def(IntegerAttr)
+    divisor_override = opt_prop_def(IntegerAttr)
+    """PyTorch's `divisor_override` d: round(sum(q - input_zp) / d) + input_zp, saturated (padded taps add 0)."""
 
     def __init__(
         self,
@@ -754,13 +756,25 @@ class AvgPool2dOp(Pool2dOp):
         padding: Sequence[int],
         count_include_pad: bool,
         input_zp: int,
+        divisor_override: int | None = None,
     ):
         shape = pool2d_output_shape(_tensor_shape(SSAValue.get(input)), kernel, stride, padding, (1, 1))
         properties = _pool_properties(kernel, stride, padding) | {
             "count_include_pad": IntegerAttr(int(count_include_pad), i64),
             "input_zp": _int_prop(input_zp),
         }
+        if divisor_override is not None:
+            properties["divisor_override"] = IntegerAttr(divisor_override, i64)
         super().__init__(operands=[input], result_types=[TensorType(i8, shape)], properties=properties)
+
+    def divisor(self) -> int | None:
+        return None if self.divisor_override is None else self.divisor_override.value.data
+
+    def verify_(self) -> None:
+        super().verify_()
+        divisor = self.divisor()
+        if divisor is not None and divisor < 1:
+            raise VerifyException(f"'qnn.avg_pool2d' divisor_override must be >= 1, got {divisor}")
 
 
 @irdl_op_definition
@@ -869,6 +883,53 @@ def verify_io_quant(module: Operation) -> None:
             )
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# Table lookups (issue 12)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def lut_s8(x: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """`qnn.lut`: y = table[k, x + 128], k the channel (dim 1) for a per-channel table, else 0."""
+    index = x.astype(np.int64) + 128
+    if table.shape[0] == 1:
+        return table[0][index].astype(np.int8)
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    channel = np.arange(table.shape[0]).reshape(shape)
+    return table[channel, index].astype(np.int8)
+
+
+@irdl_op_definition
+class LutOp(IRDLOperation):
+    """int8 -> int8 through a 256-entry table per tensor ([1, 256]) or per channel of dim 1 ([C, 256]), entry
+    `x + 128`. Any elementwise function of one int8 value is one: the importer fills the table at compile time
+    from the input and output quantization (ELU, GELU, SiLU, hardswish, leaky ReLU, PReLU...), so the result is
+    exactly what dequantize -> float op -> quantize gives, at one load per element (TFLite's LUT kernels)."""
+
+    name = "qnn.lut"
+
+    input = operand_def(TensorType)
+    table = operand_def(TensorType)
+    output = result_def(TensorType)
+
+    traits = traits_def(Pure())
+    assembly_format = "$input `,` $table attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue | Operation, table: SSAValue | Operation):
+        super().__init__(operands=[input, table], result_types=[SSAValue.get(input).type])
+
+    def verify_(self) -> None:
+        for what, value in (("input", self.input), ("table", self.table), ("result", self.output)):
+            _expect_element(self, what, value, 8)
+        x, t = _tensor_shape(self.input), _tensor_shape(self.table)
+        channels = x[1] if len(x) >= 2 else 1
+        if len(t) != 2 or t[1] != 256 or t[0] not in (1, channels):
+            raise VerifyException(
+                f"'qnn.lut' table must have shape 1x256 or {channels}x256 (one row per channel of input {_fmt(x)}), "
+                f"got {_fmt(t)}"
+            )
+        _expect_result(self, _tensor_shape(self.output), x)
+
+
 QNN = Dialect(
     "qnn",
     [
@@ -882,6 +943,7 @@ QNN = Dialect(
         AvgPool2dOp,
         AdaptiveAvgPool2dOp,
         SoftmaxOp,
+        LutOp,
     ],
     [QuantAttr, RequantAttr],
 )

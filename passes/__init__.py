@@ -21,6 +21,8 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "lower-nn-pool": _load("lower_nn_pool", "LowerNnPool"),
         "lower-nn-elementwise": _load("lower_nn_elementwise", "LowerNnElementwise"),
         "lower-nn-softmax": _load("lower_nn_softmax", "LowerNnSoftmax"),
+        "lower-nn-activation": _load("lower_nn_activation", "LowerNnActivation"),
+        "lower-nn-resize": _load("lower_nn_resize", "LowerNnResize"),
         "lower-nn-shape": _load("lower_nn_shape", "LowerNnShape"),
         "lower-nn-constant": _load("lower_nn_constant", "LowerNnConstant"),
         # qnn -> integer loops (int8 models)
@@ -29,6 +31,7 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "lower-qnn-pool": _load("lower_qnn_pool", "LowerQnnPool"),
         "lower-qnn-elementwise": _load("lower_qnn_elementwise", "LowerQnnElementwise"),
         "lower-qnn-softmax": _load("lower_qnn_softmax", "LowerQnnSoftmax"),
+        "lower-qnn-lut": _load("lower_qnn_lut", "LowerQnnLut"),
         "bufferize": _load("bufferize", "Bufferize"),
         "plan-memory": _load("plan_memory", "PlanMemoryPass"),
         # loops -> llvm dialect: t2m's conversions where xDSL 0.74 has none (order: pipeline.LOWER_TO_LLVM)

@@ -123,8 +123,7 @@ class LowerAvgPool(RewritePattern):
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: nn.AvgPool2dOp, rewriter: PatternRewriter) -> None:
         rows, cols = _window_op(op)
-        kernel = op.window()[0]
-        divisor = kernel[0] * kernel[1] if op.count_include_pad.value.data else None
+        divisor = op.divisor()
         shape = shape_of(op.input)
         replace_with_layer(rewriter, op, [(op.input, "in")],
                            lambda k: build_pool(k, shape, rows, cols, "avg", divisor, op))

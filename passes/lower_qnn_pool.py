@@ -43,6 +43,7 @@ class Average:
     include_pad: bool = False
     window: int = 0
     zp: int = 0
+    divisor: int | None = None  # divisor_override: (sum - taps * zp) / divisor + zp
 
 
 def rounding_divide(q: Ints, total: SSAValue, count: int) -> SSAValue:
@@ -86,6 +87,11 @@ def build_pool(k: Kernel, shape: Sequence[int], rows: list[Run], cols: list[Run]
                     else:  # no valid tap: the reference's max of nothing is below int8 (saturates to act_min)
                         init = q.const(qnn.I8_MIN - 1 if average is None else 0)
                         (acc,) = k.reduce([(r.t0, r.t1, "kh"), (col.t0, col.t1, "kw")], [init], tap)
+                    if average is not None and average.divisor is not None:
+                        acc = q.sub(acc, taps * average.zp)
+                        acc = q.add(rounding_divide(q, acc, average.divisor), average.zp)
+                        q.store_i8(acc, out, [b, ch, oh, ow], lo, hi)
+                        return
                     if average is not None:
                         if average.include_pad:
                             acc = q.add(acc, (average.window - taps) * average.zp)
@@ -120,7 +126,8 @@ class LowerAvgPool(RewritePattern):
     def match_and_rewrite(self, op: qnn.AvgPool2dOp, rewriter: PatternRewriter) -> None:
         rows, cols = _window_op(op)
         kernel = op.window()[0]
-        average = Average(bool(op.count_include_pad.value.data), kernel[0] * kernel[1], op.input_zp.value.data)
+        average = Average(bool(op.count_include_pad.value.data), kernel[0] * kernel[1], op.input_zp.value.data,
+                          op.divisor())
         shape = shape_of(op.input)
         replace_with_layer(rewriter, op, [(op.input, "in")], lambda k: build_pool(k, shape, rows, cols, average, op))
 

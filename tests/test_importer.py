@@ -106,7 +106,7 @@ class Elementwise(nn.Module):
 
 
 class Activations(nn.Module):
-    """Activations imported as compositions of nn ops: hardswish, hardsigmoid, silu."""
+    """hardswish, hardsigmoid and silu (each one nn op) between convs, a linear and muls."""
 
     def __init__(self) -> None:
         super().__init__()

@@ -253,6 +253,10 @@ class ZeroPad:
 
 
 def _conv(t: Translator, x: Value, w: Value, b: Value, stride: Any, padding: Any, dilation: Any, groups: int) -> Value:
+    if len(_shape(w)) == 3:
+        return _conv1d(t, x, w, b, stride, padding, dilation, groups)
+    if not isinstance(x, ZeroPad) and len(_shape(x)) == 3:  # an unbatched [C, H, W] input
+        return _unbatched(t, x, lambda x4: _conv(t, x4, w, b, stride, padding, dilation, groups))
     extra = [0, 0, 0, 0]
     if isinstance(x, ZeroPad):
         x, extra = x.input, x.pads
@@ -273,7 +277,7 @@ def _conv(t: Translator, x: Value, w: Value, b: Value, stride: Any, padding: Any
     return _result(t, nn.Conv2dOp(t.tensor(x), t.tensor(w), bias, stride, pads, dilation, groups))
 
 
-@handles("aten.conv2d.default", "aten.conv2d.padding")
+@handles("aten.conv2d.default", "aten.conv2d.padding", "aten.conv1d.default", "aten.conv1d.padding")
 def conv2d(t: Translator, node: Any) -> Value:
     return _conv(
         t,
@@ -342,6 +346,8 @@ def _batch_norm(t: Translator, x: Value, w: Value, b: Value, mean: Value, var: V
 @handles("aten.batch_norm.default")
 def batch_norm(t: Translator, node: Any) -> Value:
     x, w, b, mean, var, training, _, eps = (t.arg(node, i) for i in range(8))
+    if training and mean is None and var is None:
+        return _batch_norm_stats(t, x, w, b, eps)  # no running statistics: eval mode normalises by the batch's
     if training:
         raise Unsupported("batch_norm in training mode: call model.eval() before export")
     return _batch_norm(t, x, w, b, mean, var, eps)
@@ -396,23 +402,20 @@ def _scale_shift(t: Translator, x: SSAValue, scale: float, shift: float) -> SSAV
 
 @handles("aten.hardsigmoid.default", "aten.hardsigmoid_.default")
 def hardsigmoid(t: Translator, node: Any) -> Value:
-    """relu6(x + 3) / 6 = clamp(x / 6 + 0.5, 0, 1): no new op, three nn ops the fusion passes understand."""
-    return _result(t, nn.ClampOp(_scale_shift(t, t.tensor(t.arg(node, 0)), 1.0 / 6.0, 0.5), 0.0, 1.0))
+    """relu6(x + 3) / 6, one op: one pass over memory instead of three."""
+    return _result(t, nn.HardsigmoidOp(t.tensor(t.arg(node, 0))))
 
 
 @handles("aten.hardswish.default", "aten.hardswish_.default")
 def hardswish(t: Translator, node: Any) -> Value:
-    """x * hardsigmoid(x) (MobileNetV3)."""
-    x = t.tensor(t.arg(node, 0))
-    gate = _result(t, nn.ClampOp(_scale_shift(t, x, 1.0 / 6.0, 0.5), 0.0, 1.0))
-    return _result(t, nn.MulOp(x, gate))
+    """x * hardsigmoid(x) (MobileNetV3), one op instead of four."""
+    return _result(t, nn.HardswishOp(t.tensor(t.arg(node, 0))))
 
 
 @handles("aten.silu.default", "aten.silu_.default")
 def silu(t: Translator, node: Any) -> Value:
-    """x * sigmoid(x) (swish)."""
-    x = t.tensor(t.arg(node, 0))
-    return _result(t, nn.MulOp(x, _result(t, nn.SigmoidOp(x))))
+    """x * sigmoid(x) (swish), one op instead of a sigmoid and a mul."""
+    return _result(t, nn.SiluOp(t.tensor(t.arg(node, 0))))
 
 
 @handles("aten.softmax.int", "aten._softmax.default", "aten.log_softmax.int", "aten._log_softmax.default")
@@ -487,32 +490,51 @@ def _ceil_extra(size: int, k: int, s: int, p: int, d: int) -> int:
 @handles("aten.max_pool2d.default", "aten.max_pool2d_with_indices.default")
 def max_pool2d(t: Translator, node: Any) -> Value:
     x = t.tensor(t.arg(node, 0))
+    if len(_shape(x)) == 3:
+        out = _unbatched(t, x, lambda x4: _max_pool2d(t, node, x4))
+        return (out, None) if "with_indices" in op_name(node) else out
+    out = _max_pool2d(t, node, x)
+    return (out, None) if "with_indices" in op_name(node) else out
+
+
+def _max_pool2d(t: Translator, node: Any, x: SSAValue) -> SSAValue:
     kernel, stride, pads = _pool_geometry(t, node, 1)
     dilation = _pair(t.arg(node, 4, 1, "dilation"))
     if t.arg(node, 5, False, "ceil_mode"):
         h, w = _shape(x)[2:]
         pads[2] += _ceil_extra(h, kernel[0], stride[0], pads[0], dilation[0])
         pads[3] += _ceil_extra(w, kernel[1], stride[1], pads[1], dilation[1])
-    out = _result(t, nn.MaxPool2dOp(x, kernel, stride, pads, dilation))
-    return (out, None) if "with_indices" in op_name(node) else out
+    return _result(t, nn.MaxPool2dOp(x, kernel, stride, pads, dilation))
 
 
 @handles("aten.avg_pool2d.default")
 def avg_pool2d(t: Translator, node: Any) -> Value:
     x = t.tensor(t.arg(node, 0))
+    if len(_shape(x)) == 3:
+        return _unbatched(t, x, lambda x4: _avg_pool2d(t, node, x4))
+    return _avg_pool2d(t, node, x)
+
+
+def _avg_pool2d(t: Translator, node: Any, x: SSAValue) -> SSAValue:
     kernel, stride, pads = _pool_geometry(t, node, 1)
     if t.arg(node, 4, False, "ceil_mode"):
         h, w = _shape(x)[2:]
         if _ceil_extra(h, kernel[0], stride[0], pads[0], 1) or _ceil_extra(w, kernel[1], stride[1], pads[1], 1):
             raise Unsupported("avg_pool2d with ceil_mode=True where it changes the output size")
-    if t.arg(node, 6, None, "divisor_override") is not None:
-        raise Unsupported("avg_pool2d with divisor_override")
-    return _result(t, nn.AvgPool2dOp(x, kernel, stride, pads, bool(t.arg(node, 5, True, "count_include_pad"))))
+    divisor = t.arg(node, 6, None, "divisor_override")
+    include_pad = bool(t.arg(node, 5, True, "count_include_pad"))
+    return _result(t, nn.AvgPool2dOp(x, kernel, stride, pads, include_pad, divisor))
 
 
 @handles("aten.adaptive_avg_pool2d.default", "aten._adaptive_avg_pool2d.default")
 def adaptive_avg_pool2d(t: Translator, node: Any) -> Value:
     x = t.tensor(t.arg(node, 0))
+    if len(_shape(x)) == 3:
+        return _unbatched(t, x, lambda x4: adaptive_avg_pool2d_of(t, node, x4))
+    return adaptive_avg_pool2d_of(t, node, x)
+
+
+def adaptive_avg_pool2d_of(t: Translator, node: Any, x: SSAValue) -> SSAValue:
     size = [s if s is not None else _shape(x)[2 + i] for i, s in enumerate(_pair(t.arg(node, 1)))]
     return _result(t, nn.AdaptiveAvgPool2dOp(x, size))
 
@@ -649,13 +671,10 @@ def pad(t: Translator, node: Any) -> Value:
     x, widths = t.arg(node, 0), list(t.arg(node, 1))
     mode = t.arg(node, 2, "constant", "mode") if op_name(node) == "aten.pad.default" else "constant"
     value = t.arg(node, 3 if op_name(node) == "aten.pad.default" else 2, 0.0, "value") or 0.0
-    if mode != "constant" or value != 0.0:
-        raise Unsupported(f"{mode} padding with value {value} (only zero padding before a convolution imports)")
-    if len(_shape(x)) != 4 or len(widths) != 4 or min(widths) < 0:
-        raise Unsupported(f"padding {widths} (only non-negative H/W zero padding of an NCHW tensor imports)")
-    if any(op_name(user) not in ("aten.conv2d.default", "aten.conv2d.padding", "aten.convolution.default")
-           for user in node.users):
-        raise Unsupported("zero padding whose result is used by something other than a convolution")
+    convs = ("aten.conv2d.default", "aten.conv2d.padding", "aten.convolution.default")
+    if (mode != "constant" or value != 0.0 or len(_shape(x)) != 4 or len(widths) != 4 or min(widths) < 0
+            or any(op_name(user) not in convs for user in node.users)):
+        return _pad(t, x, widths, mode, float(value))
     left, right, top, bottom = widths
     return ZeroPad(t.tensor(x), [top, left, bottom, right])
 
@@ -683,3 +702,134 @@ def getitem(t: Translator, node: Any) -> Value:
     if value is None:
         raise Unsupported(f"output {node.args[1]} of {op_name(node.args[0])} (only the first output imports)")
     return value
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Issue 12: Conv1d, unbatched inputs, batch statistics, activations, padding, resizing
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _unbatched(t: Translator, x: Value, op: Callable[[SSAValue], SSAValue]) -> SSAValue:
+    """An op on an input without its batch dim (PyTorch accepts [C, H, W] as well as [N, C, H, W]): the op on a
+    batch of one, viewed back without it."""
+    x = t.tensor(x)
+    y = op(_result(t, nn.ReshapeOp(x, (1, *_shape(x)))))
+    return _result(t, nn.ReshapeOp(y, _shape(y)[1:]))
+
+
+def _single(value: Any) -> int | str:
+    if isinstance(value, str):
+        return value
+    return value if isinstance(value, int) else list(value)[0]
+
+
+def _conv1d(t: Translator, x: Value, w: Value, b: Value, stride: Any, padding: Any, dilation: Any,
+            groups: int) -> Value:
+    """Conv1d as a conv2d of height 1: [N, C, L] -> [N, C, 1, L], weight [O, I, K] -> [O, I, 1, K]."""
+    if not isinstance(w, np.ndarray):
+        raise Unsupported("a convolution whose weight is computed at run time")
+    x = t.tensor(x)
+    if len(_shape(x)) == 2:  # unbatched [C, L]
+        return _unbatched(t, x, lambda x3: t.tensor(_conv1d(t, x3, w, b, stride, padding, dilation, groups)))
+    n, c, length = _shape(x)
+    x4 = _result(t, nn.ReshapeOp(x, (n, c, 1, length)))
+    pad = _single(padding)
+    y = _conv(t, x4, w[:, :, None, :], b, [1, _single(stride)], pad if isinstance(pad, str) else [0, pad],
+              [1, _single(dilation)], groups)
+    shape = _shape(y)
+    return _result(t, nn.ReshapeOp(t.tensor(y), (shape[0], shape[1], shape[3])))
+
+
+@handles("aten._native_batch_norm_legit_functional.default", "aten._native_batch_norm_legit.default")
+def batch_norm_training(t: Translator, node: Any) -> Value:
+    """What torch.export makes of a batch norm module left in training mode (it updates running statistics)."""
+    raise Unsupported("batch_norm in training mode: call model.eval() before export")
+
+
+def _batch_norm_stats(t: Translator, x: Value, w: Value, b: Value, eps: float) -> Value:
+    channels = _shape(x)[1]
+    w = np.ones(channels, np.float32) if w is None else w
+    b = np.zeros(channels, np.float32) if b is None else b
+    return _result(t, nn.BatchNormStatsOp(t.tensor(x), t.tensor(w), t.tensor(b), eps=float(eps)))
+
+
+@handles("aten.elu.default", "aten.elu_.default")
+def elu(t: Translator, node: Any) -> Value:
+    alpha, scale = t.arg(node, 1, 1.0, "alpha"), t.arg(node, 2, 1, "scale")
+    input_scale = t.arg(node, 3, 1, "input_scale")
+    if scale != 1 or input_scale != 1:
+        raise Unsupported(f"elu with scale {scale} and input_scale {input_scale} (SELU/CELU): only ELU imports")
+    return _result(t, nn.EluOp(t.tensor(t.arg(node, 0)), float(alpha)))
+
+
+@handles("aten.leaky_relu.default", "aten.leaky_relu_.default")
+def leaky_relu(t: Translator, node: Any) -> Value:
+    return _result(t, nn.LeakyReluOp(t.tensor(t.arg(node, 0)), float(t.arg(node, 1, 0.01, "negative_slope"))))
+
+
+@handles("aten.gelu.default", "aten.gelu_.default")
+def gelu(t: Translator, node: Any) -> Value:
+    return _result(t, nn.GeluOp(t.tensor(t.arg(node, 0)), str(t.arg(node, 1, "none", "approximate"))))
+
+
+@handles("aten.prelu.default", "aten._prelu_kernel.default")
+def prelu(t: Translator, node: Any) -> Value:
+    slope = t.arg(node, 1)
+    if not isinstance(slope, np.ndarray):
+        raise Unsupported("prelu with a slope computed at run time")
+    return _result(t, nn.PreluOp(t.tensor(t.arg(node, 0)), t.tensor(np.ascontiguousarray(slope.reshape(-1)))))
+
+
+def _pad(t: Translator, x: Value, widths: list[int], mode: str, value: float) -> Value:
+    """PyTorch's pad widths (last dim first: left, right, top, bottom, ...) as an `nn.pad` of every dim."""
+    rank = len(_shape(x))
+    if len(widths) % 2 or len(widths) // 2 > rank or min(widths, default=0) < 0:
+        raise Unsupported(f"padding {widths} of a rank-{rank} tensor (negative padding crops: not supported)")
+    low, high = [0] * rank, [0] * rank
+    for i in range(len(widths) // 2):
+        low[rank - 1 - i], high[rank - 1 - i] = widths[2 * i], widths[2 * i + 1]
+    if mode not in nn.PAD_MODES:
+        raise Unsupported(f"{mode} padding (constant, reflect and replicate import)")
+    if not any(low) and not any(high):
+        return x
+    return _result(t, nn.PadOp(t.tensor(x), low, high, mode, value))
+
+
+@handles("aten.reflection_pad1d.default", "aten.reflection_pad2d.default", "aten.replication_pad1d.default",
+         "aten.replication_pad2d.default")
+def reflection_pad(t: Translator, node: Any) -> Value:
+    mode = "reflect" if "reflection" in op_name(node) else "replicate"
+    return _pad(t, t.arg(node, 0), list(t.arg(node, 1)), mode, 0.0)
+
+
+def _resize_scale(size: int, out: int, factor: float | None) -> float:
+    """PyTorch's source step per output pixel (compute_scales_value): 1 / factor when one is given, else in / out."""
+    if factor is not None and factor > 0:
+        return float(np.float32(1.0 / factor))
+    return float(np.float32(size) / np.float32(out))
+
+
+@handles("aten.upsample_nearest2d.vec", "aten.upsample_nearest2d.default", "aten.upsample_bilinear2d.vec",
+         "aten.upsample_bilinear2d.default", "aten.upsample_nearest1d.vec", "aten.upsample_nearest1d.default",
+         "aten.upsample_linear1d.vec", "aten.upsample_linear1d.default")
+def upsample(t: Translator, node: Any) -> Value:
+    name = op_name(node)
+    nearest = "nearest" in name
+    x = t.tensor(t.arg(node, 0))
+    size = tuple(node.meta["val"].shape)
+    corners = False if nearest else bool(t.arg(node, 2, False, "align_corners"))
+    first = 2 if nearest else 3  # the scale factors' argument
+    if name.endswith(".vec"):
+        factors = t.arg(node, first, None, "scale_factors")
+        factors = list(factors) if factors is not None else [None] * (len(size) - 2)
+    else:
+        factors = [t.arg(node, first + i) for i in range(len(size) - 2)]
+    if len(size) == 3:  # 1-D: a plane of height 1
+        n, c, length = _shape(x)
+        x4 = _result(t, nn.ReshapeOp(x, (n, c, 1, length)))
+        scale = [1.0, _resize_scale(length, size[2], factors[0])]
+        y = _result(t, nn.UpsampleOp(x4, (1, size[2]), "nearest" if nearest else "bilinear", scale, corners))
+        return _result(t, nn.ReshapeOp(y, size))
+    h, w = _shape(x)[2:]
+    scale = [_resize_scale(h, size[2], factors[0]), _resize_scale(w, size[3], factors[1])]
+    return _result(t, nn.UpsampleOp(x, size[2:], "nearest" if nearest else "bilinear", scale, corners))

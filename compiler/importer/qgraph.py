@@ -604,6 +604,7 @@ def max_pool2d(t: QTranslator, node: Any) -> Any:
     x = _real_or_float(t, node)
     if x is None:
         return Float(node)
+    x, unbatched = _batched(t, x)
     kernel = _pair(t.arg(node, 1))
     stride = _pair(t.arg(node, 2, []) or kernel)
     ph, pw = _pair(t.arg(node, 3, 0))
@@ -613,7 +614,8 @@ def max_pool2d(t: QTranslator, node: Any) -> Any:
     if t.arg(node, 5, False, "ceil_mode"):
         pads[2] += _ceil_padding(x.shape[2], kernel[0], stride[0], pads[0])
         pads[3] += _ceil_padding(x.shape[3], kernel[1], stride[1], pads[1])
-    pooled = Real(QTensor(t.emit(qnn.MaxPool2dOp(x.plain(), kernel, stride, pads)).results[0], x.q))
+    result = _unbatch(t, t.emit(qnn.MaxPool2dOp(x.plain(), kernel, stride, pads)).results[0], node, unbatched)
+    pooled = Real(QTensor(result, x.q))
     return (pooled, None) if "with_indices" in op_name(node) else pooled
 
 
@@ -656,8 +658,9 @@ def _padded(t: QTranslator, node: Any, x: QTensor) -> QTensor:
     is_pad = op_name(node) == "aten.pad.default"
     mode = t.arg(node, 2, "constant", "mode") if is_pad else "constant"
     value = t.arg(node, 3 if is_pad else 2, 0.0, "value") or 0.0
-    if mode != "constant" or value != 0.0 or len(x.shape) != 4 or len(widths) != 4 or min(widths) < 0:
-        raise Unsupported(f"{mode} padding {widths} with value {value}: only zero H/W padding before a convolution")
+    if (mode != "constant" or value != 0.0 or len(x.shape) != 4 or len(widths) != 4 or min(widths) < 0
+            or not _feeds_only_convolutions(node)):
+        return _pad_int8(t, x, widths, mode, float(value))
     left, right, top, bottom = widths
     pads = tuple(a + b for a, b in zip(x.pads, (top, left, bottom, right), strict=True))
     return replace(x, pads=pads)  # type: ignore[arg-type]
@@ -685,7 +688,8 @@ def _conv_padding(padding: Any, kernel: Sequence[int], dilation: Sequence[int]) 
     return [ph, pw, ph, pw]
 
 
-@emits("aten.conv2d.default", "aten.conv2d.padding", "aten.convolution.default")
+@emits("aten.conv2d.default", "aten.conv2d.padding", "aten.convolution.default", "aten.conv1d.default",
+       "aten.conv1d.padding")
 def conv2d(t: QTranslator, node: Any, out: QParams) -> SSAValue:
     if op_name(node) == "aten.convolution.default":
         x_raw, w_raw, b_raw, stride, padding, dilation, transposed, _, groups = node.args[:9]
@@ -696,13 +700,16 @@ def conv2d(t: QTranslator, node: Any, out: QParams) -> SSAValue:
         b_raw = node.args[2] if len(node.args) > 2 else node.kwargs.get("bias")
         stride, padding = t.arg(node, 3, 1, "stride"), t.arg(node, 4, 0, "padding")
         dilation, groups = t.arg(node, 5, 1, "dilation"), t.arg(node, 6, 1, "groups")
+    if len(w_raw.meta["val"].shape) == 3:
+        return _conv1d(t, node, out, t.real(x_raw), t.weight(w_raw, 3), b_raw, stride, padding, dilation, groups)
     x, w = t.real(x_raw), t.weight(w_raw, 4)
+    x, unbatched = _batched(t, x)
     stride, dilation = _pair(stride), _pair(dilation)
     pads = [p + e for p, e in zip(_conv_padding(padding, w.data.shape[2:], dilation), x.pads, strict=True)]
     acc_scales = x.q.scale * w.scales.reshape(-1)
     bias = t.bias(b_raw, acc_scales, w.data.shape[0])
     op = qnn.Conv2dOp(x.value, t.constant(w.data, 8), bias, stride, pads, dilation, int(groups), x.q.zero_point)
-    return _accumulate(t, op, acc_scales, out, 1)
+    return _unbatch(t, _accumulate(t, op, acc_scales, out, 1), node, unbatched)
 
 
 @emits("aten.linear.default")
@@ -755,7 +762,7 @@ def mul(t: QTranslator, node: Any, out: QParams) -> SSAValue:
 @emits("aten.avg_pool2d.default")
 def avg_pool2d(t: QTranslator, node: Any, out: QParams) -> SSAValue:
     """Average in the input's quantization (padding = the zero point), then a rescale if the output's differs."""
-    x = t.real(node.args[0])
+    x, unbatched = _batched(t, t.real(node.args[0]))
     kernel = _pair(t.arg(node, 1))
     stride = _pair(t.arg(node, 2, []) or kernel)
     ph, pw = _pair(t.arg(node, 3, 0))
@@ -763,16 +770,20 @@ def avg_pool2d(t: QTranslator, node: Any, out: QParams) -> SSAValue:
         h, w = x.shape[2:]
         if _ceil_extra(h, kernel[0], stride[0], ph, 1) or _ceil_extra(w, kernel[1], stride[1], pw, 1):
             raise Unsupported("avg_pool2d with ceil_mode=True where it changes the output size")
-    if t.arg(node, 6, None, "divisor_override") is not None:
-        raise Unsupported("avg_pool2d with divisor_override")
+    divisor = t.arg(node, 6, None, "divisor_override")
     include_pad = bool(t.arg(node, 5, True, "count_include_pad"))
-    pool = qnn.AvgPool2dOp(x.plain(), kernel, stride, [ph, pw, ph, pw], include_pad, x.q.zero_point)
-    return t.requantize(QTensor(t.emit(pool).results[0], x.q), out).value
+    pool = qnn.AvgPool2dOp(x.plain(), kernel, stride, [ph, pw, ph, pw], include_pad, x.q.zero_point, divisor)
+    return _unbatch(t, t.requantize(QTensor(t.emit(pool).results[0], x.q), out).value, node, unbatched)
 
 
 @emits("aten.adaptive_avg_pool2d.default", "aten._adaptive_avg_pool2d.default", "aten.mean.dim")
 def adaptive_avg_pool2d(t: QTranslator, node: Any, out: QParams) -> SSAValue:
     x = t.real(node.args[0])
+    if len(x.shape) == 3 and op_name(node) != "aten.mean.dim":  # unbatched [C, H, W]
+        x, _ = _batched(t, x)
+        size = [s if s is not None else x.shape[2 + i] for i, s in enumerate(_pair(t.arg(node, 1)))]
+        pooled = QTensor(t.emit(qnn.AdaptiveAvgPool2dOp(x.plain(), size)).results[0], x.q)
+        return _unbatch(t, t.requantize(pooled, out).value, node, True)
     if len(x.shape) != 4:
         raise Unsupported(f"average over a rank-{len(x.shape)} tensor (only NCHW spatial averages)")
     keep = True
@@ -805,6 +816,168 @@ def softmax(t: QTranslator, node: Any, out: QParams) -> SSAValue:
     multiplier, shift, diff_min = qnn.softmax_params(x.q.scale)
     result = t.emit(qnn.SoftmaxOp(x.plain(), axis, multiplier, shift, diff_min)).results[0]
     return t.requantize(QTensor(result, QParams(*qnn.SoftmaxOp.OUTPUT_QUANT)), out).value
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Issue 12: table activations, Conv1d, padding, nearest resizing
+# ---------------------------------------------------------------------------------------------------------------
+
+LUT_OPS = (
+    "aten.elu.default",
+    "aten.elu_.default",
+    "aten.gelu.default",
+    "aten.gelu_.default",
+    "aten.leaky_relu.default",
+    "aten.leaky_relu_.default",
+    "aten.hardswish.default",
+    "aten.hardswish_.default",
+    "aten.hardsigmoid.default",
+    "aten.hardsigmoid_.default",
+    "aten.silu.default",
+    "aten.silu_.default",
+    "aten.sigmoid.default",
+    "aten.tanh.default",
+    "aten.prelu.default",
+    "aten.batch_norm.default",
+    "aten._native_batch_norm_legit_no_training.default",
+)
+PER_CHANNEL_LUT = ("aten.prelu.default", "aten.batch_norm.default", "aten._native_batch_norm_legit_no_training.default")
+
+
+def _torch_operand(value: Any) -> Any:
+    """A constant operand of a table op as PyTorch's op takes it (parameters are numpy arrays here)."""
+    import torch
+
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(np.ascontiguousarray(value))
+    if isinstance(value, Quantized | Real | Float | ModelInput | QTensor):
+        raise Unsupported("an operand other than the activation that is not a constant")
+    return value
+
+
+@emits(*LUT_OPS)
+def lut(t: QTranslator, node: Any, out: QParams) -> SSAValue:
+    """An elementwise op of one int8 activation as a 256-entry table: PyTorch's own op evaluated at compile time
+    on the 256 dequantized inputs and quantized to `out`, exactly the converted graph's dq -> op -> q. PReLU with
+    one slope per channel and batch norm get one table per channel."""
+    import torch
+
+    x = t.real(node.args[0])
+    name = op_name(node)
+    if name == "aten.batch_norm.default" and t.arg(node, 5, False):
+        raise Unsupported("batch norm with batch statistics in int8 (the statistics depend on the input)")
+    channels = x.shape[1] if name in PER_CHANNEL_LUT and len(x.shape) >= 2 else 1
+    q = torch.arange(-128, 128, dtype=torch.int32).to(torch.int8).repeat(channels, 1).reshape(1, channels, 256)
+    real = torch.ops.quantized_decomposed.dequantize_per_tensor(q, x.q.scale, x.q.zero_point, I8_MIN, I8_MAX,
+                                                                torch.int8)
+    if channels == 1:
+        real = real.reshape(256)
+    args = [_torch_operand(t.lookup(a)) for a in node.args[1:]]
+    kwargs = {k: _torch_operand(t.lookup(v)) for k, v in node.kwargs.items()}
+    with torch.no_grad():
+        y = node.target(real, *args, **kwargs)
+    y = y[0] if isinstance(y, tuple | list) else y
+    if tuple(y.shape) != tuple(real.shape):
+        raise Unsupported(f"an op whose result is not elementwise (shape {list(y.shape)})")
+    qy = torch.ops.quantized_decomposed.quantize_per_tensor(y.to(torch.float32), out.scale, out.zero_point, I8_MIN,
+                                                            I8_MAX, torch.int8)
+    table = t.constant(qy.reshape(channels, 256).numpy(), 8)
+    return t.emit(qnn.LutOp(x.plain(), table)).results[0]
+
+
+def _conv1d(t: QTranslator, node: Any, out: QParams, x: QTensor, w: Quantized, b_raw: Any, stride: Any,
+            padding: Any, dilation: Any, groups: Any) -> SSAValue:
+    """Conv1d as a conv2d of height 1 on the int8 tensor viewed [N, C, 1, L] (unbatched [C, L]: [1, C, 1, L])."""
+
+    def one(v: Any) -> Any:
+        return v if isinstance(v, str | int) else list(v)[0]
+
+    shape = x.shape if len(x.shape) == 3 else (1, *x.shape)
+    x4 = _view(t, x, (shape[0], shape[1], 1, shape[2]))
+    kernel = [1, w.data.shape[2]]
+    dil = [1, one(dilation)]
+    pad = one(padding)
+    pads = _conv_padding(pad, kernel, dil) if isinstance(pad, str) else [0, pad, 0, pad]
+    w4 = replace(w, data=w.data[:, :, None, :])
+    acc_scales = x4.q.scale * w4.scales.reshape(-1)
+    bias = t.bias(b_raw, acc_scales, w4.data.shape[0])
+    op = qnn.Conv2dOp(x4.plain(), t.constant(w4.data, 8), bias, [1, one(stride)], pads, dil, int(groups),
+                      x4.q.zero_point)
+    y = _accumulate(t, op, acc_scales, out, 1)
+    result = tuple(node.meta["val"].shape)
+    return t.emit(nn.ReshapeOp(y, list(result))).results[0]
+
+
+def _batched(t: QTranslator, x: QTensor) -> tuple[QTensor, bool]:
+    """An unbatched [C, H, W] activation as [1, C, H, W] (PyTorch's conv and pools take both), and whether it was."""
+    if len(x.shape) != 3:
+        return x, False
+    return _view(t, x, (1, *x.shape)), True
+
+
+def _unbatch(t: QTranslator, value: SSAValue, node: Any, unbatched: bool) -> SSAValue:
+    """The op's [1, C, H, W] result viewed as the [C, H, W] torch.export recorded."""
+    if not unbatched:
+        return value
+    return t.emit(nn.ReshapeOp(value, list(node.meta["val"].shape))).results[0]
+
+
+def _feeds_only_convolutions(node: Any) -> bool:
+    """Every consumer of the pad (through PT2E's q/dq pairs) is a convolution, which absorbs zero padding."""
+    convs = ("aten.conv2d.default", "aten.conv2d.padding", "aten.convolution.default")
+    todo, seen = list(node.users), 0
+    while todo:
+        user = todo.pop()
+        if op_name(user) in QUANTIZE or op_name(user) in DEQUANTIZE:
+            todo.extend(user.users)
+        elif op_name(user) in convs:
+            seen += 1
+        else:
+            return False
+    return seen > 0
+
+
+def _pad_int8(t: QTranslator, x: QTensor, widths: list[int], mode: str, value: float) -> QTensor:
+    """Padding materialised on the int8 tensor: the value quantized as PT2E's quantize would, reflect and
+    replicate copy int8 values (they commute with dequantization)."""
+    from t2m.compiler.importer.aten import _pad
+
+    fill = min(I8_MAX, max(I8_MIN, _quantized_bound(value, x.q))) if mode == "constant" else 0
+    padded = _pad(t, x.plain(), widths, mode, float(fill))
+    return QTensor(t.tensor(padded), x.q)
+
+
+@walks("aten.reflection_pad1d.default", "aten.reflection_pad2d.default", "aten.replication_pad1d.default",
+       "aten.replication_pad2d.default")
+def reflection_pad(t: QTranslator, node: Any) -> Any:
+    x = _real_or_float(t, node)
+    if x is None:
+        return Float(node)
+    mode = "reflect" if "reflection" in op_name(node) else "replicate"
+    return Real(_pad_int8(t, x, list(t.arg(node, 1)), mode, 0.0))
+
+
+RESIZE = ("aten.upsample_nearest2d.vec", "aten.upsample_nearest2d.default", "aten.upsample_nearest1d.vec",
+          "aten.upsample_nearest1d.default", "aten.upsample_bilinear2d.vec", "aten.upsample_bilinear2d.default",
+          "aten.upsample_linear1d.vec", "aten.upsample_linear1d.default")
+
+
+@walks(*RESIZE)
+def upsample(t: QTranslator, node: Any) -> Any:
+    """Resizing in the input's quantization (the quantizer shares it): nearest copies int8 values, exactly;
+    bilinear blends them with Q10 weights (within 1 LSB of dequantize -> float resize -> quantize)."""
+    from t2m.compiler.importer.aten import upsample
+
+    x = _real_or_float(t, node)
+    if x is None:
+        return Float(node)
+    original = t.values[node.args[0]]
+    t.values[node.args[0]] = x.plain()
+    try:
+        value = upsample(t, node)
+    finally:
+        t.values[node.args[0]] = original
+    return Real(QTensor(value, x.q))
 
 
 def is_quantized(program: Any) -> bool:

@@ -122,7 +122,8 @@ def _ops(*names: str) -> frozenset[Any]:
     return frozenset(found)
 
 
-ACCUMULATE = _ops("conv2d.default", "conv2d.padding", "convolution.default", "linear.default")
+ACCUMULATE = _ops("conv2d.default", "conv2d.padding", "convolution.default", "linear.default", "conv1d.default",
+                  "conv1d.padding")
 ACTIVATIONS = _ops(
     "relu.default",
     "relu_.default",
@@ -155,6 +156,38 @@ SHARED = _ops(
     "contiguous.default",
     "pad.default",
     "constant_pad_nd.default",
+    # issue 12: padding and nearest resizing copy values
+    "reflection_pad1d.default",
+    "reflection_pad2d.default",
+    "replication_pad1d.default",
+    "replication_pad2d.default",
+    "upsample_nearest2d.vec",
+    "upsample_nearest2d.default",
+    "upsample_nearest1d.vec",
+    "upsample_nearest1d.default",
+    "upsample_bilinear2d.vec",
+    "upsample_bilinear2d.default",
+    "upsample_linear1d.vec",
+    "upsample_linear1d.default",
+)
+TABLES = _ops(
+    # issue 12: elementwise functions of one activation, int8 tables in t2m (qnn.lut): int8 in, int8 out
+    "elu.default",
+    "elu_.default",
+    "gelu.default",
+    "gelu_.default",
+    "leaky_relu.default",
+    "leaky_relu_.default",
+    "hardswish.default",
+    "hardswish_.default",
+    "hardsigmoid.default",
+    "hardsigmoid_.default",
+    "silu.default",
+    "silu_.default",
+    "sigmoid.default",
+    "tanh.default",
+    "prelu.default",
+    "batch_norm.default",
 )
 CAT = _ops("cat.default", "concat.default")
 SOFTMAX = _ops("softmax.int", "_softmax.default")
@@ -208,6 +241,8 @@ class T2MQuantizer(Quantizer):
                 self._unary(node, SOFTMAX_OUTPUT)
             elif target in ACTIVATIONS:
                 self._unary(node, ACTIVATION)  # not after a conv/linear/add: int8 in, int8 out
+            elif target in TABLES:
+                self._unary(node, ACTIVATION)  # its parameters (PReLU's slope, batch norm's) stay float
         return model
 
     def validate(self, model: GraphModule) -> None:
