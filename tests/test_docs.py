@@ -59,9 +59,9 @@ def _block_steps(body: str, first_line: int) -> list[Step]:
         comment = re.search(r"\s#\s*(.*)$", raw)
         text = raw[: comment.start()] if comment else raw
         if text.rstrip().endswith("\\"):
-            pending += text.rstrip()[:-1] + " "
+            pending += text.strip()[:-1].strip() + " "
             continue
-        command = (pending + text).strip()
+        command = (pending + text.strip()).strip()
         pending = ""
         if command:
             fails = bool(comment and re.match(r"fails\b", comment.group(1)))
@@ -139,10 +139,22 @@ def test_every_document_shows_commands() -> None:
 def test_the_convention_parses() -> None:
     """Continuations, CHECK lines, `fails` and the shown block attach to the right command."""
     page = ROOT / "docs" / "docs-as-tests.md"
-    example = next(s for s in steps_of(page) if s.command.startswith("t2m-opt --fuse"))
-    assert example.checks and example.shown
-    failing = [s for s in steps_of(page) if s.fails]
-    assert failing and all("error" in " ".join(s.shown) for s in failing)
+    steps = steps_of(page)
+    fuse = next(s for s in steps if s.command.startswith("t2m-opt --fuse"))
+    assert fuse.command == "t2m-opt --fuse tiny.mlir" and not fuse.fails and not fuse.shown
+    assert fuse.checks == [
+        "CHECK-NOT: nn.batch_norm",
+        "CHECK:     nn.conv2d",
+        "CHECK-SAME: act_min = 0.000000e+00 : f32, act_max = 6.000000e+00 : f32",
+    ]
+    (failing,) = [s for s in steps if s.fails]
+    assert failing.command == "t2m-import examples/models.py:WithLSTM -o lstm.mlir"
+    assert failing.shown[0].startswith("t2m-import: error: ") and len(failing.shown) == 3
+    continued = [s.command for s in steps_of(ROOT / "docs" / "tutorial" / "solutions" / "04-fusion.md")]
+    assert (
+        "t2m-opt docs/tutorial/code/redundant.mlir --load-pass-plugin docs/tutorial/solutions/drop_relu.py "
+        "-p drop-redundant-relu -o dropped.mlir"
+    ) in continued
 
 
 def test_check_shown_matches_in_order() -> None:
