@@ -21,7 +21,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+TUTORIAL = sorted((ROOT / "docs" / "tutorial").rglob("*.md"))
+DOCS = [ROOT / "README.md", *(d for d in sorted((ROOT / "docs").rglob("*.md")) if d not in TUTORIAL)]
+"""README and docs/; the tutorial's pages run from tests/test_docs_tutorial.py, a file of its own so that
+`make test` (pytest-xdist, one worker per file) runs them beside these rather than after them."""
 LINKED = ["Makefile", "pyproject.toml", ".venv", "examples", "docs", "README.md"]
 NOT_HERE = {"make test": "it is the command running this test"}
 FIRMWARE_TOOLS = ("arm-none-eabi-gcc", "qemu-system-arm")
@@ -166,6 +169,11 @@ def test_check_shown_matches_in_order() -> None:
 
 @pytest.mark.parametrize("doc", DOCS, ids=[str(d.relative_to(ROOT)) for d in DOCS])
 def test_commands_run(doc: Path, tmp_path: Path) -> None:
+    run_page(doc, tmp_path)
+
+
+def run_page(doc: Path, tmp_path: Path) -> None:
+    """Run a page's commands in order in `tmp_path`, which sees the repository as a newcomer's checkout does."""
     for name in LINKED:
         if (ROOT / name).exists():
             (tmp_path / name).symlink_to(ROOT / name)
