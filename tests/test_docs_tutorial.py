@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from test_docs import ROOT, TUTORIAL, run_page
 
 
