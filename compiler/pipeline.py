@@ -34,11 +34,14 @@ LOWER_NN: list[str] = [
     "lower-nn-pool",
     "lower-nn-elementwise",  # relu, clamp, add, mul, batch_norm, sigmoid, tanh (exp expanded in arith)
     "lower-nn-softmax",
+    "lower-nn-reduce",  # sum/mean over axes, layer_norm
+    "lower-nn-matmul",  # the product of two activations
     "lower-qnn-conv",  # int8: the same loop nests in integer arithmetic, requantization fused into the store
     "lower-qnn-linear",
     "lower-qnn-pool",
     "lower-qnn-elementwise",  # add, mul, rescale, clamp
     "lower-qnn-softmax",  # CMSIS-NN's fixed-point softmax
+    "lower-nn-tensor",  # slice, transpose, embedding -> copies (any element type)
     "lower-nn-shape",  # reshape/flatten -> views, concat -> copies (any element type)
     "lower-nn-constant",  # weights -> memref.global constants (flash)
 ]

@@ -22,6 +22,9 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "lower-nn-elementwise": _load("lower_nn_elementwise", "LowerNnElementwise"),
         "lower-nn-softmax": _load("lower_nn_softmax", "LowerNnSoftmax"),
         "lower-nn-shape": _load("lower_nn_shape", "LowerNnShape"),
+        "lower-nn-tensor": _load("lower_nn_tensor", "LowerNnTensor"),
+        "lower-nn-reduce": _load("lower_nn_reduce", "LowerNnReduce"),
+        "lower-nn-matmul": _load("lower_nn_matmul", "LowerNnMatmul"),
         "lower-nn-constant": _load("lower_nn_constant", "LowerNnConstant"),
         # qnn -> integer loops (int8 models)
         "lower-qnn-conv": _load("lower_qnn_conv", "LowerQnnConv"),
