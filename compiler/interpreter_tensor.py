@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 from xdsl.interpreter import Interpreter, InterpreterFunctions, impl, register_impls
 
-from t2m.dialects import nn
+from t2m.compiler.interpreter_int8 import _int32
+from t2m.dialects import nn, qnn
 
 
 def _f32(x: np.ndarray) -> np.ndarray:
@@ -74,3 +75,19 @@ class NnTensorFunctions(InterpreterFunctions):
     @impl(nn.EmbeddingOp)
     def run_embedding(self, interpreter: Interpreter, op: nn.EmbeddingOp, args: tuple[Any, ...]):
         return (embedding(args[0], args[1]),)
+
+
+@register_impls
+class QnnTensorFunctions(InterpreterFunctions):
+    """The int32 accumulators of qnn.matmul and qnn.reduce_sum (exact; checked to fit int32, as on the M4)."""
+
+    @impl(qnn.MatmulOp)
+    def run_matmul(self, interpreter: Interpreter, op: qnn.MatmulOp, args: tuple[Any, ...]):
+        a = args[0].astype(np.int64) - op.lhs_zp.value.data
+        b = args[1].astype(np.int64) - op.rhs_zp.value.data
+        return (_int32(np.matmul(a, b), "qnn.matmul"),)
+
+    @impl(qnn.ReduceSumOp)
+    def run_reduce_sum(self, interpreter: Interpreter, op: qnn.ReduceSumOp, args: tuple[Any, ...]):
+        shifted = args[0].astype(np.int64) - op.input_zp.value.data
+        return (_int32(shifted.sum(axis=op.reduced_axes(), keepdims=True), "qnn.reduce_sum"),)

@@ -41,6 +41,7 @@ LOWER_NN: list[str] = [
     "lower-qnn-pool",
     "lower-qnn-elementwise",  # add, mul, rescale, clamp
     "lower-qnn-softmax",  # CMSIS-NN's fixed-point softmax
+    "lower-qnn-matmul",  # int8 matmul of two activations, sums over axes (int32 accumulators)
     "lower-nn-tensor",  # slice, transpose, embedding -> copies (any element type)
     "lower-nn-shape",  # reshape/flatten -> views, concat -> copies (any element type)
     "lower-nn-constant",  # weights -> memref.global constants (flash)

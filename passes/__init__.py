@@ -32,6 +32,7 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "lower-qnn-pool": _load("lower_qnn_pool", "LowerQnnPool"),
         "lower-qnn-elementwise": _load("lower_qnn_elementwise", "LowerQnnElementwise"),
         "lower-qnn-softmax": _load("lower_qnn_softmax", "LowerQnnSoftmax"),
+        "lower-qnn-matmul": _load("lower_qnn_matmul", "LowerQnnMatmul"),
         "bufferize": _load("bufferize", "Bufferize"),
         "plan-memory": _load("plan_memory", "PlanMemoryPass"),
         # loops -> llvm dialect: t2m's conversions where xDSL 0.74 has none (order: pipeline.LOWER_TO_LLVM)
