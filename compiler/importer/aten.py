@@ -1009,3 +1009,27 @@ def _insert_axis(t: Translator, x: Value, axis: int) -> SSAValue:
 def _stack_states(t: Translator, states: list[Value]) -> Value:
     parts = [_insert_axis(t, s, 0) for s in states]
     return parts[0] if len(parts) == 1 else _result(t, nn.ConcatOp(parts, 0))
+
+
+@handles("aten.stack.default")
+def stack(t: Translator, node: Any) -> Value:
+    """torch.stack: each part with a new axis of one (a view), then one concat."""
+    parts = list(t.arg(node, 0))
+    dim = _norm_dim(t.arg(node, 1, 0, "dim"), len(_shape(parts[0])) + 1)
+    if all(_is_const(p) for p in parts):
+        return np.stack([np.asarray(p, np.float32) for p in parts], axis=dim)
+    expanded = [_insert_axis(t, p, dim) for p in parts]
+    return expanded[0] if len(expanded) == 1 else _result(t, nn.ConcatOp(expanded, dim))
+
+
+@handles("aten.expand.default")
+def expand(t: Translator, node: Any) -> Value:
+    """x.expand(shape) (core ATen's matmul broadcasts with it): nothing when the shape does not change, else the
+    broadcast as an nn.add of zeros of the new shape (x + 0 is x for every float but -0.0, which becomes +0.0)."""
+    x = t.arg(node, 0)
+    shape = tuple(node.meta["val"].shape)
+    if _is_const(x):
+        return np.broadcast_to(np.asarray(x, np.float32), shape).copy()
+    if _shape(x) == shape:
+        return x
+    return _result(t, nn.AddOp(x, t.tensor(np.zeros(shape, np.float32))))
