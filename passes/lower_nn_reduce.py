@@ -5,8 +5,9 @@ nn.reduce: one nest over the (keepdim) result, an inner nest over the reduced ax
 
 nn.layer_norm: the input viewed as [rows, L] (L = the normalised elements). Per row, two passes for the mean and
 the biased variance (the two-pass form: no cancellation of E[x^2] - E[x]^2), 1/sqrt(var + eps) by a bit-trick
-estimate and three Newton steps in arith (VSQRT would need a libcall-free intrinsic path; three steps take the
-estimate's 3.4% error below f32 resolution), then one pass scaling, with the affine weight and bias.
+estimate and three Newton steps in arith (t2m's arith-to-llvm has no sqrt; three steps take the estimate's
+3.4% error below f32 resolution, and no division is needed), then one pass scaling, with the affine weight and
+bias.
 """
 
 from __future__ import annotations
@@ -69,23 +70,23 @@ def build_layer_norm(k: Kernel, rows: int, length: int, eps: float, affine: tupl
 
     def row(ivs: list[Ix]) -> None:
         (r,) = ivs
-        (total,) = k.reduce([(0, length, "l")], [k.f32(0.0)], lambda l, acc: (k.addf(acc[0], k.load(x, [r, l[0]])),))
+        (total,) = k.reduce([(0, length, "l")], [k.f32(0.0)], lambda at, acc: (k.addf(acc[0], k.load(x, [r, at[0]])),))
         mean = k.mulf(total, k.f32(1.0 / length))
 
-        def square(l: list[Ix], acc: tuple[SSAValue, ...]) -> tuple[SSAValue, ...]:
-            d = k.subf(k.load(x, [r, l[0]]), mean)
+        def square(at: list[Ix], acc: tuple[SSAValue, ...]) -> tuple[SSAValue, ...]:
+            d = k.subf(k.load(x, [r, at[0]]), mean)
             return (k.addf(acc[0], k.mulf(d, d)),)
 
         (squares,) = k.reduce([(0, length, "l")], [k.f32(0.0)], square)
         inv = rsqrt(k, k.addf(k.mulf(squares, k.f32(1.0 / length)), k.f32(eps)))
 
-        def scale(l: list[Ix]) -> None:
-            y = k.mulf(k.subf(k.load(x, [r, l[0]]), mean), inv)
+        def scale(at: list[Ix]) -> None:
+            y = k.mulf(k.subf(k.load(x, [r, at[0]]), mean), inv)
             if weight is not None:
-                y = k.mulf(y, k.load(weight, [l[0]]))
+                y = k.mulf(y, k.load(weight, [at[0]]))
             if bias is not None:
-                y = k.addf(y, k.load(bias, [l[0]]))
-            k.store(y, out, [r, l[0]])
+                y = k.addf(y, k.load(bias, [at[0]]))
+            k.store(y, out, [r, at[0]])
 
         k.nest([(0, length, "l")], scale)
 

@@ -959,8 +959,8 @@ def recurrent(t: Translator, node: Any) -> Value:
             k = (layer * directions + direction) * per
             w_ih, w_hh = params[k], params[k + 1]
             b_ih, b_hh = (params[k + 2], params[k + 3]) if has_biases else (None, None)
-            if lstm and has_biases:  # the LSTM adds both biases before any nonlinearity: one bias suffices
-                b_ih, b_hh = np.asarray(b_ih, np.float64) + b_hh, None
+            if lstm and b_ih is not None and b_hh is not None:  # both biases add before any nonlinearity
+                b_ih, b_hh = np.asarray(b_ih, np.float64) + np.asarray(b_hh, np.float64), None
             projected = _lin(t, seq, w_ih, b_ih)  # every step's input projection at once
             index = layer * directions + direction
             h = _state(t, h0, index)
