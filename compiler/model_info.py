@@ -188,14 +188,17 @@ def model_inputs(inputs: Sequence[np.ndarray], info: ModelInfo, source: str) -> 
 
 
 def _with_indices(inputs: Sequence[np.ndarray], info: ModelInfo, source: str) -> list[np.ndarray]:
-    """A float model with int32 inputs (embedding indices): those take integer arrays, as int32."""
+    """A float model with int32 inputs (embedding indices): those take integer values (an integer array, or
+    floats that are whole numbers, as `t2m-run --input` loads a .npy), as int32."""
     fitted = fit_inputs(inputs, info.inputs, source)  # counts and sizes checked once
     for i, (x, kind) in enumerate(zip(inputs, info.input_types, strict=True)):
         if kind != "i32":
             continue
-        if x.dtype.kind not in "iu" or (x.size and (x.min() < -(2**31) or x.max() >= 2**31)):
+        whole = x.dtype.kind in "iu" or (x.dtype.kind == "f" and bool(np.all(np.isfinite(x) & (x == np.round(x)))))
+        if not whole or (x.size and (x.min() < -(2**31) or x.max() >= 2**31)):
             raise T2MError(
-                f"input {i} is {x.dtype}, but the model reads it as int32 indices",
+                f"input {i} is {x.dtype} and not whole numbers in int32's range, but the model reads it as int32 "
+                "indices",
                 "--input",
                 "save the indices as an integer .npy (int32 or int64)",
             )

@@ -246,13 +246,16 @@ def test_embedding_indices_are_int32_inputs_and_out_of_range_reads_row_0() -> No
     assert _worst(run_module(module, [stray]), _reference(model, (clamped,))) <= NN_RTOL
 
 
-def test_float_indices_to_the_object_are_refused_in_one_line() -> None:
+def test_indices_that_are_not_whole_numbers_are_refused_in_one_line() -> None:
     model = Tagger().eval()
     ids = torch.randint(0, 20, (1, 3))
     obj = compile_module(_import(model, (ids,)), "m", CompileOptions(run=False)).obj
     with pytest.raises(T2MError) as error:
-        run_object(obj, [np.zeros((1, 3), np.float32)], "m.o")
-    assert str(error.value).splitlines()[0].startswith("input 0 is float32, but the model reads it as int32 indices")
+        run_object(obj, [np.full((1, 3), 0.5, np.float32)], "m.o")
+    assert str(error.value).splitlines()[0].startswith(
+        "input 0 is float32 and not whole numbers in int32's range, but the model reads it as int32 indices")
+    whole = run_object(obj, [np.array([[3.0, 0.0, 19.0]], np.float32)], "m.o").outputs  # as `--input ids.npy` loads
+    assert _worst(whole, _reference(model, (torch.tensor([[3, 0, 19]]),))) <= OBJECT_RTOL
 
 
 def test_what_stays_unsupported_is_named() -> None:

@@ -699,9 +699,9 @@ def getitem(t: Translator, node: Any) -> Value:
 def _slice_activation(t: Translator, x: SSAValue, dim: int, start: int | None, end: int | None, step: int) -> Value:
     """x[..., start:end:step, ...] along `dim` as `nn.slice` (Python's clamping of out-of-range bounds)."""
     shape = _shape(x)
-    begin, stop, stride = slice(start, end, step).indices(shape[dim])
     if step < 1:
         raise Unsupported(f"slicing with step {step} (PyTorch allows only positive steps)")
+    begin, stop, stride = slice(start, end, step).indices(shape[dim])
     count = len(range(begin, stop, stride))
     if count == shape[dim]:
         return x
