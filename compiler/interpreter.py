@@ -324,10 +324,13 @@ def run_module(module: ModuleOp, inputs: Sequence[Array]) -> list[Array]:
                 "pass an array of the model's input shape",
             )
     from t2m.compiler.interpreter_int8 import QnnFunctions
+    from t2m.compiler.interpreter_tensor import NnTensorFunctions, QnnTensorFunctions
 
     interpreter = Interpreter(module)
     interpreter.register_implementations(FuncFunctions())
     interpreter.register_implementations(NnFunctions())
+    interpreter.register_implementations(NnTensorFunctions())
+    interpreter.register_implementations(QnnTensorFunctions())
     interpreter.register_implementations(QnnFunctions())
     dtypes = [_NUMPY[str(t.get_element_type())] for t in function.function_type.inputs]  # type: ignore[attr-defined]
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):

@@ -46,6 +46,7 @@ class ModelInfo:
     live_bytes: list[int] = field(default_factory=list[int])  # activation bytes live while each layer runs
     arena_entry: bool = False  # plan-memory made `<name>_run_with_arena(..., uint8_t *arena)`
     quant: list[tuple[float, int]] = field(default_factory=list[tuple[float, int]])  # int8: (scale, zp) per I/O
+    input_types: list[str] = field(default_factory=list[str])  # element type per input ("i32": embedding indices)
 
     @property
     def input_quant(self) -> list[tuple[float, int]]:
@@ -98,6 +99,7 @@ def describe(module: ModuleOp, source: str = "the module") -> ModelInfo:
         live_bytes=model.live_bytes,
         arena_entry=model.is_planned,
         quant=[q.values for q in model.quant.data],
+        input_types=[str(t.get_element_type()) for t in model.inputs.data if isinstance(t, TensorType)],
     )
 
 
@@ -116,6 +118,8 @@ def describe_function(function: func.FuncOp) -> ModelInfo:
         [list(t.get_shape()) for t in function.function_type.outputs.data],  # type: ignore[attr-defined]
         dtype=_DTYPES.get(dtypes.pop(), "float32") if len(dtypes) == 1 else "mixed",
         quant=quant if len(quant) == len(types) else [],
+        input_types=[str(t.get_element_type()) for t in function.function_type.inputs.data  # type: ignore[attr-defined]
+                     ],
     )
 
 
@@ -159,6 +163,8 @@ def model_inputs(inputs: Sequence[np.ndarray], info: ModelInfo, source: str) -> 
     """The input buffers of `info`'s model from the user's arrays: float32 for a float model; for an int8 model,
     int8 arrays as they are and float arrays quantized with the input's scale and zero point (`quantize`)."""
     if info.dtype != "int8":
+        if "i32" in info.input_types:
+            return _with_indices(inputs, info, source)
         return fit_inputs(inputs, info.inputs, source)
     quantized = []
     for i, x in enumerate(inputs):
@@ -179,6 +185,25 @@ def model_inputs(inputs: Sequence[np.ndarray], info: ModelInfo, source: str) -> 
             )
         quantized.append(x)
     return fit_inputs(quantized, info.inputs, source, np.int8)
+
+
+def _with_indices(inputs: Sequence[np.ndarray], info: ModelInfo, source: str) -> list[np.ndarray]:
+    """A float model with int32 inputs (embedding indices): those take integer values (an integer array, or
+    floats that are whole numbers, as `t2m-run --input` loads a .npy), as int32."""
+    fitted = fit_inputs(inputs, info.inputs, source)  # counts and sizes checked once
+    for i, (x, kind) in enumerate(zip(inputs, info.input_types, strict=True)):
+        if kind != "i32":
+            continue
+        whole = x.dtype.kind in "iu" or (x.dtype.kind == "f" and bool(np.all(np.isfinite(x) & (x == np.round(x)))))
+        if not whole or (x.size and (x.min() < -(2**31) or x.max() >= 2**31)):
+            raise T2MError(
+                f"input {i} is {x.dtype} and not whole numbers in int32's range, but the model reads it as int32 "
+                "indices",
+                "--input",
+                "save the indices as an integer .npy (int32 or int64)",
+            )
+        fitted[i] = np.ascontiguousarray(x, dtype=np.int32).reshape(info.inputs[i])
+    return fitted
 
 
 def buffer_dtype(info: ModelInfo) -> type:

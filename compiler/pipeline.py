@@ -36,12 +36,16 @@ LOWER_NN: list[str] = [
     "lower-nn-softmax",
     "lower-nn-activation",  # hardswish, silu, elu, gelu, leaky_relu, prelu, batch norm with batch statistics
     "lower-nn-resize",  # pad, upsample (copy loops; any element type)
+    "lower-nn-reduce",  # sum/mean over axes, layer_norm
+    "lower-nn-matmul",  # the product of two activations
     "lower-qnn-conv",  # int8: the same loop nests in integer arithmetic, requantization fused into the store
     "lower-qnn-linear",
     "lower-qnn-pool",
     "lower-qnn-elementwise",  # add, mul, rescale, clamp
     "lower-qnn-softmax",  # CMSIS-NN's fixed-point softmax
     "lower-qnn-lut",  # int8 activations (ELU, GELU, SiLU, hardswish, ...) as 256-entry tables
+    "lower-qnn-matmul",  # int8 matmul of two activations, sums over axes (int32 accumulators)
+    "lower-nn-tensor",  # slice, transpose, embedding -> copies (any element type)
     "lower-nn-shape",  # reshape/flatten -> views, concat -> copies (any element type)
     "lower-nn-constant",  # weights -> memref.global constants (flash)
 ]

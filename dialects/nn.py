@@ -30,10 +30,12 @@ from xdsl.dialects.builtin import (
     StringAttr,
     TensorType,
     f32,
+    i32,
     i64,
 )
 from xdsl.ir import Attribute, Dialect, Operation, SSAValue
 from xdsl.irdl import (
+    AttrSizedOperandSegments,
     IRDLOperation,
     ParsePropInAttrDict,
     VarConstraint,
@@ -1234,6 +1236,250 @@ OPS_A: list[type[IRDLOperation]] = [
 ]
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# Data movement, reductions, matrix products, layer norm, embedding (issue 12: slicing, select, chunk/split,
+# permute/transpose, mean/sum over axes, matmul/bmm of two activations, LayerNorm, Embedding)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@irdl_op_definition
+class SliceOp(IRDLOperation):
+    """A strided box of the input: result[i] = input[start + i * step] on every axis (the result type gives the
+    sizes). Slicing, `select` (a slice of one, then a reshape) and `chunk`/`split` (one slice per piece) are this
+    op. A copy after lowering; any element type (an int8 slice keeps its quantization)."""
+
+    name = "nn.slice"
+
+    input = operand_def(TensorType)
+    output = result_def(TensorType)
+    start = prop_def(DenseArrayBase)
+    step = prop_def(DenseArrayBase)
+
+    traits = traits_def(Pure(), ActivationBounds())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue | Operation, start: Sequence[int], step: Sequence[int], sizes: Sequence[int]):
+        super().__init__(
+            operands=[input],
+            result_types=[_like(input, sizes)],
+            properties={"start": _i64_array(start), "step": _i64_array(step)},
+        )
+
+    def box(self) -> tuple[tuple[int, ...], tuple[int, ...], Shape]:
+        """(start, step, sizes) as checked integer tuples."""
+        rank = len(_tensor_shape(self.input))
+        return (
+            _check_array(self, "start", self.start, rank, 0),
+            _check_array(self, "step", self.step, rank, 1),
+            _tensor_shape(self.output),
+        )
+
+    def verify_(self) -> None:
+        x = _tensor_shape(self.input)
+        start, step, sizes = self.box()
+        if len(sizes) != len(x):
+            raise VerifyException(f"'nn.slice' result rank {len(sizes)} must equal input rank {len(x)}")
+        for axis, (dim, s, k, n) in enumerate(zip(x, start, step, sizes, strict=True)):
+            if n < 1 or s + (n - 1) * k >= dim:
+                raise VerifyException(
+                    f"'nn.slice' axis {axis}: {n} elements from {s} in steps of {k} do not fit input {_fmt(x)}"
+                )
+        _expect_same_element(self, [self.input], self.output)
+
+
+@irdl_op_definition
+class TransposeOp(IRDLOperation):
+    """result.shape[i] = input.shape[permutation[i]] (torch.permute; transpose swaps two axes). A copy after
+    lowering; any element type."""
+
+    name = "nn.transpose"
+
+    input = operand_def(TensorType)
+    output = result_def(TensorType)
+    permutation = prop_def(DenseArrayBase)
+
+    traits = traits_def(Pure(), ActivationBounds())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue | Operation, permutation: Sequence[int]):
+        x = _tensor_shape(SSAValue.get(input))
+        super().__init__(
+            operands=[input],
+            result_types=[_like(input, [x[p] for p in permutation])],
+            properties={"permutation": _i64_array(permutation)},
+        )
+
+    def perm(self) -> tuple[int, ...]:
+        return tuple(int(v) for v in cast(DenseArrayBase[IntegerType], self.permutation).get_values())
+
+    def verify_(self) -> None:
+        x, perm = _tensor_shape(self.input), self.perm()
+        if sorted(perm) != list(range(len(x))):
+            raise VerifyException(f"'nn.transpose' permutation {list(perm)} is not a permutation of rank {len(x)}")
+        _expect_result(self, _tensor_shape(self.output), tuple(x[p] for p in perm))
+        _expect_same_element(self, [self.input], self.output)
+
+
+REDUCE_KINDS = ("sum", "mean")
+
+
+@irdl_op_definition
+class ReduceOp(IRDLOperation):
+    """Sum or mean over `axes` (sorted, distinct); the reduced axes stay as size 1 (keepdim: torch's keepdim=False
+    is a reshape after it)."""
+
+    name = "nn.reduce"
+
+    input = operand_def(TensorType.constr(f32))
+    output = result_def(TensorType.constr(f32))
+    axes = prop_def(DenseArrayBase)
+    kind = prop_def(StringAttr)
+
+    traits = traits_def(Pure(), ActivationBounds())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue | Operation, axes: Sequence[int], kind: str):
+        x = _tensor_shape(SSAValue.get(input))
+        super().__init__(
+            operands=[input],
+            result_types=[_f32_tensor(reduced_shape(x, axes))],
+            properties={"axes": _i64_array(sorted(axes)), "kind": StringAttr(kind)},
+        )
+
+    def reduced_axes(self) -> tuple[int, ...]:
+        return tuple(int(v) for v in cast(DenseArrayBase[IntegerType], self.axes).get_values())
+
+    def verify_(self) -> None:
+        x, axes = _tensor_shape(self.input), self.reduced_axes()
+        if self.kind.data not in REDUCE_KINDS:
+            raise VerifyException(f"'nn.reduce' kind must be one of {', '.join(REDUCE_KINDS)}, got '{self.kind.data}'")
+        if not axes or list(axes) != sorted(set(axes)) or axes[0] < 0 or axes[-1] >= len(x):
+            raise VerifyException(f"'nn.reduce' axes {list(axes)} must be sorted, distinct and in [0, {len(x)})")
+        _expect_result(self, _tensor_shape(self.output), reduced_shape(x, axes))
+
+
+def reduced_shape(shape: Sequence[int], axes: Sequence[int]) -> Shape:
+    """`shape` with every axis in `axes` of size 1 (a keepdim reduction)."""
+    return tuple(1 if i in axes else d for i, d in enumerate(shape))
+
+
+def matmul_shape(lhs: Shape, rhs: Shape) -> Shape | None:
+    """[..., M, K] @ [..., K, N] with broadcast batch dims (equal ranks >= 2); None when they do not fit."""
+    if len(lhs) != len(rhs) or len(lhs) < 2 or lhs[-1] != rhs[-2]:
+        return None
+    batch = broadcast_shapes(lhs[:-2], rhs[:-2])
+    return None if batch is None else (*batch, lhs[-2], rhs[-1])
+
+
+@irdl_op_definition
+class MatmulOp(IRDLOperation):
+    """The matrix product of two activations (torch.matmul, bmm, attention's Q K^T): [..., M, K] x [..., K, N],
+    equal ranks, batch dims broadcast. A weight operand imports as nn.linear instead."""
+
+    name = "nn.matmul"
+
+    lhs = operand_def(TensorType.constr(f32))
+    rhs = operand_def(TensorType.constr(f32))
+    output = result_def(TensorType.constr(f32))
+
+    traits = traits_def(Pure(), ActivationBounds())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, lhs: SSAValue | Operation, rhs: SSAValue | Operation):
+        shape = matmul_shape(_tensor_shape(SSAValue.get(lhs)), _tensor_shape(SSAValue.get(rhs)))
+        assert shape is not None, "operands do not multiply"
+        super().__init__(operands=[lhs, rhs], result_types=[_f32_tensor(shape)])
+
+    def verify_(self) -> None:
+        a, b = _tensor_shape(self.lhs), _tensor_shape(self.rhs)
+        shape = matmul_shape(a, b)
+        if shape is None:
+            raise VerifyException(
+                f"'nn.matmul' operands {_fmt(a)} and {_fmt(b)} must be [..., M, K] and [..., K, N] of one rank >= 2 "
+                "with broadcastable batch dims"
+            )
+        _expect_result(self, _tensor_shape(self.output), shape)
+
+
+@irdl_op_definition
+class LayerNormOp(IRDLOperation):
+    """(x - mean) / sqrt(var + eps) * weight + bias over the trailing axes from `axis` on (biased variance, as
+    torch.nn.LayerNorm); weight and bias, when present, have the normalised shape."""
+
+    name = "nn.layer_norm"
+
+    input = operand_def(T)
+    weight = opt_operand_def(TensorType.constr(f32))
+    bias = opt_operand_def(TensorType.constr(f32))
+    output = result_def(T)
+    axis = prop_def(IntegerAttr[IntegerType])
+    eps = prop_def(FloatAttr[Float32Type])
+
+    traits = traits_def(Pure(), ActivationBounds())
+    irdl_options = (ParsePropInAttrDict(), AttrSizedOperandSegments(as_property=True))
+    assembly_format = (
+        "$input (`weight` $weight^)? (`bias` $bias^)? attr-dict `:` type($input) "
+        "(`weight` type($weight)^)? (`bias` type($bias)^)?"
+    )
+
+    def __init__(
+        self,
+        input: SSAValue | Operation,
+        weight: SSAValue | Operation | None,
+        bias: SSAValue | Operation | None,
+        axis: int,
+        eps: float,
+    ):
+        super().__init__(
+            operands=[input, [] if weight is None else [weight], [] if bias is None else [bias]],
+            result_types=[SSAValue.get(input).type],
+            properties={"axis": IntegerAttr(axis, i64), "eps": FloatAttr(eps, f32)},
+        )
+
+    def verify_(self) -> None:
+        x, axis = _tensor_shape(self.input), self.axis.value.data
+        if not 0 <= axis < len(x):
+            raise VerifyException(f"'nn.layer_norm' axis {axis} is out of range for input {_fmt(x)}")
+        for name in ("weight", "bias"):
+            value = getattr(self, name)
+            if value is not None and _tensor_shape(value) != x[axis:]:
+                raise VerifyException(
+                    f"'nn.layer_norm' {name} must have the normalised shape {_fmt(x[axis:])}, "
+                    f"got {_fmt(_tensor_shape(value))}"
+                )
+        _expect_result(self, _tensor_shape(self.output), x)
+
+
+@irdl_op_definition
+class EmbeddingOp(IRDLOperation):
+    """result[..., :] = weight[indices[...], :]: a row of the table per i32 index (any table element type). An
+    index outside [0, rows) reads row 0 after lowering (PyTorch raises; a microcontroller must not read past the
+    table)."""
+
+    name = "nn.embedding"
+
+    weight = operand_def(TensorType)
+    indices = operand_def(TensorType.constr(i32))
+    output = result_def(TensorType)
+
+    traits = traits_def(Pure(), ActivationBounds())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$weight `,` $indices attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, weight: SSAValue | Operation, indices: SSAValue | Operation):
+        w, idx = _tensor_shape(SSAValue.get(weight)), _tensor_shape(SSAValue.get(indices))
+        super().__init__(operands=[weight, indices], result_types=[_like(weight, (*idx, w[1]))])
+
+    def verify_(self) -> None:
+        w, idx = _tensor_shape(self.weight), _tensor_shape(self.indices)
+        _expect_rank(self, "weight", w, 2, "[rows, features]")
+        _expect_result(self, _tensor_shape(self.output), (*idx, w[1]))
+        _expect_same_element(self, [self.weight], self.output)
+
 NN = Dialect(
     "nn",
     [
@@ -1256,5 +1502,11 @@ NN = Dialect(
         SoftmaxOp,
         LogSoftmaxOp,
         *OPS_A,
+        SliceOp,
+        TransposeOp,
+        ReduceOp,
+        MatmulOp,
+        LayerNormOp,
+        EmbeddingOp,
     ],
 )

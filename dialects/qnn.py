@@ -62,7 +62,9 @@ from t2m.dialects.nn import (
     _tensor_shape,
     broadcast_shapes,
     conv2d_output_shape,
+    matmul_shape,
     pool2d_output_shape,
+    reduced_shape,
 )
 
 I8_MIN, I8_MAX = -128, 127
@@ -849,6 +851,92 @@ class SoftmaxOp(IRDLOperation):
             raise VerifyException(f"'qnn.softmax' axis {self.axis.value.data} is out of range for rank {rank}")
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# Whole-tensor int8 ops (issue 12): the product of two activations, sums over axes. Both give the int32
+# accumulator of the zero-point-corrected values; a `qnn.rescale` makes int8 of it (s_a s_b / s_out for matmul,
+# s_in / (count s_out) for a mean). Slices, transposes and embeddings of int8 tensors are the nn ops themselves.
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@irdl_op_definition
+class MatmulOp(IRDLOperation):
+    """int32 sum over k of (lhs[..., m, k] - lhs_zp) * (rhs[..., k, n] - rhs_zp): [..., M, K] x [..., K, N], equal
+    ranks, batch dims broadcast (nn.matmul's shapes)."""
+
+    name = "qnn.matmul"
+
+    lhs = operand_def(TensorType)
+    rhs = operand_def(TensorType)
+    output = result_def(TensorType)
+    lhs_zp = prop_def(IntegerAttr)
+    rhs_zp = prop_def(IntegerAttr)
+
+    traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, lhs: SSAValue | Operation, rhs: SSAValue | Operation, lhs_zp: int, rhs_zp: int):
+        shape = matmul_shape(_tensor_shape(SSAValue.get(lhs)), _tensor_shape(SSAValue.get(rhs)))
+        assert shape is not None, "operands do not multiply"
+        super().__init__(
+            operands=[lhs, rhs],
+            result_types=[TensorType(i32, shape)],
+            properties={"lhs_zp": _int_prop(lhs_zp), "rhs_zp": _int_prop(rhs_zp)},
+        )
+
+    def verify_(self) -> None:
+        _expect_element(self, "lhs", self.lhs, 8)
+        _expect_element(self, "rhs", self.rhs, 8)
+        _expect_element(self, "result (an int32 accumulator)", self.output, 32)
+        _i8_range(self, "lhs_zp", self.lhs_zp.value.data)
+        _i8_range(self, "rhs_zp", self.rhs_zp.value.data)
+        a, b = _tensor_shape(self.lhs), _tensor_shape(self.rhs)
+        shape = matmul_shape(a, b)
+        if shape is None:
+            raise VerifyException(
+                f"'qnn.matmul' operands {_fmt(a)} and {_fmt(b)} must be [..., M, K] and [..., K, N] of one rank >= 2"
+            )
+        _expect_result(self, _tensor_shape(self.output), shape)
+
+
+@irdl_op_definition
+class ReduceSumOp(IRDLOperation):
+    """int32 sum of (input - input_zp) over `axes` (sorted, distinct), the reduced axes kept as size 1."""
+
+    name = "qnn.reduce_sum"
+
+    input = operand_def(TensorType)
+    output = result_def(TensorType)
+    axes = prop_def(DenseArrayBase)
+    input_zp = prop_def(IntegerAttr)
+
+    traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue | Operation, axes: Sequence[int], input_zp: int):
+        x = _tensor_shape(SSAValue.get(input))
+        super().__init__(
+            operands=[input],
+            result_types=[TensorType(i32, reduced_shape(x, axes))],
+            properties={"axes": _i64_array(sorted(axes)), "input_zp": _int_prop(input_zp)},
+        )
+
+    def reduced_axes(self) -> tuple[int, ...]:
+        return tuple(_ints(self.axes))
+
+    def verify_(self) -> None:
+        _expect_element(self, "input", self.input, 8)
+        _expect_element(self, "result (an int32 accumulator)", self.output, 32)
+        _i8_range(self, "input_zp", self.input_zp.value.data)
+        x, axes = _tensor_shape(self.input), self.reduced_axes()
+        if not axes or list(axes) != sorted(set(axes)) or axes[0] < 0 or axes[-1] >= len(x):
+            raise VerifyException(f"'qnn.reduce_sum' axes {list(axes)} must be sorted, distinct and in [0, {len(x)})")
+        if math.prod(x[a] for a in axes) * 255 >= 2**31:
+            raise VerifyException(f"'qnn.reduce_sum' over {math.prod(x[a] for a in axes)} elements may overflow int32")
+        _expect_result(self, _tensor_shape(self.output), reduced_shape(x, axes))
+
+
 QUANT_KEY = "qnn.quant"
 """Argument and result attribute of an int8 model function: the `QuantAttr` of that input or output."""
 
@@ -944,6 +1032,8 @@ QNN = Dialect(
         AdaptiveAvgPool2dOp,
         SoftmaxOp,
         LutOp,
+        MatmulOp,
+        ReduceSumOp,
     ],
     [QuantAttr, RequantAttr],
 )

@@ -33,17 +33,17 @@ class TinyCNN(nn.Module):
         return (torch.randn(1, 3, 16, 16, generator=torch.Generator().manual_seed(1)),)
 
 
-class WithLSTM(nn.Module):
-    """Uses layers t2m does not support (LSTM, and a slice of an activation): t2m-import lists them all."""
+class WithCumsum(nn.Module):
+    """Uses ops t2m does not support (a running sum, a flip): t2m-import lists them all."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.lstm = nn.LSTM(10, 16, batch_first=True)
+        self.gru = nn.GRU(10, 16, batch_first=True)
         self.fc = nn.Linear(16, 4)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y, _ = self.lstm(x)
-        return self.fc(y[:, -1])
+        y = torch.cumsum(self.gru(x)[0], dim=1)
+        return self.fc(torch.flip(y, dims=[1])[:, -1])
 
     def example_inputs(self) -> tuple[torch.Tensor]:
         return (torch.randn(1, 5, 10),)

@@ -24,6 +24,9 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "lower-nn-activation": _load("lower_nn_activation", "LowerNnActivation"),
         "lower-nn-resize": _load("lower_nn_resize", "LowerNnResize"),
         "lower-nn-shape": _load("lower_nn_shape", "LowerNnShape"),
+        "lower-nn-tensor": _load("lower_nn_tensor", "LowerNnTensor"),
+        "lower-nn-reduce": _load("lower_nn_reduce", "LowerNnReduce"),
+        "lower-nn-matmul": _load("lower_nn_matmul", "LowerNnMatmul"),
         "lower-nn-constant": _load("lower_nn_constant", "LowerNnConstant"),
         # qnn -> integer loops (int8 models)
         "lower-qnn-conv": _load("lower_qnn_conv", "LowerQnnConv"),
@@ -32,6 +35,7 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "lower-qnn-elementwise": _load("lower_qnn_elementwise", "LowerQnnElementwise"),
         "lower-qnn-softmax": _load("lower_qnn_softmax", "LowerQnnSoftmax"),
         "lower-qnn-lut": _load("lower_qnn_lut", "LowerQnnLut"),
+        "lower-qnn-matmul": _load("lower_qnn_matmul", "LowerQnnMatmul"),
         "bufferize": _load("bufferize", "Bufferize"),
         "plan-memory": _load("plan_memory", "PlanMemoryPass"),
         # loops -> llvm dialect: t2m's conversions where xDSL 0.74 has none (order: pipeline.LOWER_TO_LLVM)

@@ -155,14 +155,14 @@ def test_import_state_dict_and_pickled_module(tmp_path: Path) -> None:
 
 def test_import_unsupported_ops_listed(tmp_path: Path) -> None:
     out = tmp_path / "m.mlir"
-    result = run("t2m-import", "examples/models.py:WithLSTM", "-o", str(out))
+    result = run("t2m-import", "examples/models.py:WithCumsum", "-o", str(out))
     assert result.returncode == 1 and not out.exists()
     assert result.stderr.splitlines() == [
-        "t2m-import: error: model 'examples/models.py:WithLSTM' uses 2 unsupported ops (aten.lstm.input, "
-        "aten.select.int), at the lines below; rewrite those layers with supported ones (t2m-import --list-ops) "
+        "t2m-import: error: model 'examples/models.py:WithCumsum' uses 2 unsupported ops (aten.cumsum.default, "
+        "aten.flip.default), at the lines below; rewrite those layers with supported ones (t2m-import --list-ops) "
         "or file an issue",
-        "  examples/models.py:45 `y, _ = self.lstm(x)`: aten.lstm.input",
-        "  examples/models.py:46 `return self.fc(y[:, -1])`: aten.select.int",
+        "  examples/models.py:45 `y = torch.cumsum(self.gru(x)[0], dim=1)`: aten.cumsum.default",
+        "  examples/models.py:46 `return self.fc(torch.flip(y, dims=[1])[:, -1])`: aten.flip.default",
     ]
 
 

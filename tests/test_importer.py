@@ -219,12 +219,14 @@ def test_unsupported_ops_are_all_listed() -> None:
     from t2m.compiler.importer import import_model
 
     with pytest.raises(T2MError) as info:
-        import_model("examples/models.py:WithLSTM")
+        import_model("examples/models.py:WithCumsum")
     err = info.value
-    assert err.what == "model 'examples/models.py:WithLSTM' uses 2 unsupported ops (aten.lstm.input, aten.select.int)"
+    assert err.what == (
+        "model 'examples/models.py:WithCumsum' uses 2 unsupported ops (aten.cumsum.default, aten.flip.default)"
+    )
     assert err.details == [
-        "examples/models.py:45 `y, _ = self.lstm(x)`: aten.lstm.input",
-        "examples/models.py:46 `return self.fc(y[:, -1])`: aten.select.int",
+        "examples/models.py:45 `y = torch.cumsum(self.gru(x)[0], dim=1)`: aten.cumsum.default",
+        "examples/models.py:46 `return self.fc(torch.flip(y, dims=[1])[:, -1])`: aten.flip.default",
     ]
 
 

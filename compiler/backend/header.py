@@ -83,7 +83,9 @@ def render_header(info: ModelInfo, obj: bytes, stack: int | None) -> str:
         "",
     ]
     element = "int8_t" if int8 else "float"
-    params = [f"const {element} *input{i if len(info.inputs) > 1 else ''}" for i in range(len(info.inputs))]
+    kinds = info.input_types or ["f32"] * len(info.inputs)
+    params = [f"const {'int32_t' if kind == 'i32' else element} *input{i if len(info.inputs) > 1 else ''}"
+              for i, kind in enumerate(kinds)]
     params += [f"{element} *output{i if len(info.outputs) > 1 else ''}" for i in range(len(info.outputs))]
     buffers = "int8_t arrays (no alignment needed)" if int8 else "4-byte aligned float arrays"
     lines += [

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from xdsl.builder import Builder
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp, TensorType, f32
+from xdsl.dialects.builtin import ModuleOp, TensorType, f32, i32
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.rewriter import InsertPoint
 
@@ -156,6 +156,9 @@ class Translator:
         arg_types = []
         for node in user_inputs:
             val = node.meta.get("val")
+            if val is not None and _indices_only(node):
+                arg_types.append(TensorType(i32, tuple(val.shape)))  # embedding indices: int32 on the target
+                continue
             if val is None or val.dtype != torch.float32:
                 raise Unsupported(f"input '{node.name}' must be a float32 tensor")
             arg_types.append(TensorType(f32, tuple(val.shape)))
@@ -212,6 +215,19 @@ class Translator:
 # ---------------------------------------------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------------------------------------------
+
+
+def _indices_only(node: Any) -> bool:
+    """An integer model input read only as embedding indices: it becomes an int32 argument."""
+    import torch
+
+    val = node.meta.get("val")
+    return (
+        val is not None
+        and val.dtype in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
+        and bool(node.users)
+        and all(op_name(u) == "aten.embedding.default" and u.args[1] is node for u in node.users)
+    )
 
 
 def _shape(value: Value) -> tuple[int, ...]:
@@ -308,8 +324,10 @@ def linear(t: Translator, node: Any) -> Value:
 
 
 def _matmul_as_linear(t: Translator, x: Value, m: Value, bias: Value) -> Value:
+    if (not isinstance(m, np.ndarray) or m.ndim != 2) and bias is None:
+        return _matmul(t, x, m)  # a product with an activation on the right
     if not isinstance(m, np.ndarray) or m.ndim != 2:
-        raise Unsupported("matrix product of two activations (only activation x weight imports, as nn.linear)")
+        raise Unsupported("addmm of two activations (matmul + add: write them as two ops)")
     weight = np.ascontiguousarray(m.T)  # [in, out] -> PyTorch's [out, in]
     if bias is not None and _shape(bias) != (weight.shape[0],):
         bias = np.broadcast_to(np.asarray(bias, dtype=np.float32), (weight.shape[0],)).copy()
@@ -546,7 +564,7 @@ def mean(t: Translator, node: Any) -> Value:
         return np.asarray(np.mean(x, axis=tuple(dims), keepdims=keepdim), np.float32)
     rank = len(_shape(x))
     if rank != 4 or sorted(_norm_dim(d, rank) for d in dims) != [2, 3]:
-        raise Unsupported(f"mean over dims {list(dims)} (only the spatial mean of an NCHW tensor imports)")
+        return _reduce(t, x, dims, keepdim, "mean")
     pooled = _result(t, nn.AdaptiveAvgPool2dOp(t.tensor(x), [1, 1]))
     return pooled if keepdim else _result(t, nn.ReshapeOp(pooled, _shape(x)[:2]))
 
@@ -596,7 +614,7 @@ def squeeze(t: Translator, node: Any) -> Value:
 def permute(t: Translator, node: Any) -> Value:
     x = t.arg(node, 0)
     if not _is_const(x):
-        raise Unsupported("transposing an activation (t2m's nn tensors stay in NCHW order)")
+        return _permute_activation(t, node, x)
     name = op_name(node)
     if "permute" in name:
         return np.transpose(x, t.arg(node, 1))
@@ -651,7 +669,7 @@ def slice_(t: Translator, node: Any) -> Value:
     size = _shape(x)[dim]
     if start in (0, None) and (end is None or end >= size) and step == 1:
         return x  # a full slice is a no-op
-    raise Unsupported(f"slicing an activation along dim {dim} [{start}:{end}:{step}]")
+    return _slice_activation(t, x, dim, start, end, step)
 
 
 @handles("aten.slice_scatter.default")
@@ -833,3 +851,347 @@ def upsample(t: Translator, node: Any) -> Value:
     h, w = _shape(x)[2:]
     scale = [_resize_scale(h, size[2], factors[0]), _resize_scale(w, size[3], factors[1])]
     return _result(t, nn.UpsampleOp(x, size[2:], "nearest" if nearest else "bilinear", scale, corners))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Activations sliced, selected, split, permuted, reduced, multiplied together, normalised, looked up (issue 12)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _slice_activation(t: Translator, x: SSAValue, dim: int, start: int | None, end: int | None, step: int) -> Value:
+    """x[..., start:end:step, ...] along `dim` as `nn.slice` (Python's clamping of out-of-range bounds)."""
+    shape = _shape(x)
+    if step < 1:
+        raise Unsupported(f"slicing with step {step} (PyTorch allows only positive steps)")
+    begin, stop, stride = slice(start, end, step).indices(shape[dim])
+    count = len(range(begin, stop, stride))
+    if count == shape[dim]:
+        return x
+    if count == 0:
+        raise Unsupported(f"an empty slice [{start}:{end}:{step}] along dim {dim}")
+    starts, steps, sizes = [0] * len(shape), [1] * len(shape), list(shape)
+    starts[dim], steps[dim], sizes[dim] = begin, stride, count
+    return _result(t, nn.SliceOp(x, starts, steps, sizes))
+
+
+@handles("aten.select.int")
+def select(t: Translator, node: Any) -> Value:
+    """x.select(dim, i) (and x[i], x[:, -1]): a slice of one, then the axis dropped (a view)."""
+    x = t.arg(node, 0)
+    rank = len(_shape(x))
+    dim, index = _norm_dim(t.arg(node, 1), rank), t.arg(node, 2)
+    index = index + _shape(x)[dim] if index < 0 else index
+    if _is_const(x):
+        return np.take(np.asarray(x), index, axis=dim)
+    picked = _slice_activation(t, x, dim, index, index + 1, 1)
+    return _result(t, nn.ReshapeOp(picked, [d for i, d in enumerate(_shape(x)) if i != dim]))
+
+
+def _pieces(t: Translator, x: Value, sizes: Sequence[int], dim: int) -> tuple[Value, ...]:
+    """Consecutive slices of `sizes` along `dim` (chunk, split, unbind): each an `nn.slice`, created only where a
+    getitem reads it (torch.export's graph reads each piece it uses)."""
+    bounds = np.cumsum([0, *sizes])
+    if _is_const(x):
+        return tuple(np.split(np.asarray(x), bounds[1:-1], axis=dim))
+    return tuple(_slice_activation(t, x, dim, int(a), int(b), 1) for a, b in zip(bounds[:-1], bounds[1:], strict=True))
+
+
+@handles("aten.split.Tensor", "aten.split_with_sizes.default", "aten.chunk.default", "aten.unbind.int")
+def split(t: Translator, node: Any) -> Value:
+    x = t.arg(node, 0)
+    name, rank = op_name(node), len(_shape(x))
+    dim = _norm_dim(t.arg(node, 1 if "unbind" in name else 2, 0, "dim"), rank)
+    size = _shape(x)[dim]
+    if "unbind" in name:
+        pieces = _pieces(t, x, [1] * size, dim)
+        return tuple(p if _is_const(p) and np.ndim(p) == rank - 1 else _drop_axis(t, p, dim) for p in pieces)
+    if "split_with_sizes" in name:
+        sizes = list(t.arg(node, 1))
+    elif "chunk" in name:
+        each = -(-size // t.arg(node, 1))
+        sizes = [min(each, size - s) for s in range(0, size, each)]
+    else:
+        each = t.arg(node, 1)
+        sizes = list(each) if isinstance(each, list | tuple) else [min(each, size - s) for s in range(0, size, each)]
+    return _pieces(t, x, sizes, dim)
+
+
+def _drop_axis(t: Translator, x: Value, dim: int) -> Value:
+    shape = [d for i, d in enumerate(_shape(x)) if i != dim]
+    return np.reshape(x, shape) if _is_const(x) else _result(t, nn.ReshapeOp(x, shape))
+
+
+def _permute_activation(t: Translator, node: Any, x: SSAValue) -> Value:
+    """permute / transpose / t of an activation: `nn.transpose` (a copy; a no-op permutation is dropped)."""
+    rank, name = len(_shape(x)), op_name(node)
+    if "permute" in name:
+        perm = [_norm_dim(d, rank) for d in t.arg(node, 1)]
+    elif "transpose" in name:
+        a, b = _norm_dim(t.arg(node, 1), rank), _norm_dim(t.arg(node, 2), rank)
+        perm = list(range(rank))
+        perm[a], perm[b] = perm[b], perm[a]
+    else:
+        perm = list(reversed(range(rank)))
+    if perm == sorted(perm):
+        return x
+    return _result(t, nn.TransposeOp(x, perm))
+
+
+def _reduce(t: Translator, x: Value, dims: Sequence[int] | None, keepdim: bool, kind: str) -> Value:
+    """torch.sum / torch.mean over `dims` (all axes when None or empty): `nn.reduce`, then a reshape unless keepdim."""
+    shape = _shape(x)
+    axes = sorted({_norm_dim(d, len(shape)) for d in dims}) if dims else list(range(len(shape)))
+    if _is_const(x):
+        fold = np.mean if kind == "mean" else np.sum
+        return np.asarray(fold(np.asarray(x, np.float64), axis=tuple(axes), keepdims=keepdim), np.float32)
+    reduced = _result(t, nn.ReduceOp(t.tensor(x), axes, kind))
+    if keepdim:
+        return reduced
+    return _result(t, nn.ReshapeOp(reduced, [d for i, d in enumerate(shape) if i not in axes]))
+
+
+@handles("aten.sum.dim_IntList", "aten.sum.default", "aten.mean.default")
+def sum_(t: Translator, node: Any) -> Value:
+    dims = None if op_name(node).endswith(".default") else t.arg(node, 1)
+    keepdim = False if op_name(node).endswith(".default") else bool(t.arg(node, 2, False, "keepdim"))
+    import torch
+
+    if node.kwargs.get("dtype") not in (None, torch.float32):
+        raise Unsupported("a reduction to another dtype (t2m's nn dialect is float32)")
+    return _reduce(t, t.arg(node, 0), dims, keepdim, "mean" if "mean" in op_name(node) else "sum")
+
+
+def _matmul(t: Translator, a: Value, b: Value) -> Value:
+    """The product of two tensors of which at least one is an activation: `nn.matmul`, vectors and unequal ranks
+    made [..., M, K] / [..., K, N] of one rank by reshapes (torch.matmul's rules)."""
+    sa, sb = _shape(a), _shape(b)
+    if not sa or not sb:
+        raise Unsupported("matmul of a scalar")
+    a2 = [1, *sa] if len(sa) == 1 else list(sa)
+    b2 = [*sb, 1] if len(sb) == 1 else list(sb)
+    rank = max(len(a2), len(b2))
+    a2, b2 = [1] * (rank - len(a2)) + a2, [1] * (rank - len(b2)) + b2
+    if nn.matmul_shape(tuple(a2), tuple(b2)) is None:
+        raise Unsupported(f"matmul of shapes {list(sa)} and {list(sb)}")
+    lhs = _reshaped(t, a, a2)
+    rhs = _reshaped(t, b, b2)
+    out = _result(t, nn.MatmulOp(lhs, rhs))
+    batch = nn.broadcast_shapes(tuple(sa[:-2]), tuple(sb[:-2])) or ()
+    want = [*batch, *([sa[-2]] if len(sa) > 1 else []), *([sb[-1]] if len(sb) > 1 else [])]
+    return out if list(_shape(out)) == want else _result(t, nn.ReshapeOp(out, want))
+
+
+def _reshaped(t: Translator, v: Value, shape: Sequence[int]) -> SSAValue:
+    if _is_const(v):
+        return t.tensor(np.reshape(np.asarray(v, np.float32), shape))
+    return v if list(_shape(v)) == list(shape) else _result(t, nn.ReshapeOp(v, shape))
+
+
+@handles("aten.bmm.default")
+def bmm(t: Translator, node: Any) -> Value:
+    return _matmul(t, t.arg(node, 0), t.arg(node, 1))
+
+
+def _layer_norm(t: Translator, x: Value, normalized: Sequence[int], w: Value, b: Value, eps: float) -> Value:
+    shape = _shape(x)
+    axis = len(shape) - len(normalized)
+    if list(shape[axis:]) != list(normalized):
+        raise Unsupported(f"layer_norm over {list(normalized)} of a tensor of shape {list(shape)}")
+    weight = None if w is None else t.tensor(np.asarray(w, np.float32) if _is_const(w) else w)
+    bias = None if b is None else t.tensor(np.asarray(b, np.float32) if _is_const(b) else b)
+    return _result(t, nn.LayerNormOp(t.tensor(x), weight, bias, axis, float(eps)))
+
+
+@handles("aten.layer_norm.default")
+def layer_norm(t: Translator, node: Any) -> Value:
+    return _layer_norm(t, t.arg(node, 0), t.arg(node, 1), t.arg(node, 2), t.arg(node, 3), t.arg(node, 4, 1e-5))
+
+
+@handles("aten.native_layer_norm.default")
+def native_layer_norm(t: Translator, node: Any) -> Value:
+    out = _layer_norm(t, t.arg(node, 0), t.arg(node, 1), t.arg(node, 2), t.arg(node, 3), t.arg(node, 4))
+    return (out, None, None)
+
+
+@handles("aten.embedding.default")
+def embedding(t: Translator, node: Any) -> Value:
+    """A table lookup: the table is a weight, the indices a model input (an int32 argument, see `translate`)."""
+    weight, indices = t.arg(node, 0), t.arg(node, 1)
+    if not isinstance(weight, np.ndarray) or weight.ndim != 2:
+        raise Unsupported("an embedding whose table is not a constant [rows, features] weight")
+    if _is_const(indices):
+        return np.take(weight, np.asarray(indices, np.int64), axis=0)
+    if str(cast_element(indices)) != "i32":
+        raise Unsupported("embedding indices computed in float: pass the indices as an integer model input")
+    return _result(t, nn.EmbeddingOp(t.tensor(weight), indices))
+
+
+def cast_element(value: SSAValue) -> Any:
+    return value.type.get_element_type()  # type: ignore[attr-defined]
+
+
+# -- recurrent layers: unrolled over the static sequence length, every state a tensor in the arena -------------
+
+
+def _lin(t: Translator, x: Value, w: np.ndarray, b: np.ndarray | None) -> Value:
+    if _is_const(x):
+        y = np.asarray(x, np.float64) @ w.astype(np.float64).T
+        return np.asarray(y if b is None else y + b, np.float32)
+    return _result(t, nn.LinearOp(x, t.tensor(w), None if b is None else t.tensor(np.asarray(b, np.float32))))
+
+
+def _add(t: Translator, a: Value, b: Value) -> Value:
+    if _is_const(a) and _is_const(b):
+        return np.asarray(np.asarray(a, np.float32) + np.asarray(b, np.float32), np.float32)
+    return _result(t, nn.AddOp(t.tensor(a), t.tensor(b)))
+
+
+def _mul(t: Translator, a: Value, b: Value) -> Value:
+    if _is_const(a) and _is_const(b):
+        return np.asarray(np.asarray(a, np.float32) * np.asarray(b, np.float32), np.float32)
+    return _result(t, nn.MulOp(t.tensor(a), t.tensor(b)))
+
+
+def _unary(t: Translator, kind: type[nn.UnaryOp], x: Value) -> Value:
+    if _is_const(x):
+        v = np.asarray(x, np.float64)
+        return np.asarray(1 / (1 + np.exp(-v)) if kind is nn.SigmoidOp else np.tanh(v), np.float32)
+    return _result(t, kind(x))
+
+
+def _cols(t: Translator, x: Value, lo: int, hi: int) -> Value:
+    """x[:, lo:hi] of a [batch, features] value."""
+    return np.asarray(x)[:, lo:hi] if _is_const(x) else _slice_activation(t, x, 1, lo, hi, 1)
+
+
+def _lstm_cell(t: Translator, gx: Value, h: Value, c: Value, w_hh: np.ndarray, b_hh: np.ndarray | None
+               ) -> tuple[Value, Value]:
+    size = w_hh.shape[1]
+    gates = _add(t, gx, _lin(t, h, w_hh, b_hh))
+    i, f, g, o = (_cols(t, gates, k * size, (k + 1) * size) for k in range(4))
+    i, f, o = (_unary(t, nn.SigmoidOp, v) for v in (i, f, o))
+    c = _add(t, _mul(t, f, c), _mul(t, i, _unary(t, nn.TanhOp, g)))
+    return _mul(t, o, _unary(t, nn.TanhOp, c)), c
+
+
+def _gru_cell(t: Translator, gx: Value, h: Value, w_hh: np.ndarray, b_hh: np.ndarray | None) -> Value:
+    size = w_hh.shape[1]
+    gh = _lin(t, h, w_hh, b_hh)
+    r, z = (_unary(t, nn.SigmoidOp, _add(t, _cols(t, gx, k * size, (k + 1) * size), _cols(t, gh, k * size,
+                                                                                          (k + 1) * size)))
+            for k in range(2))
+    n = _unary(t, nn.TanhOp, _add(t, _cols(t, gx, 2 * size, 3 * size), _mul(t, r, _cols(t, gh, 2 * size, 3 * size))))
+    return _add(t, n, _mul(t, z, _add(t, h, _mul(t, n, np.array(-1.0, np.float32)))))  # (1 - z) n + z h = n + z (h - n)
+
+
+def _time_step(t: Translator, x: Value, time: int, steps_axis: int) -> Value:
+    """Step `time` of a sequence, [batch, features]."""
+    return _drop_axis(t, _slice_activation(t, x, steps_axis, time, time + 1, 1), steps_axis) if not _is_const(x) \
+        else np.take(np.asarray(x), time, axis=steps_axis)
+
+
+@handles("aten.lstm.input", "aten.gru.input")
+def recurrent(t: Translator, node: Any) -> Value:
+    """nn.LSTM / nn.GRU (any layers, bidirectional, batch_first either way), unrolled over the static sequence:
+    per layer and direction the input projection of every step is one nn.linear (b_ih + b_hh folded in for the
+    LSTM), then each step adds the hidden projection and applies the gates with existing nn ops. A zero initial
+    state folds away at the first step. The states are ordinary tensors, so plan-memory places them in the arena."""
+    lstm = "lstm" in op_name(node)
+    x, hx, params = t.arg(node, 0), t.arg(node, 1), t.arg(node, 2)
+    has_biases, layers, _, train, bidirectional, batch_first = (t.arg(node, i) for i in range(3, 9))
+    if train:
+        raise Unsupported("a recurrent layer in training mode: call model.eval() before export")
+    if len(_shape(x)) != 3:
+        raise Unsupported(f"a recurrent layer on a rank-{len(_shape(x))} input (t2m takes batched sequences)")
+    if not all(isinstance(p, np.ndarray) for p in params):
+        raise Unsupported("recurrent weights that are not constants")
+    if len(params) != layers * (2 if bidirectional else 1) * (4 if has_biases else 2):
+        raise Unsupported("recurrent weights with projections (proj_size) or an unexpected layout")
+    h0, c0 = (hx[0], hx[1]) if lstm else (hx, None)
+    steps_axis = 1 if batch_first else 0
+    steps = _shape(x)[steps_axis]
+    per = 4 if has_biases else 2
+    directions = 2 if bidirectional else 1
+    finals_h: list[Value] = []
+    finals_c: list[Value] = []
+    seq = x
+    for layer in range(layers):
+        outputs: list[list[Value]] = []
+        for direction in range(directions):
+            k = (layer * directions + direction) * per
+            w_ih, w_hh = params[k], params[k + 1]
+            b_ih, b_hh = (params[k + 2], params[k + 3]) if has_biases else (None, None)
+            if lstm and b_ih is not None and b_hh is not None:  # both biases add before any nonlinearity
+                b_ih, b_hh = np.asarray(b_ih, np.float64) + np.asarray(b_hh, np.float64), None
+            projected = _lin(t, seq, w_ih, b_ih)  # every step's input projection at once
+            index = layer * directions + direction
+            h = _state(t, h0, index)
+            c = _state(t, c0, index) if lstm else None
+            order = range(steps - 1, -1, -1) if direction else range(steps)
+            hs: list[Value] = [None] * steps
+            for step in order:
+                gx = _time_step(t, projected, step, steps_axis)
+                if lstm:
+                    h, c = _lstm_cell(t, gx, h, c, w_hh, b_hh)
+                else:
+                    h = _gru_cell(t, gx, h, w_hh, b_hh)
+                hs[step] = h
+            outputs.append(hs)
+            finals_h.append(h)
+            finals_c.append(c)
+        seq = _stack_steps(t, outputs, steps_axis)
+    h_n = _stack_states(t, finals_h)
+    return (seq, h_n, _stack_states(t, finals_c)) if lstm else (seq, h_n)
+
+
+def _state(t: Translator, state: Value, index: int) -> Value:
+    """The initial state of one layer/direction, [batch, hidden], from [layers * directions, batch, hidden]."""
+    if _is_const(state):
+        return np.asarray(state, np.float32)[index]
+    return _drop_axis(t, _slice_activation(t, state, 0, index, index + 1, 1), 0)
+
+
+def _stack_steps(t: Translator, outputs: list[list[Value]], steps_axis: int) -> Value:
+    """Each direction's states [batch, hidden] stacked along the time axis, directions concatenated on features."""
+    per_direction = []
+    for hs in outputs:
+        parts = [_insert_axis(t, h, steps_axis) for h in hs]
+        per_direction.append(parts[0] if len(parts) == 1 else _result(t, nn.ConcatOp(parts, steps_axis)))
+    if len(per_direction) == 1:
+        return per_direction[0]
+    return _result(t, nn.ConcatOp(per_direction, 2))
+
+
+def _insert_axis(t: Translator, x: Value, axis: int) -> SSAValue:
+    shape = list(_shape(x))
+    shape.insert(axis, 1)
+    return t.tensor(np.reshape(x, shape)) if _is_const(x) else _result(t, nn.ReshapeOp(x, shape))
+
+
+def _stack_states(t: Translator, states: list[Value]) -> Value:
+    parts = [_insert_axis(t, s, 0) for s in states]
+    return parts[0] if len(parts) == 1 else _result(t, nn.ConcatOp(parts, 0))
+
+
+@handles("aten.stack.default")
+def stack(t: Translator, node: Any) -> Value:
+    """torch.stack: each part with a new axis of one (a view), then one concat."""
+    parts = list(t.arg(node, 0))
+    dim = _norm_dim(t.arg(node, 1, 0, "dim"), len(_shape(parts[0])) + 1)
+    if all(_is_const(p) for p in parts):
+        return np.stack([np.asarray(p, np.float32) for p in parts], axis=dim)
+    expanded = [_insert_axis(t, p, dim) for p in parts]
+    return expanded[0] if len(expanded) == 1 else _result(t, nn.ConcatOp(expanded, dim))
+
+
+@handles("aten.expand.default")
+def expand(t: Translator, node: Any) -> Value:
+    """x.expand(shape) (core ATen's matmul broadcasts with it): nothing when the shape does not change, else the
+    broadcast as an nn.add of zeros of the new shape (x + 0 is x for every float but -0.0, which becomes +0.0)."""
+    x = t.arg(node, 0)
+    shape = tuple(node.meta["val"].shape)
+    if _is_const(x):
+        return np.broadcast_to(np.asarray(x, np.float32), shape).copy()
+    if _shape(x) == shape:
+        return x
+    return _result(t, nn.AddOp(x, t.tensor(np.zeros(shape, np.float32))))

@@ -784,13 +784,15 @@ def adaptive_avg_pool2d(t: QTranslator, node: Any, out: QParams) -> SSAValue:
         size = [s if s is not None else x.shape[2 + i] for i, s in enumerate(_pair(t.arg(node, 1)))]
         pooled = QTensor(t.emit(qnn.AdaptiveAvgPool2dOp(x.plain(), size)).results[0], x.q)
         return _unbatch(t, t.requantize(pooled, out).value, node, True)
+    if len(x.shape) != 4 and op_name(node) == "aten.mean.dim":
+        return _reduce_q(t, node, out)
     if len(x.shape) != 4:
         raise Unsupported(f"average over a rank-{len(x.shape)} tensor (only NCHW spatial averages)")
     keep = True
     if op_name(node) == "aten.mean.dim":
         dims, keep = t.arg(node, 1), bool(t.arg(node, 2, False, "keepdim"))
         if sorted(_norm_dim(d, 4) for d in dims) != [2, 3]:
-            raise Unsupported(f"mean over dims {list(dims)} (only the spatial mean of an NCHW tensor)")
+            return _reduce_q(t, node, out)  # not a spatial mean: a sum over the axes, rescaled
         size = [1, 1]
     else:
         size = [s if s is not None else x.shape[2 + i] for i, s in enumerate(_pair(t.arg(node, 1)))]
@@ -985,3 +987,126 @@ def is_quantized(program: Any) -> bool:
     return any(
         node.op == "call_function" and op_name(node).startswith("quantized_decomposed.") for node in program.graph.nodes
     )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Issue 12: slices, splits and transposes of int8 tensors (exact: they move integers), the product of two
+# activations and sums/means over axes (int32 accumulators, then a rescale), and the layers with no int8 form
+# ---------------------------------------------------------------------------------------------------------------
+
+MOVEMENT = (
+    "aten.slice.Tensor",
+    "aten.select.int",
+    "aten.split.Tensor",
+    "aten.split_with_sizes.default",
+    "aten.chunk.default",
+    "aten.unbind.int",
+    "aten.permute.default",
+    "aten.transpose.int",
+    "aten.t.default",
+    "aten.numpy_T.default",
+)
+
+
+def _moved(t: QTranslator, node: Any, x: QTensor) -> Any:
+    """The float importer's handler of `node` applied to the int8 tensor `x` (it only moves elements), each
+    result keeping x's quantization."""
+    from t2m.compiler.importer.aten import HANDLERS
+
+    arg = node.args[0]
+    saved = t.values[arg]
+    t.values[arg] = x.plain()
+    try:
+        result = HANDLERS[op_name(node)](t, node)
+    finally:
+        t.values[arg] = saved
+
+    def wrap(value: Any) -> Any:
+        if isinstance(value, tuple):
+            return tuple(wrap(v) for v in value)
+        return Real(QTensor(value, x.q))
+
+    return wrap(result)
+
+
+@walks(*MOVEMENT)
+def movement(t: QTranslator, node: Any) -> Any:
+    if isinstance(t.values[node.args[0]], np.ndarray):
+        from t2m.compiler.importer.aten import HANDLERS
+
+        return HANDLERS[op_name(node)](t, node)  # a constant: folded in numpy
+    x = _real_or_float(t, node)
+    return Float(node) if x is None else _moved(t, node, x)
+
+
+@emits("aten.slice.Tensor", "aten.select.int", "aten.permute.default", "aten.transpose.int", "aten.t.default")
+def movement_then_quantize(t: QTranslator, node: Any, out: QParams) -> QTensor:
+    """A slice or transpose of a float value quantized afterwards: quantized first, then moved (same integers)."""
+    moved = _moved(t, node, t.quantize(node.args[0], out, (I8_MIN, I8_MAX)))
+    return moved.t
+
+
+def _rescaled_acc(t: QTranslator, acc: SSAValue, scale: float, out: QParams) -> SSAValue:
+    """int8 of an int32 accumulator whose real value is acc * scale."""
+    requant = qnn.RequantAttr.from_scales([scale / out.scale], out.zero_point)
+    return t.emit(qnn.RescaleOp(acc, requant, 0)).results[0]
+
+
+@emits("aten.matmul.default", "aten.bmm.default", "aten.mm.default")
+def matmul(t: QTranslator, node: Any, out: QParams) -> SSAValue:
+    """(a - za)(b - zb) summed in int32, rescaled by s_a s_b / s_out; shapes as the float importer's `_matmul`."""
+    a, b = t.real(node.args[0]), t.real(node.args[1])
+    sa, sb = a.shape, b.shape
+    if len(sa) < 2 or len(sb) < 2:
+        raise Unsupported("int8 matmul with a vector operand (reshape it to a matrix)")
+    rank = max(len(sa), len(sb))
+    a2, b2 = (1,) * (rank - len(sa)) + sa, (1,) * (rank - len(sb)) + sb
+    if nn.matmul_shape(a2, b2) is None:
+        raise Unsupported(f"matmul of shapes {list(sa)} and {list(sb)}")
+    acc = t.emit(qnn.MatmulOp(_view(t, a, a2).plain(), _view(t, b, b2).plain(), a.q.zero_point, b.q.zero_point))
+    result = _rescaled_acc(t, acc.results[0], a.q.scale * b.q.scale, out)
+    want = tuple(node.meta["val"].shape)
+    return result if _shape_of(result) == want else t.emit(nn.ReshapeOp(result, list(want))).results[0]
+
+
+def _shape_of(value: SSAValue) -> tuple[int, ...]:
+    return tuple(value.type.get_shape())  # type: ignore[attr-defined]
+
+
+@emits("aten.sum.dim_IntList", "aten.sum.default", "aten.mean.default")
+def reduce(t: QTranslator, node: Any, out: QParams) -> SSAValue:
+    return _reduce_q(t, node, out)
+
+
+def _reduce_q(t: QTranslator, node: Any, out: QParams) -> SSAValue:
+    """sum / mean over axes: the int32 sum of (x - zp), rescaled by s_in / s_out (a mean: divided by the count)."""
+    x = t.real(node.args[0])
+    rank = len(x.shape)
+    whole = op_name(node).endswith(".default")
+    dims = None if whole else t.arg(node, 1)
+    keepdim = False if whole else bool(t.arg(node, 2, False, "keepdim"))
+    axes = sorted({_norm_dim(d, rank) for d in dims}) if dims else list(range(rank))
+    count = math.prod(x.shape[a] for a in axes)
+    acc = t.emit(qnn.ReduceSumOp(x.plain(), axes, x.q.zero_point)).results[0]
+    scale = x.q.scale / count if "mean" in op_name(node) else x.q.scale
+    result = _rescaled_acc(t, acc, scale, out)
+    if keepdim:
+        return result
+    return t.emit(nn.ReshapeOp(result, [d for i, d in enumerate(x.shape) if i not in axes])).results[0]
+
+
+NO_INT8 = {
+    "aten.lstm.input": "int8 LSTM: t2m unrolls recurrent layers in fp32 only (compile this model without --quantize)",
+    "aten.gru.input": "int8 GRU: t2m unrolls recurrent layers in fp32 only (compile this model without --quantize)",
+    "aten.layer_norm.default": "int8 layer_norm: its variance and 1/sqrt have no exact int8 form in t2m "
+    "(compile this model without --quantize)",
+    "aten.native_layer_norm.default": "int8 layer_norm: its variance and 1/sqrt have no exact int8 form in t2m "
+    "(compile this model without --quantize)",
+    "aten.embedding.default": "int8 embedding: t2m looks tables up in fp32 only (compile this model without "
+    "--quantize)",
+}
+
+
+@walks(*NO_INT8)
+def no_int8(t: QTranslator, node: Any) -> Any:
+    raise Unsupported(NO_INT8[op_name(node)])

@@ -190,6 +190,12 @@ TABLES = _ops(
     "batch_norm.default",
 )
 CAT = _ops("cat.default", "concat.default")
+MOVE = _ops("slice.Tensor", "select.int", "permute.default", "transpose.int", "t.default", "mean.default")
+"""Slices, transposes and means keep their input's quantization (TFLite: STRIDED_SLICE, TRANSPOSE, MEAN)."""
+SPLIT = _ops("split.Tensor", "split_with_sizes.default", "chunk.default", "unbind.int")
+"""Several outputs (getitem reads each): every piece shares the input's quantization."""
+MATMUL = _ops("matmul.default", "bmm.default", "mm.default")
+SUM = _ops("sum.dim_IntList", "sum.default")
 SOFTMAX = _ops("softmax.int", "_softmax.default")
 
 
@@ -237,6 +243,14 @@ class T2MQuantizer(Quantizer):
                 self._shared(node)
             elif target in CAT:
                 self._cat(node)
+            elif target in MOVE:
+                self._shared(node)
+            elif target in SPLIT:
+                self._split(node)
+            elif target in MATMUL:
+                self._binary(node, ACTIVATION)
+            elif target in SUM:
+                self._unary(node, ACTIVATION)
             elif target in SOFTMAX:
                 self._unary(node, SOFTMAX_OUTPUT)
             elif target in ACTIVATIONS:
@@ -293,6 +307,15 @@ class T2MQuantizer(Quantizer):
         x = node.args[0]
         if isinstance(x, Node) and _is_float_tensor(x):
             _mark(node, {x: ACTIVATION}, SharedQuantizationSpec((x, node)))
+
+    def _split(self, node: Node) -> None:
+        """The input observed once; each piece a getitem whose output shares that quantization."""
+        x = node.args[0]
+        if not (isinstance(x, Node) and _is_float_tensor(x)):
+            return
+        _mark(node, {x: ACTIVATION}, None)
+        for user in node.users:
+            _mark(user, {}, SharedQuantizationSpec((x, node)))
 
     def _cat(self, node: Node) -> None:
         """Every input and the output share one input's (scale, zero point), as TFLite's CONCATENATION requires:
