@@ -68,7 +68,7 @@ def test_import_check_and_list_ops() -> None:
     result = run("t2m-import", TINY, "--check")
     assert result.returncode == 0 and result.stdout.startswith(f"t2m-import: '{TINY}': all ")
     ops = run("t2m-import", "--list-ops").stdout.split()
-    assert "aten.conv2d.default" in ops and "aten.lstm.input" not in ops
+    assert "aten.conv2d.default" in ops and "aten.lstm.input" in ops and "aten.cumsum.default" not in ops
 
 
 def test_import_missing_file(tmp_path: Path) -> None:
