@@ -37,6 +37,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-fuse", action="store_true", help="skip the fusion passes (to measure what they bring)")
     p.add_argument("--no-run", action="store_true", help="do not run the object on the emulator for the report")
     p.add_argument(
+        "--tune",
+        action="store_true",
+        help="measure each layer's kernel variants on the emulated Cortex-M4 and keep the fastest "
+        "(choices cached per layer shape; without --tune every layer gets its default kernel)",
+    )
+    p.add_argument(
+        "--tune-cache",
+        metavar="FILE",
+        help="the tuner's cache (default: $XDG_CACHE_HOME/t2m/tune.json or ~/.cache/t2m/tune.json)",
+    )
+    p.add_argument(
         "--emit",
         default="obj",
         choices=["nn", "fused", "loops", "llvm", "ll", "asm", "obj"],
@@ -74,7 +85,14 @@ def _main(argv: Sequence[str]) -> int:
     from t2m.compiler.compile import CompileOptions, compile_module, parse_size
 
     get_target(args.target)  # an unknown target fails before any work
-    options = CompileOptions(args.target, args.opt, parse_size(args.flash_size), not args.no_fuse, not args.no_run)
+    if args.tune_cache and not args.tune:
+        raise T2MError("--tune-cache without --tune", "the command line", "add --tune, or drop --tune-cache")
+    options = CompileOptions(args.target, args.opt, parse_size(args.flash_size), not args.no_fuse, not args.no_run,
+                             args.tune, args.tune_cache)
+    if args.tune:
+        if args.target != "cortex-m4":
+            raise T2MError(f"--tune measures on the emulated Cortex-M4, not on '{args.target}'", "--tune",
+                           "drop --tune or compile for --target cortex-m4")
     module = load_nn_module(args.model, args)
     from t2m.compiler.interpreter import entry_function
 
@@ -119,6 +137,7 @@ def _main(argv: Sequence[str]) -> int:
         f"flash {flash} B (code {result.sizes.get('text', 0)}, weights {result.sizes.get('rodata', 0)}), "
         f"RAM {result.info.arena_bytes} B of activations; compiled in {sum(result.seconds.values()):.1f} s"
         + (f"; {run.cycles:,} estimated cycles on the emulated Cortex-M4" if run else "")
+        + (f"; tuned {len(result.tuning)} layers in {result.seconds.get('tune', 0.0):.1f} s" if args.tune else "")
     )
     return 0
 
