@@ -59,12 +59,12 @@ def smax8(q: Ints, a: SSAValue, b: SSAValue) -> SSAValue:
     return q.k.emit(arm_dsp.Smax8Op(a, b))
 
 
-def smin8(q: Ints, a: SSAValue, b: SSAValue) -> SSAValue:
-    """The signed minimum of each byte lane: ~max(~a, ~b), as ~x = -1 - x reverses the order of int8 values and
-    never overflows (MVN costs one cycle for four lanes)."""
+def smin8(q: Ints, a: SSAValue, byte: int) -> SSAValue:
+    """The signed minimum of each byte lane with a constant int8: ~max(~a, ~byte), as ~x = -1 - x reverses the
+    order of int8 values and never overflows (MVN costs one cycle for four lanes)."""
     ones = q.const(-1)
-    flip = lambda v: q.k.emit(arith.XOrIOp(v, ones))  # noqa: E731
-    return flip(smax8(q, flip(a), flip(b)))
+    flipped = smax8(q, q.k.emit(arith.XOrIOp(a, ones)), q.const(replicate(-1 - byte)))
+    return q.k.emit(arith.XOrIOp(flipped, ones))
 
 
 def clamp_lanes(q: Ints, word: SSAValue, lo: int, hi: int) -> SSAValue:
@@ -72,7 +72,7 @@ def clamp_lanes(q: Ints, word: SSAValue, lo: int, hi: int) -> SSAValue:
     if lo > -128:
         word = smax8(q, word, q.const(replicate(lo)))
     if hi < 127:
-        word = smin8(q, word, q.const(replicate(hi)))
+        word = smin8(q, word, hi)
     return word
 
 
