@@ -4,8 +4,8 @@ The lowering patterns list the variants they can emit for an op (passes/_variant
 each layer op of the fused module with more than one, the tuner builds the op alone in a model (its constant
 operands cloned, the others made inputs), compiles that model for the Cortex-M4 once per variant, runs it on the
 emulator with seeded inputs, and pins the variant with the fewest estimated cycles on the op (`t2m.variant`).
-Speed may not be bought with unbounded code: a variant whose code exceeds the default's by more than
-`code_budget` bytes is measured and reported, never chosen.
+Speed may not be bought with unbounded code: a variant whose flash (code and constants) exceeds the default's by
+more than `code_budget` bytes is measured and reported, never chosen.
 
 Choices are cached per shape signature (the op, its operand and result types, its structural properties, the
 variants on offer and the optimisation level; not its weights or scales, which do not change which kernel is
@@ -36,18 +36,24 @@ from t2m.dialects import nn, qnn
 from t2m.dialects.t2m import VARIANT_KEY
 from t2m.passes._variants import candidates, chosen, pin
 
-CACHE_FORMAT = "t2m-tune/1"
+CACHE_FORMAT = "t2m-tune/2"
 CODE_BUDGET = 4096
-"""Bytes of code a variant may add to the default's and still be chosen."""
+"""Bytes of flash (code and constants) a variant may add to the default's and still be chosen."""
 
 
 @dataclass
 class Trial:
-    """One variant of one layer, measured: estimated cycles and code bytes (.text of the single-layer object)."""
+    """One variant of one layer, measured: estimated cycles, code and constant bytes (.text and .rodata of the
+    single-layer object: the weights are the same in every variant, tables a variant adds are not)."""
 
     variant: str
     cycles: int
     text: int
+    rodata: int = 0
+
+    @property
+    def flash(self) -> int:
+        return self.text + self.rodata
 
 
 @dataclass
@@ -93,7 +99,8 @@ class TuneCache:
         entry = self.entries.get(key)
         try:
             assert isinstance(entry, dict)
-            trials = [Trial(str(t["variant"]), int(t["cycles"]), int(t["text"])) for t in entry["trials"]]
+            trials = [Trial(str(t["variant"]), int(t["cycles"]), int(t["text"]), int(t["rodata"]))
+                      for t in entry["trials"]]
             return Choice(str(entry["op"]), str(entry["layer"]), str(entry["variant"]), trials, cached=True)
         except (AssertionError, KeyError, TypeError, ValueError):
             return None  # absent, or an entry this version cannot read: measure again
@@ -216,8 +223,8 @@ class Tuner:
     def pick(self, trials: list[Trial]) -> str:
         """The fewest cycles among the variants within the code budget of the default (the first); ties keep the
         earlier (the default first)."""
-        limit = trials[0].text + self.code_budget
-        allowed = [t for t in trials if t.text <= limit]
+        limit = trials[0].flash + self.code_budget
+        allowed = [t for t in trials if t.flash <= limit]
         return min(allowed, key=lambda t: t.cycles).variant
 
     def measure(self, op: Operation, variant: str) -> Trial:
@@ -234,7 +241,7 @@ class Tuner:
         inputs = [rng.integers(-128, 128, s).astype(np.int8) if int8 else rng.standard_normal(s).astype(np.float32)
                   for s in result.info.inputs]
         run = run_object(result.obj, inputs, f"{op.name} ({variant})")
-        return Trial(variant, run.cycles, result.sizes.get("text", 0))
+        return Trial(variant, run.cycles, result.sizes.get("text", 0), result.sizes.get("rodata", 0))
 
 
 def _load_lowerings() -> None:

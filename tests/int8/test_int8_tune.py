@@ -56,7 +56,8 @@ def test_the_tuner_pins_the_variant_with_the_fewest_measured_cycles(tmp_path: Pa
 
 def test_a_variant_beyond_the_code_budget_is_not_chosen() -> None:
     tuner = Tuner(None)
-    trials = [Trial("small", 1000, 500), Trial("huge", 10, 500 + CODE_BUDGET + 1), Trial("big", 900, 4000)]
+    trials = [Trial("small", 1000, 500), Trial("huge", 10, 500 + CODE_BUDGET + 1), Trial("big", 900, 4000),
+              Trial("table", 800, 400, CODE_BUDGET + 101)]  # constants count too
     assert tuner.pick(trials) == "big"
     assert tuner.pick([Trial("a", 5, 100), Trial("b", 5, 100)]) == "a"  # a tie keeps the default
 
@@ -68,7 +69,7 @@ def test_a_cached_choice_compiles_nothing(tmp_path: Path) -> None:
     assert first.compiles == 5  # max pool: simd2, simd4, scalar; average pool: simd, scalar
     assert [c.variant for c in choices] == ["simd2", "simd"] and not any(c.cached for c in choices)
     data = json.loads(cache_file.read_text())
-    assert data["format"] == "t2m-tune/1" and len(data["layers"]) == 2
+    assert data["format"] == "t2m-tune/2" and len(data["layers"]) == 2
 
     again = Tuner(TuneCache(cache_file))
     module = _model("other_name")  # the same shapes in another model
@@ -135,7 +136,7 @@ def test_a_broken_cache_is_one_line_error(tmp_path: Path) -> None:
                                        r"delete it or pass another file with --tune-cache$"):
         TuneCache(bad)
     bad.write_text('{"format": "something else", "layers": {}}')
-    with pytest.raises(T2MError, match="is not a t2m-tune/1 file"):
+    with pytest.raises(T2MError, match="is not a t2m-tune/2 file"):
         TuneCache(bad)
     with pytest.raises(T2MError, match="not a regular file"):
         TuneCache(tmp_path)
