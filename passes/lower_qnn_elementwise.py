@@ -3,7 +3,10 @@
 Every multiplier and shift of these ops is per tensor, so all of the requantization is compile-time constants, and
 the int8 operands bound every intermediate value, so the fast requantization applies (`_int8.fits`):
 - add (TFLite / `arm_elementwise_add_s8`): each operand's `(q - zp) << 20` requantized by its own multiplier,
-  summed, requantized by the output's, plus the output zero point, clamped;
+  summed, requantized by the output's, plus the output zero point, clamped. Variant `table` (passes/_variants.py;
+  the default from 256 outputs): an operand's requantized value depends on its byte alone, so it is read from a
+  256-entry i32 table computed at compile time by the reference's own arithmetic (2 KB of flash per add, one
+  LDR with a scaled index per operand instead of a 64-bit multiply and a rounding shift); `arith` computes it;
 - mul (`arm_elementwise_mul_s8`): `(a - za) * (b - zb)` requantized, plus the output zero point, clamped;
 - rescale: `requant(x - input_zp)` of an int8 or int32 tensor, saturated to int8; per-channel multipliers come from
   a `[channels, 2]` table (multiplier, exponent), loaded once per channel outside the loop over the channel's elements;

@@ -10,6 +10,19 @@ skipped by constant loop bounds, never tested. In integers:
   M4, or a multiply by LLVM's magic constant);
 - adaptive average: PyTorch's windows, as runs of equal windows (lower-nn-pool's `adaptive_axis`).
 Then the fused activation clamp and an int8 store.
+
+The DSP extension (docs/design.md §4) works on four int8 lanes per word (passes/_lanes.py), in kernel variants
+(passes/_variants.py; `--tune` measures them, the default is the first listed):
+- max pool `simd2` / `simd4`: in a region whose columns allow it, groups of output columns take their windows a
+  word at a time and keep the maximum per byte (SSUB8 + SEL, `arm_dsp.smax8`) over the window rows. Stride 1:
+  one word per tap holds that tap of 4 consecutive outputs. Stride 2 with 2 taps (the 2x2/2 pool): a word holds
+  both taps of 2 outputs, whose maxima come from the word against itself shifted by a byte; `simd2` reads one
+  word per row for 2 outputs, `simd4` two for 4. The fused clamp works on the lanes; the remaining columns and
+  the padded regions take the scalar loop;
+- average pool `simd`: each window row (all rows at once when the window spans whole rows, as global pooling
+  does) summed a word at a time into two int16-lane accumulators (SXTAB16 of bytes 0/2 and 1/3; at most 255
+  words per lane), its last bytes one by one, the lanes folded with SMLAD by 0x00010001;
+- `scalar`: the byte loops above, always available.
 """
 
 from __future__ import annotations
