@@ -1,4 +1,5 @@
 // RUN: t2m-opt %s -p lower-qnn-pool | filecheck %s
+// RUN: t2m-opt %s -p lower-qnn-pool | t2m-opt | filecheck %s
 
 // int8 pools, in lower-nn-pool's regions (padding skipped by the loop bounds). Max pool: compare + select on
 // sign-extended values from the first valid tap; the result is an int8 already, so only the fused range's
