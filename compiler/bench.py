@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from t2m.compiler.errors import T2MError
+from t2m.compiler.tune import CODE_BUDGET, Choice
 
 if TYPE_CHECKING:
     from t2m.compiler.model_info import ModelInfo
@@ -150,6 +151,7 @@ class Measurement:
     rel_error: float  # emulator output vs the reference interpreter
     info: ModelInfo | None = None
     ll: str = ""  # the model's LLVM IR, to run it on the host JIT as well
+    tuning: list[Choice] = field(default_factory=list[Choice])  # --tune: the variants measured per layer op
 
     @property
     def macs_per_cycle(self) -> float:
@@ -187,16 +189,18 @@ def measure(module: Any, source: str, flash_size: int) -> Measurement:
     )
 
 
-def measure_int8(module: Any, source: str, flash_size: int, seed: int = 0) -> Measurement:
+def measure_int8(module: Any, source: str, flash_size: int, seed: int = 0, tune_cache: str | None = None
+                 ) -> Measurement:
     """Compile an int8 (qnn) module, run the object on the emulator with seeded int8 inputs over the whole range,
     and compare with the integer reference interpreter: `rel_error` is the fraction of output values that differ
-    (0: bit-exact, what docs/int8.md requires)."""
+    (0: bit-exact, what docs/int8.md requires). With `tune_cache`, compiled with `--tune` and that cache file."""
     from t2m.compiler.compile import CompileOptions, compile_module
     from t2m.compiler.emulate import run_object
     from t2m.compiler.interpreter import run_module
 
+    options = CompileOptions(flash_size=flash_size, run=False, tune=tune_cache is not None, tune_cache=tune_cache)
     start = time.perf_counter()
-    result = compile_module(module, source, CompileOptions(flash_size=flash_size, run=False))
+    result = compile_module(module, source, options)
     seconds = time.perf_counter() - start
     info = result.info
     assert info is not None
@@ -218,6 +222,7 @@ def measure_int8(module: Any, source: str, flash_size: int, seed: int = 0) -> Me
         differ / total,
         info,
         result.ll,
+        result.tuning,
     )
 
 
@@ -291,46 +296,132 @@ def int8_accuracy(model: Any, m: Measurement) -> Accuracy:
     return Accuracy(float(np.mean(cosines)), float(np.min(cosines)), float(np.mean(agree)) if classifier else None)
 
 
-def run_bench(anchors_dir: Path, models: list[str], layers: bool, log: Callable[[str], None]) -> str:
-    """Measure everything (fp32 and int8) and return BENCHMARKS.md."""
+@dataclass
+class Int8Model:
+    """A zoo model in int8: built with the default kernels, with `--tune` from an empty cache (the search), and
+    rebuilt with `--tune` from that cache; its fp32 build for code size."""
+
+    key: str
+    default: Measurement
+    tuned: Measurement
+    rebuild_seconds: float
+    fp32: Measurement
+
+
+@dataclass
+class Int8Layer:
+    """An int8 anchor layer (or, with no CMSIS-NN figure, a layer of the variant table): default and tuned."""
+
+    label: str
+    macs: int  # the anchors' count (pools: window taps), else t2m's
+    cmsis: float | None
+    default: Measurement
+    tuned: Measurement
+
+
+def read_layer_macs(folder: Path) -> dict[str, int]:
+    """MACs per CMSIS-NN anchor layer (pools count window taps), by label."""
+    return {row[0]: int(_number(row[2])) for row in _table_rows((folder / "cmsis-nn-m4.md").read_text())
+            if len(row) == 5 and row[2][:1].isdigit()}
+
+
+def add_layer_module() -> Any:
+    """ResNet-8's residual add on 32x32x16 as a qnn module (two int8 inputs, scales as PT2E gives a sum): the
+    add row of the kernel-variant table (CMSIS-NN's table has no add)."""
+    from xdsl.dialects import func
+    from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, IntegerAttr, IntegerType, ModuleOp, TensorType, i32
+    from xdsl.ir import Block, Region
+
+    from t2m.dialects import qnn
+
+    shape, (s_a, z_a), (s_b, z_b), (s_o, z_o) = [1, 16, 32, 32], (0.04, -9), (0.06, 3), (0.08, -128)
+    twice = 2 * max(s_a, s_b)
+    t = TensorType(IntegerType(8), shape)
+    block = Block(arg_types=[t, t])
+    op = qnn.AddOp.create(operands=list(block.args), result_types=[t], properties={
+        "lhs_zp": IntegerAttr(z_a, i32), "rhs_zp": IntegerAttr(z_b, i32),
+        "lhs_scale": qnn.RequantAttr.from_scales([s_a / twice], 0),
+        "rhs_scale": qnn.RequantAttr.from_scales([s_b / twice], 0),
+        "output_scale": qnn.RequantAttr.from_scales([twice / ((1 << qnn.ADD_LEFT_SHIFT) * s_o)], z_o)})
+    assert isinstance(op, qnn.AddOp)
+    op.set_activation_range(z_o, qnn.I8_MAX)  # add + ReLU
+    block.add_ops([op, func.ReturnOp(op.output)])
+
+    def quant(s: float, z: int) -> DictionaryAttr:
+        return DictionaryAttr({"qnn.quant": qnn.QuantAttr(s, z)})
+
+    function = func.FuncOp("resnet_add", ([t, t], [t]), Region(block),
+                           arg_attrs=ArrayAttr([quant(s_a, z_a), quant(s_b, z_b)]),
+                           res_attrs=ArrayAttr([quant(s_o, z_o)]))
+    return ModuleOp([function])
+
+
+ADD_LABEL = "ResNet-8 residual add + ReLU: 32×32×16"
+
+
+def run_bench(anchors_dir: Path, models: list[str], layers: bool, log: Callable[[str], None],
+              layer_filter: str | None = None) -> str:
+    """Measure everything (fp32 and int8, default kernels and `--tune`) and return BENCHMARKS.md. `layer_filter`:
+    only the anchor layers whose label contains it."""
+    import tempfile
+
     from t2m.compiler import zoo
 
     model_anchors = read_model_anchors(anchors_dir)
     layer_anchors = read_layer_anchors(anchors_dir)
-    rows, int8_rows, accuracy = [], [], {}
-    for key in models:
-        source = f"t2m.compiler.zoo:{key}"
-        log(f"model {key} ...")
-        m = measure(import_torch(zoo.build(key), (), key), source, 2 << 20)
-        rows.append((key, m))
-        log(f"  fp32: {m.cycles:,} est. cycles, {m.macs_per_cycle:.3f} MAC/cycle, {m.compile_seconds:.1f} s")
-        quantized = import_torch(zoo.build(key), (), key, int8=True)
-        q = measure_int8(quantized, source, 2 << 20)
-        int8_rows.append((key, q))
-        accuracy[key] = int8_accuracy(zoo.build(key).eval(), q)
-        log(f"  int8: {q.cycles:,} est. cycles, {q.macs_per_cycle:.3f} MAC/cycle, {q.compile_seconds:.1f} s")
-    layer_rows = []
-    if layers:
-        for label, (factory, shape, kind) in _layer_models().items():
-            if label not in layer_anchors:
-                raise T2MError(
-                    f"anchor layer '{label}' not found",
-                    str(anchors_dir / "cmsis-nn-m4.md"),
-                    "update compiler/bench.py to the anchors' labels",
-                )
-            log(f"layer {label} ...")
-            name = re.sub(r"\W+", "_", label.split(":")[0]).strip("_").lower()
-            m = measure(import_torch(factory(), shape, name), label, 2 << 20)
-            q = None
-            if kind == "int8":
-                quantized = import_torch(factory(), shape, name, int8=True, samples=LAYER_CALIBRATION_SAMPLES)
-                q = measure_int8(quantized, label, 2 << 20)
-            layer_rows.append((label, kind, layer_anchors[label], m, q))
+    layer_macs = read_layer_macs(anchors_dir)
+    rows, int8_rows, int8_models, accuracy = [], [], [], {}
+    layer_rows, int8_layers = [], []
+    with tempfile.TemporaryDirectory(prefix="t2m-bench-") as tmp:  # fresh tuning caches, never the user's
+        for key in models:
+            source = f"t2m.compiler.zoo:{key}"
+            log(f"model {key} ...")
+            m = measure(import_torch(zoo.build(key), (), key), source, 2 << 20)
+            rows.append((key, m))
+            log(f"  fp32: {m.cycles:,} est. cycles, {m.macs_per_cycle:.3f} MAC/cycle, {m.compile_seconds:.1f} s")
+            quantized = import_torch(zoo.build(key), (), key, int8=True)
+            q = measure_int8(quantized, source, 2 << 20)
+            int8_rows.append((key, q))
+            accuracy[key] = int8_accuracy(zoo.build(key).eval(), q)
+            log(f"  int8: {q.cycles:,} est. cycles, {q.macs_per_cycle:.3f} MAC/cycle, {q.compile_seconds:.1f} s")
+            cache = str(Path(tmp) / f"{key}.json")
+            tuned = measure_int8(quantized, source, 2 << 20, tune_cache=cache)
+            again = measure_int8(quantized, source, 2 << 20, tune_cache=cache)
+            int8_models.append(Int8Model(key, q, tuned, again.compile_seconds, m))
+            log(f"  int8 --tune: {tuned.cycles:,} est. cycles, {tuned.compile_seconds:.1f} s (rebuild "
+                f"{again.compile_seconds:.1f} s)")
+        if layers:
+            for label, (factory, shape, kind) in _layer_models().items():
+                if label not in layer_anchors:
+                    raise T2MError(
+                        f"anchor layer '{label}' not found",
+                        str(anchors_dir / "cmsis-nn-m4.md"),
+                        "update compiler/bench.py to the anchors' labels",
+                    )
+                if layer_filter and layer_filter not in label:
+                    continue
+                log(f"layer {label} ...")
+                name = re.sub(r"\W+", "_", label.split(":")[0]).strip("_").lower()
+                m = measure(import_torch(factory(), shape, name), label, 2 << 20)
+                q = None
+                if kind == "int8":
+                    quantized = import_torch(factory(), shape, name, int8=True, samples=LAYER_CALIBRATION_SAMPLES)
+                    q = measure_int8(quantized, label, 2 << 20)
+                    tuned = measure_int8(quantized, label, 2 << 20, tune_cache=str(Path(tmp) / f"{name}.json"))
+                    int8_layers.append(Int8Layer(label, layer_macs.get(label, q.macs), layer_anchors[label], q, tuned))
+                layer_rows.append((label, kind, layer_anchors[label], m, q))
+            if not layer_filter or layer_filter in ADD_LABEL:
+                log(f"layer {ADD_LABEL} ...")
+                add = add_layer_module()
+                q = measure_int8(add, ADD_LABEL, 2 << 20)
+                tuned = measure_int8(add, ADD_LABEL, 2 << 20, tune_cache=str(Path(tmp) / "add.json"))
+                int8_layers.append(Int8Layer(ADD_LABEL, 16 * 32 * 32, None, q, tuned))
     bounds = read_memory_bounds(anchors_dir)
     return "\n".join(
         [
             render(rows, model_anchors, bounds, layer_rows),
             render_int8(int8_rows, model_anchors, bounds, dict(rows), accuracy),
+            render_dsp(int8_models, int8_layers, model_anchors),
         ]
     )
 
@@ -432,8 +523,8 @@ def render_int8(
     out = [
         "## Models (int8)",
         "",
-        "Integer kernels (plain scalar code: LDRSB + SMLABB/MLA, requantization fused into the store), checked bit",
-        "for bit against the integer reference interpreter on seeded int8 inputs (`bit-exact`).",
+        "Integer kernels with their default variants (`--tune` below), requantization fused into the store, checked",
+        "bit for bit against the integer reference interpreter on seeded int8 inputs (`bit-exact`).",
         "",
         "| model | MACs | est. cycles | MAC/cycle | flash code | flash weights | RAM arena | int8 lower bound "
         "| arena / bound | stack | bit-exact |",
@@ -484,3 +575,116 @@ def render_int8(
             out.append(f"| {key} | {a.cosine_mean:.5f} | {a.cosine_min:.5f} | {top1} |")
     out.append("")
     return "\n".join(out)
+
+
+# --- int8 DSP kernels: layers against CMSIS-NN, variants, models against MLPerf Tiny, compile time, code size ------
+
+LAYER_GOAL = 0.67
+"""issue 11: t2m's estimated cycles at most this fraction of CMSIS-NN's per layer type (conv 3x3: CONV3_GOAL)."""
+CONV3_GOAL = 0.5
+
+
+def layer_goal(label: str) -> float:
+    return CONV3_GOAL if "conv 3×3" in label else LAYER_GOAL
+
+
+def render_dsp(models: list[Int8Model], layers: list[Int8Layer], anchors: dict[str, ModelAnchor]) -> str:
+    """The int8 sections of the DSP kernels (issue 11): per anchor layer t2m / CMSIS-NN in cycles against the
+    goal, each layer kind's kernel variants (cycles and code bytes), the models in Mcycles and MAC/cycle next to
+    the MLPerf Tiny figures, compile time with and without `--tune`, and code size next to fp32's."""
+    out: list[str] = []
+    anchored = [layer for layer in layers if layer.cmsis is not None]
+    if anchored:
+        out += [
+            "## int8 layers against CMSIS-NN (compiler/anchors/cmsis-nn-m4.md, same cycle model)",
+            "",
+            f"The ratio here is **t2m / CMSIS-NN** in estimated cycles (below 1: t2m is faster); the goal is "
+            f"≤ {LAYER_GOAL}× (conv 3×3: ≤ {CONV3_GOAL}×). Pools count window taps as MACs, as the anchors do. "
+            "`--tune` measures every kernel variant of the layer on the emulator and keeps the fastest.",
+            "",
+            "| layer | MACs | CMSIS-NN cycles | t2m cycles | t2m / CMSIS-NN | t2m --tune cycles | --tune / CMSIS-NN "
+            "| goal | met | t2m MAC/cycle | CMSIS-NN MAC/cycle | kernel (--tune) | bit-exact |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|---|",
+        ]
+        for layer in anchored:
+            assert layer.cmsis is not None
+            best = min(layer.default.cycles, layer.tuned.cycles)
+            goal = layer_goal(layer.label)
+            met = "yes" if best <= goal * layer.cmsis else "no"
+            exact = "yes" if layer.default.rel_error == 0 == layer.tuned.rel_error else "NO"
+            out.append(
+                f"| {layer.label} | {layer.macs:,} | {layer.cmsis:,.0f} | {layer.default.cycles:,} | "
+                f"{layer.default.cycles / layer.cmsis:.2f}× | {layer.tuned.cycles:,} | "
+                f"{layer.tuned.cycles / layer.cmsis:.2f}× | ≤ {goal}× | {met} "
+                f"| {layer.macs / best:.3f} | {layer.macs / layer.cmsis:.3f} | {_variants_of(layer.tuned)} | {exact} |"
+            )
+        out.append("")
+    if layers:
+        out += [
+            "## Kernel variants per layer (`--tune`)",
+            "",
+            "Each variant of the layer's op compiled alone for the Cortex-M4 and run on the emulator (estimated "
+            "cycles; `.text` and `.rodata` bytes of that object, weights included); the tuner keeps the fewest "
+            f"cycles among the variants whose flash exceeds the default's (listed first) by at most {CODE_BUDGET} "
+            "bytes. A layer with one kernel shows it once.",
+            "",
+            "| layer | variant | est. cycles | .text bytes | .rodata bytes | chosen |",
+            "|---|---|---:|---:|---:|---|",
+        ]
+        for layer in layers:
+            trials = [(t.variant, t.cycles, t.text, t.rodata, t.variant == c.variant) for c in layer.tuned.tuning
+                      for t in c.trials]
+            if not trials:
+                trials = [("(one kernel)", layer.default.cycles, layer.default.code, layer.default.weights, True)]
+            for variant, cycles, text, rodata, chosen in trials:
+                out.append(f"| {layer.label} | {variant} | {cycles:,} | {text:,} | {rodata:,} | "
+                           f"{'yes' if chosen else ''} |")
+        out.append("")
+    if models:
+        out += [
+            "## int8 models against MLPerf Tiny (compiler/anchors/mlperf-tiny.md)",
+            "",
+            "t2m's figures are estimates (TRM timing, zero-wait-state memory); the others are board measurements "
+            "(STM32L4R5, flash wait states included), in Mcycles with MAC/cycle in parentheses.",
+            "",
+            "| model | MACs | t2m int8 Mcycles (MAC/cycle) | t2m int8 --tune Mcycles (MAC/cycle) | TFLM + CMSIS-NN "
+            "| microTVM | best published |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for m in models:
+            macs = m.default.macs
+            cells = [_mcycles(macs, m.default.cycles), _mcycles(macs, m.tuned.cycles)]
+            a = anchors.get(m.key)
+            cells += [_mcycles(macs, v * 1e6) for v in (a.tflm_cmsis, a.microtvm, a.best)] if a else ["-"] * 3
+            out.append(f"| {m.key} | {macs:,} | " + " | ".join(cells) + " |")
+        out += [
+            "",
+            "## Compile time and code size per model",
+            "",
+            "Seconds of `compile_module` (import excluded). `--tune` first build: every variant of every layer with "
+            "a choice compiled and run alone (an empty cache); rebuild: the same with the cache filled (no layer "
+            "compiled twice). Code is `.text` bytes (weights and tables are `.rodata`).",
+            "",
+            "| model | fp32 s | int8 s | int8 --tune s (search) | int8 --tune s (rebuild) | layers tuned | fp32 .text "
+            "| int8 .text | int8 --tune .text | int8 / fp32 .text |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for m in models:
+            out.append(
+                f"| {m.key} | {m.fp32.compile_seconds:.1f} | {m.default.compile_seconds:.1f} | "
+                f"{m.tuned.compile_seconds:.1f} | {m.rebuild_seconds:.1f} | {len(m.tuned.tuning)} | {m.fp32.code:,} | "
+                f"{m.default.code:,} | {m.tuned.code:,} | {m.tuned.code / m.fp32.code:.2f}× |"
+            )
+        out.append("")
+    return "\n".join(out)
+
+
+def _mcycles(macs: int, cycles: float) -> str:
+    return f"{cycles / 1e6:.2f} ({macs / cycles:.3f})"
+
+
+def _variants_of(m: Measurement) -> str:
+    """The kernel variants of a measured model's layers (those that had a choice)."""
+    info = m.info
+    names = sorted({layer.variant for layer in info.layers if layer.variant}) if info else []
+    return ", ".join(names) or "-"

@@ -21,6 +21,7 @@ from t2m.compiler.errors import T2MError
 from t2m.compiler.ir import module_to_text
 from t2m.compiler.model_info import ModelInfo, describe, read_from_object
 from t2m.compiler.pipeline import BUFFERIZE, FUSE, LOWER_NN, LOWER_TO_LLVM, PLAN_MEMORY, apply_passes
+from t2m.compiler.tune import Choice
 
 if TYPE_CHECKING:
     from t2m.compiler.emulate import ObjectRun
@@ -37,6 +38,8 @@ class CompileOptions:
     run: bool = True  # run the object once on the emulator: the header's stack size, the report's cycles
     ram_size: int | None = None  # for the arena + input/output buffers; None: the target's SRAM (Target.sram)
     max_instructions: int = 500_000_000  # the emulated run's budget (t2m.compiler.emulate.MAX_INSTRUCTIONS)
+    tune: bool = False  # measure each layer's kernel variants and keep the fastest (compiler/tune.py)
+    tune_cache: str | None = None  # the tuner's cache file (default: compiler.tune.default_cache_path())
 
 
 @dataclass
@@ -49,6 +52,7 @@ class CompileResult:
     sizes: dict[str, int] = field(default_factory=dict[str, int])  # text, rodata, data, bss
     seconds: dict[str, float] = field(default_factory=dict[str, float])  # stage -> compile time
     run: ObjectRun | None = None  # the emulator run (seeded random inputs) that measured the stack
+    tuning: list[Choice] = field(default_factory=list[Choice])  # --tune: each tuned layer's variants and choice
 
 
 def parse_size(text: str, flag: str = "--flash-size") -> int:
@@ -162,6 +166,10 @@ def compile_module(nn_module: ModuleOp, source: str, options: CompileOptions, st
         if stage == "loops":
             check_io_fits(module, options)
         start = time.perf_counter()
+        if stage == "loops" and options.tune:
+            result.tuning = tune_layers(module, options)
+            result.seconds["tune"] = time.perf_counter() - start
+            start = time.perf_counter()
         apply_passes(module, passes)
         if stage == "loops":
             if left := _unlowered(module):
@@ -186,6 +194,19 @@ def compile_module(nn_module: ModuleOp, source: str, options: CompileOptions, st
         return result
     build_object(result, source, options)
     return result
+
+
+def tune_layers(module: ModuleOp, options: CompileOptions) -> list[Choice]:
+    """Pin the fastest kernel variant on every layer op of the fused module that has a choice (compiler/tune.py)."""
+    from pathlib import Path
+
+    from t2m.compiler.tune import TuneCache, Tuner, default_cache_path
+
+    if options.target != "cortex-m4":
+        raise T2MError(f"--tune measures on the emulated Cortex-M4, not on '{options.target}'", "--tune",
+                       "drop --tune or compile for --target cortex-m4")
+    cache = TuneCache(Path(options.tune_cache) if options.tune_cache else default_cache_path())
+    return Tuner(cache, options.opt).tune(module)
 
 
 def build_object(result: CompileResult, source: str, options: CompileOptions) -> None:

@@ -32,6 +32,7 @@ class LayerInfo:
     symbol: str  # the layer's function in the object, e.g. kws_L03_conv2d
     op: str  # the nn op it came from, e.g. conv2d
     macs: int
+    variant: str = ""  # the kernel variant its lowering emitted, when the op had a choice (e.g. simd2)
 
 
 @dataclass
@@ -84,7 +85,7 @@ def describe(module: ModuleOp, source: str = "the module") -> ModelInfo:
     shapes = [[list(t.get_shape()) for t in types.data] for types in (model.inputs, model.outputs)]
     dtypes = {str(t.get_element_type()) for t in (*model.inputs.data, *model.outputs.data) if isinstance(t, TensorType)}
     layers = [
-        LayerInfo(op.sym_name.data, layer.op_name, layer.mac_count)
+        LayerInfo(op.sym_name.data, layer.op_name, layer.mac_count, layer.variant_name)
         for op in module.ops
         if isinstance(op, func.FuncOp | llvm.FuncOp) and (layer := layer_of(op)) is not None
     ]
@@ -244,7 +245,8 @@ def _check(info: ModelInfo) -> None:
         ):
             raise ValueError(f"{key} must be a non-empty list of shapes (lists of positive integers)")
     for layer in info.layers:
-        if not isinstance(layer.symbol, str) or not isinstance(layer.macs, int) or layer.macs < 0:
+        if (not isinstance(layer.symbol, str) or not isinstance(layer.macs, int) or layer.macs < 0
+                or not isinstance(layer.variant, str)):
             raise ValueError(f"layer {layer} is malformed")
     if info.quant and len(info.quant) != len(info.inputs) + len(info.outputs):
         raise ValueError("quant needs one (scale, zero point) per input and output")

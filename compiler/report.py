@@ -37,6 +37,12 @@ def report_data(result: CompileResult, source: str, options: Any) -> dict[str, A
             "inputs": [{"scale": s, "zero_point": z} for s, z in info.input_quant],
             "outputs": [{"scale": s, "zero_point": z} for s, z in info.output_quant],
         }
+    if result.tuning:  # --tune: every variant measured (or cached) per tuned layer op, in model order
+        data["tuning"] = [
+            {"op": c.op, "layer": c.layer, "variant": c.variant, "cached": c.cached,
+             "trials": [vars(t) for t in c.trials]}
+            for c in result.tuning
+        ]
     if run is not None:
         data["ram"]["stack"] = run.result.stack_bytes
         data["estimated_cycles"] = run.cycles
@@ -101,10 +107,22 @@ def _charts(data: dict[str, Any]) -> list[tuple[str, str]]:
 def render_html(data: dict[str, Any]) -> str:
     esc = html.escape
     rows = "".join(
-        f"<tr><td>{esc(r['symbol'])}</td><td>{esc(r['op'])}</td><td>{r['macs']:,}</td>"
-        f"<td>{r.get('estimated_cycles', 0):,}</td><td>{r['live_bytes']:,}</td></tr>"
+        f"<tr><td>{esc(r['symbol'])}</td><td>{esc(r['op'])}</td><td>{esc(r.get('variant') or '-')}</td>"
+        f"<td>{r['macs']:,}</td><td>{r.get('estimated_cycles', 0):,}</td><td>{r['live_bytes']:,}</td></tr>"
         for r in data["layers"]
     )
+    tuning = "".join(
+        f"<tr><td>{esc(c['layer'])}</td><td>{esc(t['variant'])}{' (chosen)' if t['variant'] == c['variant'] else ''}"
+        f"</td><td>{t['cycles']:,}</td><td>{t['text']:,}</td></tr>"
+        for c in data.get("tuning", [])
+        for t in c["trials"]
+    )
+    if tuning:
+        tuning = (
+            "<h2>Tuning (--tune)</h2><p>Each variant of a layer compiled alone and run on the emulator; the fewest "
+            "estimated cycles within the code budget is chosen.</p><table><tr><th>layer</th><th>variant</th>"
+            f"<th>est. cycles</th><th>code bytes</th></tr>{tuning}</table>"
+        )
     charts = "".join(
         f"<h2>{esc(title)}</h2><img alt='{esc(title)}' src='data:image/png;base64,{png}'>"
         for title, png in _charts(data)
@@ -123,6 +141,8 @@ stack {data["ram"].get("stack", 0):,} B.
 Cycles are estimates from the Cortex-M4 TRM timing table (zero-wait-state memory).</p>
 {charts}
 <h2>Layers</h2>
-<table><tr><th>layer</th><th>op</th><th>MACs</th><th>est. cycles</th><th>live activation bytes</th></tr>{rows}</table>
+<table><tr><th>layer</th><th>op</th><th>kernel variant</th><th>MACs</th><th>est. cycles</th>
+<th>live activation bytes</th></tr>{rows}</table>
+{tuning}
 </body></html>
 """

@@ -61,15 +61,17 @@ def _int(value: int) -> IntegerAttr:
 
 @irdl_attr_definition
 class LayerAttr(ParametrizedAttribute):
-    """One layer function: the nn op it computes (`conv2d`, `linear`, `copy`...) and its multiply-accumulates."""
+    """One layer function: the nn op it computes (`conv2d`, `linear`, `copy`...), its multiply-accumulates, and
+    the kernel variant its lowering emitted when the op had a choice (passes/_variants.py; printed only then)."""
 
     name = "t2m.layer"
 
     op: StringAttr
     macs: IntegerAttr
+    variant: StringAttr
 
-    def __init__(self, op: str, macs: int):
-        super().__init__(StringAttr(op), _int(macs))
+    def __init__(self, op: str, macs: int, variant: str = ""):
+        super().__init__(StringAttr(op), _int(macs), StringAttr(variant))
 
     @property
     def op_name(self) -> str:
@@ -79,10 +81,18 @@ class LayerAttr(ParametrizedAttribute):
     def mac_count(self) -> int:
         return self.macs.value.data
 
+    @property
+    def variant_name(self) -> str:
+        return self.variant.data
+
     def print_parameters(self, printer: Printer) -> None:
         printer.print_string("<")
         printer.print_string_literal(self.op.data)
-        printer.print_string(f", macs = {self.macs.value.data}>")
+        printer.print_string(f", macs = {self.macs.value.data}")
+        if self.variant.data:
+            printer.print_string(", variant = ")
+            printer.print_string_literal(self.variant.data)
+        printer.print_string(">")
 
     @classmethod
     def parse_parameters(cls, parser: AttrParser) -> list[Attribute]:
@@ -92,8 +102,13 @@ class LayerAttr(ParametrizedAttribute):
         parser.parse_keyword("macs")
         parser.parse_punctuation("=")
         macs = parser.parse_integer(allow_boolean=False, context_msg="the layer's MAC count")
+        variant = ""
+        if parser.parse_optional_punctuation(","):
+            parser.parse_keyword("variant")
+            parser.parse_punctuation("=")
+            variant = parser.parse_str_literal("the kernel variant")
         parser.parse_punctuation(">")
-        return [StringAttr(op), _int(macs)]
+        return [StringAttr(op), _int(macs), StringAttr(variant)]
 
     def verify(self) -> None:
         if not self.op.data.isidentifier():

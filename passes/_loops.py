@@ -43,6 +43,7 @@ from xdsl.utils.exceptions import PassFailedException
 
 from t2m.dialects import nn
 from t2m.dialects.t2m import LAYER_KEY, LayerAttr
+from t2m.passes._variants import emitted
 
 # ---------------------------------------------------------------------------------------------------------------
 # Index expressions
@@ -492,7 +493,7 @@ def replace_with_layer(
     kernel.put(func.ReturnOp())
 
     layer = func.FuncOp(name, ([a.type for a in args], []), Region(kernel.entry), "private")
-    layer.attributes[LAYER_KEY] = LayerAttr(kind, macs)
+    layer.attributes[LAYER_KEY] = LayerAttr(kind, macs, emitted(op))
     rewriter.insert(layer, InsertPoint.at_end(module.body.block))
     new_ops.append(func.CallOp(name, args, []))
     tensors = [bufferization.ToTensorOp(o.memref) for o in outs]

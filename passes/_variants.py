@@ -40,3 +40,13 @@ def chosen(op: Operation) -> str | None:
 def pin(op: Operation, variant: str) -> None:
     """Record a choice on the op (the tuner's output; survives printing and parsing)."""
     op.attributes[VARIANT_ATTR] = StringAttr(variant)
+
+
+def emitted(op: Operation) -> str:
+    """The variant a pattern following this convention emits for the op: the pinned one, else its default (""
+    when the op has no choice). `replace_with_layer` records it on the layer function (`#t2m.layer`)."""
+    pinned = chosen(op)
+    if pinned is not None:
+        return pinned
+    options = candidates(op)
+    return options[0] if options else ""

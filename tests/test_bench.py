@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from t2m.compiler.bench import find_anchors, read_layer_anchors, read_memory_bounds, read_model_anchors, run_bench
+from t2m.compiler.bench import (
+    Int8Layer,
+    Int8Model,
+    Measurement,
+    find_anchors,
+    read_layer_anchors,
+    read_layer_macs,
+    read_memory_bounds,
+    read_model_anchors,
+    render_dsp,
+    run_bench,
+)
 
 
 def test_reads_the_anchor_figures() -> None:
@@ -28,3 +39,58 @@ def test_bench_one_model_end_to_end() -> None:
     ratio_row = next(line for line in table.splitlines() if line.startswith("| ad | ") and "×" in line)
     mcycles = float(ratio_row.split("|")[2])
     assert f"{1.206 / mcycles:.2f}×" in ratio_row  # TFLM + CMSIS-NN / t2m, from the anchors file
+
+
+def _cells(table: str, start: str) -> list[str]:
+    row = next(line for line in table.splitlines() if line.startswith(start))
+    return [c.strip() for c in row.strip("|").split("|")]
+
+
+def test_reads_the_anchor_macs() -> None:
+    macs = read_layer_macs(find_anchors())
+    assert macs["max pool 2×2, stride 2: 32×32×16"] == 16_384 and macs["average pool 25×5 → 1: 25×5×64"] == 8_000
+    assert macs["KWS pointwise 1×1: 25×5×64 → 64"] == 512_000 and len(macs) == 10
+
+
+def _measurement(cycles: int, code: int = 100, seconds: float = 1.0, macs: int = 1000) -> Measurement:
+    return Measurement("m", macs, cycles, code, 0, 0, 0, seconds, 0.0)
+
+
+def test_render_dsp_compares_with_the_goals_and_mlperf() -> None:
+    conv = "ResNet-8 conv 3×3, stride 1, pad 1: 32×32×16 → 16"
+    layers = [
+        Int8Layer(conv, 2_000_000, 1_000_000, _measurement(600_000), _measurement(550_000)),  # 0.55: misses 0.5
+        Int8Layer("max pool", 16_384, 200_000, _measurement(30_000), _measurement(28_000)),
+    ]
+    models = [Int8Model("kws", _measurement(8_000_000, 20_000, 2.0, 2_656_768),
+                        _measurement(5_000_000, 21_000, 9.5, 2_656_768), 2.5,
+                        _measurement(9_000_000, 27_000, 3.0, 2_656_768))]
+    table = render_dsp(models, layers, read_model_anchors(find_anchors()))
+    cells = _cells(table, f"| {conv} |")
+    assert cells[1:9] == ["2,000,000", "1,000,000", "600,000", "0.60×", "550,000", "0.55×", "≤ 0.5×", "no"]
+    assert cells[9] == f"{2_000_000 / 550_000:.3f}" and cells[10] == "2.000"
+    assert _cells(table, "| max pool |")[6:9] == ["0.14×", "≤ 0.67×", "yes"]
+    assert _cells(table, "| kws | 2,656,768 |")[2:] == [
+        "8.00 (0.332)", "5.00 (0.531)", "21.83 (0.122)", "11.98 (0.222)", "5.18 (0.513)"]
+    assert _cells(table, "| kws | 3.0 |")[1:] == ["3.0", "2.0", "9.5", "2.5", "0", "27,000", "20,000", "21,000",
+                                                  "0.78×"]
+    assert _cells(table, f"| {conv} | (one kernel) |")[2:] == ["600,000", "100", "0", "yes"]
+
+
+def test_bench_an_int8_pool_layer_end_to_end() -> None:
+    """The max pool anchor, default and --tune: its ratio to CMSIS-NN computed from the row's own cycles, and
+    each of its variants measured, the fastest chosen."""
+    label = "max pool 2×2, stride 2: 32×32×16"
+    table = run_bench(find_anchors(), [], layers=True, log=lambda _: None, layer_filter="max pool")
+    cells = _cells(table, f"| {label} | 16,384 |")
+    cmsis, ours, tuned = (int(cells[i].replace(",", "")) for i in (2, 3, 5))
+    assert cmsis == 207_579 and tuned <= ours < 0.67 * cmsis
+    assert cells[4] == f"{ours / cmsis:.2f}×" and cells[6] == f"{tuned / cmsis:.2f}×"
+    assert cells[8:] == ["yes", f"{16_384 / tuned:.3f}", f"{16_384 / cmsis:.3f}", cells[11], "yes"]
+    variants = {c[1]: (int(c[2].replace(",", "")), c[5]) for c in
+                ([x.strip() for x in line.strip("|").split("|")] for line in table.splitlines()
+                 if line.startswith(f"| {label} | ") and "|---" not in line) if c[1] in ("simd2", "simd4", "scalar")}
+    assert set(variants) == {"simd2", "simd4", "scalar"}
+    fastest = min(variants, key=lambda v: variants[v][0])
+    assert variants[fastest][1] == "yes" and cells[11] == fastest and variants[fastest][0] == tuned
+    assert variants["scalar"][0] > 2 * tuned

@@ -14,6 +14,7 @@ def _main(argv: Sequence[str]) -> int:
     p.add_argument("-o", "--output", default="BENCHMARKS.md", help="where to write the table (default BENCHMARKS.md)")
     p.add_argument("--models", default="kws,vww,ic,ad", help="zoo models to measure (default: all four)")
     p.add_argument("--no-layers", action="store_true", help="skip the per-layer anchor comparison")
+    p.add_argument("--layer-filter", metavar="TEXT", help="measure only the anchor layers whose label contains TEXT")
     p.add_argument("--anchors", help="folder of anchor figures (default: the copy shipped in t2m.compiler/anchors)")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     args = p.parse_args(argv)
@@ -22,7 +23,8 @@ def _main(argv: Sequence[str]) -> int:
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
-    text = run_bench(find_anchors(args.anchors), args.models.split(","), not args.no_layers, log)
+    models = [m for m in args.models.split(",") if m]
+    text = run_bench(find_anchors(args.anchors), models, not args.no_layers, log, args.layer_filter)
     write_output(args.output, text)
     print(text)
     return 0

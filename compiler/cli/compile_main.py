@@ -49,6 +49,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="instruction budget of that emulated run (default 500000000, about 5 s)",
     )
     p.add_argument(
+        "--tune",
+        action="store_true",
+        help="measure each layer's kernel variants on the emulated Cortex-M4 and keep the fastest "
+        "(choices cached per layer shape; without --tune every layer gets its default kernel)",
+    )
+    p.add_argument(
+        "--tune-cache",
+        metavar="FILE",
+        help="the tuner's cache (default: $XDG_CACHE_HOME/t2m/tune.json or ~/.cache/t2m/tune.json)",
+    )
+    p.add_argument(
         "--emit",
         default="obj",
         choices=["nn", "fused", "loops", "llvm", "ll", "asm", "obj"],
@@ -87,9 +98,15 @@ def _main(argv: Sequence[str]) -> int:
 
     get_target(args.target)  # an unknown target fails before any work
     check_max_instructions(args.max_instructions)
+    if args.tune_cache and not args.tune:
+        raise T2MError("--tune-cache without --tune", "the command line", "add --tune, or drop --tune-cache")
     options = CompileOptions(args.target, args.opt, parse_size(args.flash_size), not args.no_fuse, not args.no_run,
                              None if args.ram_size is None else parse_size(args.ram_size, "--ram-size"),
-                             args.max_instructions)
+                             args.max_instructions, args.tune, args.tune_cache)
+    if args.tune:
+        if args.target != "cortex-m4":
+            raise T2MError(f"--tune measures on the emulated Cortex-M4, not on '{args.target}'", "--tune",
+                           "drop --tune or compile for --target cortex-m4")
     module = load_nn_module(args.model, args)
     from t2m.compiler.interpreter import entry_function
 
@@ -134,6 +151,7 @@ def _main(argv: Sequence[str]) -> int:
         f"flash {flash} B (code {result.sizes.get('text', 0)}, weights {result.sizes.get('rodata', 0)}), "
         f"RAM {result.info.arena_bytes} B of activations; compiled in {sum(result.seconds.values()):.1f} s"
         + (f"; {run.cycles:,} estimated cycles on the emulated Cortex-M4" if run else "")
+        + (f"; tuned {len(result.tuning)} layers in {result.seconds.get('tune', 0.0):.1f} s" if args.tune else "")
     )
     return 0
 

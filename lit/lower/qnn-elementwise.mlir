@@ -8,15 +8,19 @@
 // mul: (a - 1) * (a - 1) requantized. rescale of an int32 tensor (nothing bounds it: CMSIS-NN's form as written),
 // per channel along axis 1: each channel's multiplier and exponent are loaded once, outside the loop over its
 // elements. clamp: compare + select only.
-func.func @elementwise(%a: tensor<1x2x3x3xi8>, %b: tensor<1x2x1x1xi8>, %acc: tensor<1x2x3xi32>) -> (tensor<1x2x3x3xi8>, tensor<1x2x3x3xi8>, tensor<1x2x3xi8>, tensor<1x2x3x3xi8>) {
+// The same add pinned by hand to its table kernel (`t2m.variant`; the default below 256 outputs is arith): each
+// operand's byte, zero-extended, indexes a 256-entry i32 table of its rescaled value (pre-shifted by the output
+// requantization's left shift and doubling, 2), the sum goes straight into the output requantization.
+func.func @elementwise(%a: tensor<1x2x3x3xi8>, %b: tensor<1x2x1x1xi8>, %acc: tensor<1x2x3xi32>) -> (tensor<1x2x3x3xi8>, tensor<1x2x3x3xi8>, tensor<1x2x3xi8>, tensor<1x2x3x3xi8>, tensor<1x2x3x3xi8>) {
   %s = qnn.add %a, %b {lhs_zp = 1 : i32, rhs_zp = -2 : i32, lhs_scale = #qnn.requant<multiplier = [1073741824], shift = [0], output_zp = 0>, rhs_scale = #qnn.requant<multiplier = [1431655765], shift = [0], output_zp = 0>, output_scale = #qnn.requant<multiplier = [1288490189], shift = [-18], output_zp = -7>, act_min = -7 : i32} : (tensor<1x2x3x3xi8>, tensor<1x2x1x1xi8>) -> tensor<1x2x3x3xi8>
   %p = qnn.mul %a, %a {lhs_zp = 1 : i32, rhs_zp = 1 : i32, output_scale = #qnn.requant<multiplier = [1717986918], shift = [-9], output_zp = 3>} : (tensor<1x2x3x3xi8>, tensor<1x2x3x3xi8>) -> tensor<1x2x3x3xi8>
   %r = qnn.rescale %acc {requant = #qnn.requant<multiplier = [1073741824, 2147483000], shift = [-5, 2], output_zp = 4>, input_zp = 0 : i32, axis = 1 : i64} : (tensor<1x2x3xi32>) -> tensor<1x2x3xi8>
   %c = qnn.clamp %a {min = -20 : i32, max = 20 : i32} : tensor<1x2x3x3xi8>
-  func.return %s, %p, %r, %c : tensor<1x2x3x3xi8>, tensor<1x2x3x3xi8>, tensor<1x2x3xi8>, tensor<1x2x3x3xi8>
+  %t = qnn.add %a, %b {lhs_zp = 1 : i32, rhs_zp = -2 : i32, lhs_scale = #qnn.requant<multiplier = [1073741824], shift = [0], output_zp = 0>, rhs_scale = #qnn.requant<multiplier = [1431655765], shift = [0], output_zp = 0>, output_scale = #qnn.requant<multiplier = [1288490189], shift = [-18], output_zp = -7>, act_min = -7 : i32, t2m.variant = "table"} : (tensor<1x2x3x3xi8>, tensor<1x2x1x1xi8>) -> tensor<1x2x3x3xi8>
+  func.return %s, %p, %r, %c, %t : tensor<1x2x3x3xi8>, tensor<1x2x3x3xi8>, tensor<1x2x3xi8>, tensor<1x2x3x3xi8>, tensor<1x2x3x3xi8>
 }
 
-// CHECK-LABEL: func.func private @elementwise_L00_add(%lhs: memref<1x2x3x3xi8>, %rhs: memref<1x2x1x1xi8>, %out: memref<1x2x3x3xi8>) attributes {t2m.layer = #t2m.layer<"add", macs = 0>} {
+// CHECK-LABEL: func.func private @elementwise_L00_add(%lhs: memref<1x2x3x3xi8>, %rhs: memref<1x2x1x1xi8>, %out: memref<1x2x3x3xi8>) attributes {t2m.layer = #t2m.layer<"add", macs = 0, variant = "arith">} {
 // CHECK-DAG:     %[[TWENTY:.*]] = arith.constant 20 : i32
 // CHECK-DAG:     %[[ML:.*]] = arith.constant 1073741824 : i64
 // CHECK-DAG:     %[[ROUND:.*]] = arith.constant 2147483648 : i64
@@ -93,3 +97,20 @@ func.func @elementwise(%a: tensor<1x2x3x3xi8>, %b: tensor<1x2x1x1xi8>, %acc: ten
 // CHECK-NEXT:      %[[Z:.*]] = arith.select %[[GT]], %i20, %[[Y]] : i32
 // CHECK-NEXT:      %[[Z8:.*]] = arith.trunci %[[Z]] : i32 to i8
 // CHECK-NEXT:      memref.store %[[Z8]], %{{.*}}[%i] : memref<18xi8>
+
+// CHECK-LABEL: func.func private @elementwise_L04_add(%lhs: memref<1x2x3x3xi8>, %rhs: memref<1x2x1x1xi8>, %lhs_table: memref<256xi32>, %rhs_table: memref<256xi32>, %out: memref<1x2x3x3xi8>) attributes {t2m.layer = #t2m.layer<"add", macs = 0, variant = "table">} {
+// CHECK:         affine.for %[[I:.*]] = 0 to 2 {
+// CHECK-NEXT:      affine.for %[[J:.*]] = 0 to 9 {
+// CHECK-NEXT:        %[[A:.*]] = memref.load %{{.*}}[%[[I]], %[[J]]] : memref<2x9xi8>
+// CHECK-NEXT:        %[[AU:.*]] = arith.extui %[[A]] : i8 to i32
+// CHECK-NEXT:        %[[AI:.*]] = arith.index_cast %[[AU]] : i32 to index
+// CHECK-NEXT:        %[[TA:.*]] = memref.load %lhs_table[%[[AI]]] : memref<256xi32>
+// CHECK-NEXT:        %[[B:.*]] = memref.load %{{.*}}[%[[I]], %c0] : memref<2x1xi8>
+// CHECK-NEXT:        %[[BU:.*]] = arith.extui %[[B]] : i8 to i32
+// CHECK-NEXT:        %[[BI:.*]] = arith.index_cast %[[BU]] : i32 to index
+// CHECK-NEXT:        %[[TB:.*]] = memref.load %rhs_table[%[[BI]]] : memref<256xi32>
+// CHECK-NEXT:        %[[SUM:.*]] = arith.addi %[[TA]], %[[TB]] : i32
+// CHECK-NEXT:        %[[W:.*]] = arith.extsi %[[SUM]] : i32 to i64
+// CHECK-NEXT:        arith.muli %[[W]], %{{.*}} : i64
+// CHECK:             arith.shrsi %{{.*}}, %i18 : i32
+// CHECK:             memref.store %{{.*}}, %{{.*}}[%[[I]], %[[J]]] : memref<2x9xi8>
