@@ -18,6 +18,7 @@ from t2m.compiler.errors import T2MError
 from t2m.compiler.ir import module_to_text
 from t2m.compiler.model_info import ModelInfo, describe, read_from_object
 from t2m.compiler.pipeline import BUFFERIZE, FUSE, LOWER_NN, LOWER_TO_LLVM, PLAN_MEMORY, apply_passes
+from t2m.compiler.plugins import PassRegistry
 
 if TYPE_CHECKING:
     from t2m.compiler.emulate import ObjectRun
@@ -32,6 +33,9 @@ class CompileOptions:
     flash_size: int = 1 << 20
     fuse: bool = True
     run: bool = True  # run the object once on the emulator: the header's stack size, the report's cycles
+    passes: str = ""  # a -p pipeline run after fusion, before lowering (t2m-opt's order)
+    registry: PassRegistry | None = None  # where -p finds its passes (plugins included); default: the universe's
+    elide: int | None = None  # print the emitted stage with dense constants of more elements elided
 
 
 @dataclass
@@ -65,13 +69,14 @@ def compile_module(nn_module: ModuleOp, source: str, options: CompileOptions, st
     """Run every stage on (a copy of) `nn_module` up to `stop_at`, timing each."""
     module = nn_module.clone()
     result = CompileResult()
-    result.ir["nn"] = module_to_text(module)
-    stages = [("fused", FUSE if options.fuse else []), ("loops", LOWER_NN), ("llvm", LOWER_TO_LLVM)]
+    result.ir["nn"] = module_to_text(module, options.elide if stop_at == "nn" else None)
+    fused = (FUSE if options.fuse else []) + ([options.passes] if options.passes else [])
+    stages = [("fused", fused), ("loops", LOWER_NN), ("llvm", LOWER_TO_LLVM)]
     for stage, passes in stages:
         if EMIT_STAGES.index(stop_at) < EMIT_STAGES.index(stage):
             return result
         start = time.perf_counter()
-        apply_passes(module, passes)
+        apply_passes(module, passes, available=options.registry)
         if stage == "loops":
             if left := _unlowered(module):
                 raise T2MError(
@@ -80,7 +85,7 @@ def compile_module(nn_module: ModuleOp, source: str, options: CompileOptions, st
             apply_passes(module, BUFFERIZE + PLAN_MEMORY)  # LOWER_NN + these = LOWER_TO_LOOPS
         result.seconds[stage] = time.perf_counter() - start
         if stage == stop_at:  # printing a large module takes seconds: only the stage asked for
-            result.ir[stage] = module_to_text(module)
+            result.ir[stage] = module_to_text(module, options.elide)
         if stage == "loops":
             result.info = describe(module)
     if stop_at == "llvm":
