@@ -83,8 +83,10 @@ def check_not_elided(text: str, source: str) -> None:
     """An elided module (`--elide-elementsattrs-if-larger`) lacks its weights: refuse it rather than misread it."""
     if ELIDED not in text:
         return
-    lines = text.splitlines()
-    line = next((i for i, t in enumerate(lines, 1) if ELIDED in t and not t.lstrip().startswith("//")), 1)
+    code = (t.split("//", 1)[0] for t in text.splitlines())  # a comment may name the notation
+    line = next((i for i, t in enumerate(code, 1) if ELIDED in t), None)
+    if line is None:
+        return
     raise T2MError(
         f"'{source}' was printed with its large constants elided ({ELIDED}), so it cannot be read back",
         f"{source}:{line}",
