@@ -70,13 +70,14 @@ def compile_module(nn_module: ModuleOp, source: str, options: CompileOptions, st
     module = nn_module.clone()
     result = CompileResult()
     result.ir["nn"] = module_to_text(module, options.elide if stop_at == "nn" else None)
-    fused = (FUSE if options.fuse else []) + ([options.passes] if options.passes else [])
-    stages = [("fused", fused), ("loops", LOWER_NN), ("llvm", LOWER_TO_LLVM)]
+    stages = [("fused", FUSE if options.fuse else []), ("loops", LOWER_NN), ("llvm", LOWER_TO_LLVM)]
     for stage, passes in stages:
         if EMIT_STAGES.index(stop_at) < EMIT_STAGES.index(stage):
             return result
         start = time.perf_counter()
-        apply_passes(module, passes, available=options.registry)
+        apply_passes(module, passes)
+        if stage == "fused" and options.passes:  # verified after each pass: a broken plugin pass is named
+            apply_passes(module, [options.passes], verify_each=True, available=options.registry)
         if stage == "loops":
             if left := _unlowered(module):
                 raise T2MError(
