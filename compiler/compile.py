@@ -21,6 +21,7 @@ from t2m.compiler.errors import T2MError
 from t2m.compiler.ir import module_to_text
 from t2m.compiler.model_info import ModelInfo, describe, read_from_object
 from t2m.compiler.pipeline import BUFFERIZE, FUSE, LOWER_NN, LOWER_TO_LLVM, PLAN_MEMORY, apply_passes
+from t2m.compiler.plugins import PassRegistry
 from t2m.compiler.tune import Choice
 
 if TYPE_CHECKING:
@@ -40,6 +41,9 @@ class CompileOptions:
     max_instructions: int = 500_000_000  # the emulated run's budget (t2m.compiler.emulate.MAX_INSTRUCTIONS)
     tune: bool = False  # measure each layer's kernel variants and keep the fastest (compiler/tune.py)
     tune_cache: str | None = None  # the tuner's cache file (default: compiler.tune.default_cache_path())
+    passes: str = ""  # a -p pipeline run after fusion, before lowering (t2m-opt's order)
+    registry: PassRegistry | None = None  # where -p finds its passes (plugins included); default: the universe's
+    elide: int | None = None  # print the emitted stage with dense constants of more elements elided
 
 
 @dataclass
@@ -89,7 +93,7 @@ def _readable(size: int) -> str:
     return f"{size} bytes"
 
 
-def _ram_limit(options: CompileOptions) -> tuple[int, str] | None:
+def ram_limit(options: CompileOptions) -> tuple[int, str] | None:
     """The RAM budget and where it comes from (for the error), or None when there is none (the host)."""
     if options.ram_size is not None:
         return options.ram_size, "--ram-size"
@@ -113,7 +117,7 @@ def _tensor_bytes(types: Sequence[Attribute]) -> int:
 def check_io_fits(module: ModuleOp, options: CompileOptions) -> None:
     """The caller's input and output buffers alone must fit the RAM budget: checked on the nn module, before any
     loop is compiled (a 1x3x4096x4096 conv needs 738 MB of buffers; compiling it would be wasted work)."""
-    if (limit := _ram_limit(options)) is None:
+    if (limit := ram_limit(options)) is None:
         return
     from t2m.compiler.interpreter import entry_function
 
@@ -132,7 +136,7 @@ def check_io_fits(module: ModuleOp, options: CompileOptions) -> None:
 def check_ram_fits(info: ModelInfo, options: CompileOptions) -> None:
     """The planned activation arena and the caller's input and output buffers must fit the RAM budget together
     (checked once plan-memory has sized the arena, before LLVM compiles anything)."""
-    if (limit := _ram_limit(options)) is None:
+    if (limit := ram_limit(options)) is None:
         return
     import numpy as np
 
@@ -158,7 +162,7 @@ def compile_module(nn_module: ModuleOp, source: str, options: CompileOptions, st
     """Run every stage on (a copy of) `nn_module` up to `stop_at`, timing each."""
     module = nn_module.clone()
     result = CompileResult()
-    result.ir["nn"] = module_to_text(module)
+    result.ir["nn"] = module_to_text(module, options.elide if stop_at == "nn" else None)
     stages = [("fused", FUSE if options.fuse else []), ("loops", LOWER_NN), ("llvm", LOWER_TO_LLVM)]
     for stage, passes in stages:
         if EMIT_STAGES.index(stop_at) < EMIT_STAGES.index(stage):
@@ -171,6 +175,8 @@ def compile_module(nn_module: ModuleOp, source: str, options: CompileOptions, st
             result.seconds["tune"] = time.perf_counter() - start
             start = time.perf_counter()
         apply_passes(module, passes)
+        if stage == "fused" and options.passes:  # verified after each pass: a broken plugin pass is named
+            apply_passes(module, [options.passes], verify_each=True, available=options.registry)
         if stage == "loops":
             if left := _unlowered(module):
                 raise T2MError(
@@ -179,7 +185,7 @@ def compile_module(nn_module: ModuleOp, source: str, options: CompileOptions, st
             apply_passes(module, BUFFERIZE + PLAN_MEMORY)  # LOWER_NN + these = LOWER_TO_LOOPS
         result.seconds[stage] = time.perf_counter() - start
         if stage == stop_at:  # printing a large module takes seconds: only the stage asked for
-            result.ir[stage] = module_to_text(module)
+            result.ir[stage] = module_to_text(module, options.elide)
         if stage == "loops":
             result.info = describe(module)
             check_ram_fits(result.info, options)

@@ -1,20 +1,33 @@
-"""`t2m-opt --pass-stats`: how often each rewrite pattern fired, per pass.
+"""`--pass-stats`: how often each rewrite pattern fired, per pass, whichever walker applied it.
 
-xDSL's pattern driver has no statistics hook, so while counting is on, `GreedyRewritePatternApplier` runs this
-copy of its own `match_and_rewrite` (same order: dead-code removal, folding, then the patterns) that also records
-which pattern made each change. Every pattern-based pass is covered, xDSL's own (canonicalize) included.
+Counting goes through xDSL's rewriter listener hooks (`PatternRewriterListener`): while counting is on, every
+`PatternRewriteWalker` (t2m's passes, xDSL's, and walkers a plugin builds itself) gets one more listener for the
+duration of its walk, beside its own. xDSL has no global registry of listeners, so the walk's public entry point,
+`rewrite_region`, is where it is attached; nothing of the walker's or the applier's logic is copied.
+
+A listener event (an op inserted, replaced, modified or erased) says what changed, not which pattern changed it:
+that pattern is the innermost `RewritePattern` on the call stack, and one application is one call of the
+walker's pattern, so several events of one rewrite count once. Dead-code removal and folding, which xDSL's
+`GreedyRewritePatternApplier` does itself before trying its patterns, are counted as `(erase dead op)` and
+`(fold <op>)`; a PDL rewrite is named after its `pdl.pattern`.
 """
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import FrameType
+from typing import Any
 
-from xdsl.folder import Folder
-from xdsl.ir import Operation
-from xdsl.pattern_rewriter import GreedyRewritePatternApplier, PatternRewriter
-from xdsl.traits import ConstantLike, HasFolder
+from xdsl.ir import Region
+from xdsl.pattern_rewriter import (
+    GreedyRewritePatternApplier,
+    PatternRewriterListener,
+    PatternRewriteWalker,
+    RewritePattern,
+)
 
 
 class PassStats:
@@ -36,36 +49,70 @@ class PassStats:
         return "\n".join(lines)
 
 
+_WALKER_STEP = PatternRewriteWalker._process_worklist.__code__  # pyright: ignore[reportPrivateUsage]
+"""The walker's loop, which calls its pattern once per op: the frame below it is one application."""
+
+
+class PatternCounter:
+    """Listener callbacks that record, in `stats`, the pattern behind each rewrite (once per application)."""
+
+    def __init__(self, stats: PassStats) -> None:
+        self.stats = stats
+        self._application: FrameType | None = None
+        """The frame of the application last counted (kept alive so that no later frame can share its id)."""
+
+    def listener(self) -> PatternRewriterListener:
+        return PatternRewriterListener(
+            operation_insertion_handler=[self.changed],
+            operation_removal_handler=[self.changed],
+            operation_modification_handler=[self.changed],
+            operation_replacement_handler=[self.changed],
+        )
+
+    def changed(self, *_: Any) -> None:
+        frame, pattern, application = sys._getframe(1), None, None
+        while frame is not None and frame.f_code is not _WALKER_STEP:
+            if pattern is None and isinstance(frame.f_locals.get("self"), RewritePattern):
+                pattern = frame
+            application, frame = frame, frame.f_back
+        if frame is None or pattern is None or application is self._application:
+            return  # not a pattern's doing (a walker's post-walk function), or an application already counted
+        self._application = application
+        self.stats.record(pattern_name(pattern))
+
+
+def pattern_name(frame: FrameType) -> str:
+    """The name under which the pattern running in `frame` is counted."""
+    local = frame.f_locals
+    pattern = local["self"]
+    if isinstance(pattern, GreedyRewritePatternApplier):  # its own dead-code removal or folding
+        op = local.get("op")
+        return f"(fold {op.name})" if local.get("folded") is not None and op is not None else "(erase dead op)"
+    rewrite = getattr(pattern, "pdl_rewrite_op", None)  # xDSL's PDLRewritePattern: one per pdl.pattern
+    if rewrite is not None and (name := getattr(rewrite.parent_op(), "sym_name", None)) is not None:
+        return f"pdl @{name.data}"
+    return type(pattern).__name__
+
+
 @contextmanager
 def counting_patterns(stats: PassStats) -> Iterator[PassStats]:
-    original = GreedyRewritePatternApplier.match_and_rewrite
+    """Count, in `stats`, every pattern application of every walk run inside the block."""
+    counter = PatternCounter(stats)
+    walk = PatternRewriteWalker.rewrite_region
 
-    def match_and_rewrite(self: GreedyRewritePatternApplier, op: Operation, rewriter: PatternRewriter) -> None:
-        from xdsl.transforms.dead_code_elimination import is_trivially_dead
+    def rewrite_region(self: PatternRewriteWalker, region: Region) -> bool:
+        own = self.listener
+        listener = PatternRewriterListener()
+        listener.extend_from_listener(own)
+        listener.extend_from_listener(counter.listener())
+        self.listener = listener
+        try:
+            return walk(self, region)
+        finally:
+            self.listener = own
 
-        if self.dce_enabled and is_trivially_dead(op):
-            rewriter.erase(op)
-            stats.record("(erase dead op)")
-            return
-        if (
-            self.folding_enabled
-            and op.has_trait(HasFolder, value_if_unregistered=False)
-            and not op.has_trait(ConstantLike, value_if_unregistered=True)
-        ):
-            assert self.ctx is not None, "folding needs a context"
-            folded = Folder(self.ctx).try_fold(op)
-            if folded is not None:
-                rewriter.replace(op, new_ops=folded[1], new_results=folded[0])
-                stats.record(f"(fold {op.name})")
-                return
-        for pattern in self.rewrite_patterns:
-            pattern.match_and_rewrite(op, rewriter)
-            if rewriter.has_done_action:
-                stats.record(type(pattern).__name__)
-                return
-
-    GreedyRewritePatternApplier.match_and_rewrite = match_and_rewrite  # type: ignore[method-assign]
+    PatternRewriteWalker.rewrite_region = rewrite_region  # type: ignore[method-assign]
     try:
         yield stats
     finally:
-        GreedyRewritePatternApplier.match_and_rewrite = original  # type: ignore[method-assign]
+        PatternRewriteWalker.rewrite_region = walk  # type: ignore[method-assign]

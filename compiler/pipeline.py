@@ -20,7 +20,7 @@ from xdsl.utils.exceptions import PassFailedException, VerifyException
 
 from t2m.compiler.errors import T2MError
 from t2m.compiler.ir import make_context, verify_module
-from t2m.compiler.plugins import invalid_output, pass_failed, pass_raised
+from t2m.compiler.plugins import PassRegistry, invalid_output, pass_failed, pass_raised
 from t2m.dialects.t2m import layer_of, model_of
 
 FUSE: list[str] = ["fold-batchnorm", "fuse-activation", "fuse-requant", "canonicalize-nn", "canonicalize", "cse"]
@@ -85,12 +85,16 @@ STAGES: dict[str, list[str]] = {"nn": [], "fused": FUSE, "loops": LOWER_TO_LOOPS
 """IR stages in order, each with the passes that produce it from the previous one."""
 
 
-def apply_passes(module: ModuleOp, passes: list[str], verify_each: bool = False) -> ModuleOp:
+def apply_passes(
+    module: ModuleOp, passes: list[str], verify_each: bool = False, available: PassRegistry | None = None
+) -> ModuleOp:
     """Run the named passes (t2m's or xDSL's, with `{opt=v}` options) on `module` in place, then verify.
 
     Verifying after every pass (`verify_each`, what `t2m-opt` does) pinpoints a broken pass but costs more than
     the passes themselves on a large model; the stage boundary is checked either way. A pass that raises, or leaves
-    IR that does not verify (dominance included), is a one-line T2MError naming the pass.
+    IR that does not verify (dominance included), is a one-line T2MError naming the pass. `available` is the
+    registry to find them in (default: every pass the `xdsl.universe` entry points register; `pass_registry` adds
+    plugins).
     """
     if not passes:
         return module
@@ -102,7 +106,8 @@ def apply_passes(module: ModuleOp, passes: list[str], verify_each: bool = False)
             _verify_output([previous], m)
         running.extend([next_pass] if next_pass is not None else [])
 
-    pipeline = PassPipeline.parse_spec(Universe.get_multiverse().all_passes, ",".join(passes), check)
+    registry = Universe.get_multiverse().all_passes if available is None else available
+    pipeline = PassPipeline.parse_spec(registry, ",".join(passes), check)
     with gc_paused():
         try:
             pipeline.apply(make_context(), module)

@@ -8,6 +8,7 @@ through the entry-point group `t2m.passes` (`name = "package.module:PassClass"`)
 from __future__ import annotations
 
 import inspect
+from argparse import ArgumentParser
 from collections.abc import Callable, Iterable, Sequence
 from importlib.metadata import entry_points
 from types import TracebackType
@@ -18,6 +19,7 @@ from t2m.compiler.errors import T2MError
 from t2m.compiler.pyfile import import_file
 
 PassFactory = Callable[[], type[ModulePass]]
+PassRegistry = dict[str, PassFactory]
 ENTRY_POINT_GROUP = "t2m.passes"
 OWN_PACKAGES = ("t2m", "xdsl")
 """Passes defined here are t2m's (xDSL's ship with t2m): when they fail, it is a t2m bug, not the user's."""
@@ -74,6 +76,37 @@ def register_plugins(
                 "give the plugin's pass another `name`",
             )
         registry[name] = factory
+
+
+def pass_registry(files: Iterable[str] = ()) -> PassRegistry:
+    """Every pass t2m-opt knows: xDSL's and t2m's, those packages register, and those the plugin `files` define."""
+    from xdsl.universe import Universe
+
+    registry = dict(Universe.get_multiverse().all_passes)
+    register_plugins(registry, files)
+    return registry
+
+
+def parse_pipeline(registry: PassRegistry, spec: str) -> tuple[ModulePass, ...]:
+    """The passes of a `-p` pipeline spec; an unknown pass or a bad option is a one-line error."""
+    from xdsl.passes import PassPipeline
+
+    try:
+        return PassPipeline.parse_spec(registry, spec).passes
+    except Exception as e:  # unknown pass name or bad pass option
+        raise T2MError(str(e).strip().splitlines()[0], "-p", "see t2m-opt --help for the pass names") from e
+
+
+def add_plugin_arguments(parser: ArgumentParser, passes_help: str) -> None:
+    """`--load-pass-plugin FILE.py` (repeatable) and `-p PIPELINE`, as t2m-opt has them."""
+    parser.add_argument(
+        "--load-pass-plugin",
+        action="append",
+        default=[],
+        metavar="FILE.py",
+        help="register the ModulePass subclasses defined in FILE.py (repeatable)",
+    )
+    parser.add_argument("-p", "--passes", default="", metavar="PIPELINE", help=passes_help)
 
 
 def _constant(cls: type[ModulePass]) -> PassFactory:

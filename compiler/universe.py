@@ -1,8 +1,8 @@
 """t2m's dialects and passes as an xDSL `Universe`.
 
-Registered under the `xdsl.universe` entry point, so xDSL's own `xdsl-opt` and `xdsl-run` know the `nn` dialect and
-every t2m pass without any flag, and `t2m-opt` gets them the same way. xDSL 0.74's `xdsl-gui` reads only xDSL's
-built-in registry, not the entry points: `t2m-gui` (compiler/cli/gui_main.py) is the same explorer with this one.
+Registered under the `xdsl.universe` entry point, so xDSL's own tools (`xdsl-opt`, `xdsl-run`) know the `nn`
+dialect and every t2m pass without any flag, and `t2m-opt` gets them the same way. (xDSL 0.74's `xdsl-gui` lists
+only xDSL's own dialects and passes: `t2m-gui` is the same explorer with this registry.)
 """
 
 from collections.abc import Callable

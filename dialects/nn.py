@@ -168,10 +168,12 @@ class FusedActivation(IRDLOperation):
     act_max = opt_prop_def(FloatAttr[Float32Type])
 
     def activation_bounds(self) -> tuple[float | None, float | None]:
+        """(act_min, act_max) as floats, None where the op does not clamp: (0.0, None) is a fused ReLU."""
         lo, hi = self.act_min, self.act_max
         return (None if lo is None else lo.value.data, None if hi is None else hi.value.data)
 
     def set_activation_bounds(self, lo: float | None, hi: float | None) -> None:
+        """Clamp the result to [lo, hi] as it is stored (None: no bound); what fuse-activation calls."""
         for name, bound in (("act_min", lo), ("act_max", hi)):
             if bound is None:
                 self.properties.pop(name, None)

@@ -376,11 +376,13 @@ class Int8Activation(IRDLOperation):
     act_max = opt_prop_def(IntegerAttr)
 
     def activation_range(self) -> tuple[int, int]:
+        """(act_min, act_max) as int8 values; (-128, 127) when the op does not clamp."""
         lo = I8_MIN if self.act_min is None else self.act_min.value.data
         hi = I8_MAX if self.act_max is None else self.act_max.value.data
         return lo, hi
 
     def set_activation_range(self, lo: int, hi: int) -> None:
+        """Clamp the int8 result to [lo, hi] (the full range is stored as no property at all)."""
         for name, bound, default in (("act_min", lo, I8_MIN), ("act_max", hi, I8_MAX)):
             if bound == default:
                 self.properties.pop(name, None)
@@ -395,6 +397,7 @@ class Int8Activation(IRDLOperation):
             raise VerifyException(f"'{self.name}' act_min {lo} must not exceed act_max {hi}")
 
     def clamp(self, q: np.ndarray) -> np.ndarray:
+        """`q` saturated to the activation range (the reference interpreter's last step)."""
         return saturate_i8(q, *self.activation_range())
 
 

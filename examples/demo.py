@@ -99,8 +99,8 @@ def main() -> None:
         MODEL,
         last=1,
     )
-    compare_int8_with_fp32(OUT / "report.json", OUT / "int8" / "report.json")
-    print(f"\nReports with charts: {OUT / 'report.html'}, {OUT / 'int8' / 'report.html'}")
+    compare_int8_with_fp32(OUT / "kws.report.json", OUT / "int8" / "kws8.report.json")
+    print(f"\nReports with charts: {OUT / 'kws.report.html'}, {OUT / 'int8' / 'kws8.report.html'}")
 
 
 def compare_int8_with_fp32(fp32_report: Path, int8_report: Path) -> None:

@@ -108,11 +108,11 @@ def test_compile_cli_and_run(tmp_path: Path) -> None:
     result = run_tool("t2m-compile", "tiny.mlir", "-o", "out", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        "report.html",
-        "report.json",
         "tiny.h",
         "tiny.mlir",
         "tiny.o",
+        "tiny.report.html",
+        "tiny.report.json",
     ]
     np.save(tmp_path / "x.npy", np.arange(8, dtype=np.float32).reshape(1, 8))
     run = run_tool("t2m-run", "out/tiny.o", "--input", "x.npy", "--check", cwd=tmp_path)

@@ -1,32 +1,63 @@
-"""`t2m-bench`: the model zoo and the anchor layers on the emulated Cortex-M4 -> BENCHMARKS.md."""
+"""`t2m-bench`: the model zoo and the anchor layers on the emulated Cortex-M4, as a Markdown table.
+
+The table goes to standard output, or to the file `-o` names: the checked-in BENCHMARKS.md is rewritten only when
+asked for by name (`t2m-bench -o BENCHMARKS.md`).
+"""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
 
-from t2m.compiler.errors import ArgumentParser, run_tool
-from t2m.compiler.files import write_output
+from t2m.compiler.errors import ArgumentParser, T2MError, run_tool
+from t2m.compiler.files import STDOUT, write_output
+
+MODELS: dict[str, str] = {"kws": "DSCNN", "vww": "MobileNetV1", "ic": "ResNet8", "ad": "FCAutoencoder"}
+"""The zoo's models (compiler/zoo.py): short name -> class name. Kept here so that --help needs no torch."""
 
 
-def _main(argv: Sequence[str]) -> int:
+def zoo_key(name: str) -> str:
+    """A zoo model's short name from its short name or its class name (case-insensitive)."""
+    for key, cls in MODELS.items():
+        if name.lower() in (key, cls.lower()):
+            return key
+    known = ", ".join(f"{key} ({cls})" for key, cls in MODELS.items())
+    raise T2MError(f"unknown zoo model '{name}'", "--models", f"choose from {known}")
+
+
+def build_parser() -> ArgumentParser:
+    names = ", ".join(f"{key} ({cls})" for key, cls in MODELS.items())
     p = ArgumentParser(prog="t2m-bench", description=__doc__)
-    p.add_argument("-o", "--output", default="BENCHMARKS.md", help="where to write the table (default BENCHMARKS.md)")
-    p.add_argument("--models", default="kws,vww,ic,ad", help="zoo models to measure (default: all four)")
+    p.add_argument(
+        "-o", "--output", default=STDOUT, help="where to write the table (default: standard output; '-' too)"
+    )
+    p.add_argument(
+        "--models",
+        default=",".join(MODELS),
+        help=f"comma-separated zoo models to measure, by short or class name: {names} (default: all four)",
+    )
     p.add_argument("--no-layers", action="store_true", help="skip the per-layer anchor comparison")
     p.add_argument("--layer-filter", metavar="TEXT", help="measure only the anchor layers whose label contains TEXT")
     p.add_argument("--anchors", help="folder of anchor figures (default: the copy shipped in t2m.compiler/anchors)")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
-    args = p.parse_args(argv)
+    return p
+
+
+def _main(argv: Sequence[str]) -> int:
+    args = build_parser().parse_args(argv)
+    models = [zoo_key(name.strip()) for name in args.models.split(",") if name.strip()]
+    if not models:
+        raise T2MError("no model to measure", "--models", f"name one or more of {', '.join(MODELS)}")
     from t2m.compiler.bench import find_anchors, run_bench
 
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
-    models = [m for m in args.models.split(",") if m]
-    text = run_bench(find_anchors(args.anchors), models, not args.no_layers, log, args.layer_filter)
-    write_output(args.output, text)
-    print(text)
+    anchors = find_anchors(args.anchors)
+    text = run_bench(anchors, models, not args.no_layers, log, args.layer_filter)
+    write_output(args.output, text if text.endswith("\n") else text + "\n")
+    if args.output != STDOUT:
+        print(f"t2m-bench: wrote {args.output}", file=sys.stderr)
     return 0
 
 

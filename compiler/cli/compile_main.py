@@ -7,9 +7,12 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from t2m.compiler.errors import ArgumentParser, T2MError, run_tool
 from t2m.compiler.files import write_output, write_outputs
+from t2m.compiler.ir import ELIDE_FLAG, element_count
+from t2m.compiler.plugins import add_plugin_arguments, parse_pipeline, pass_registry
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,7 +22,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="MODEL is anything t2m-import takes, or an nn-dialect .mlir file.",
     )
     p.add_argument("model", metavar="MODEL")
-    p.add_argument("-o", "--output-dir", default="out", help="where to write <name>.o, <name>.h, report.json")
+    p.add_argument(
+        "-o",
+        "--output-dir",
+        default="out",
+        help="where to write <name>.o, <name>.h, <name>.mlir, <name>.report.json and <name>.report.html",
+    )
     p.add_argument("--input-shape", help="input shape, e.g. 1x1x49x10 (default: the model's example_inputs())")
     p.add_argument("--arch", help="architecture for a .pth state dict: file.py:NAME")
     p.add_argument("--trust-pickle", action="store_true", help="allow a fully pickled module (runs its code)")
@@ -65,6 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["nn", "fused", "loops", "llvm", "ll", "asm", "obj"],
         help="stop after this stage and write its output (default: obj, with header and report)",
     )
+    add_plugin_arguments(p, "passes to run after fusion, before lowering, e.g. strip-final-softmax (t2m-opt's -p)")
+    p.add_argument(
+        ELIDE_FLAG,
+        type=element_count,
+        metavar="N",
+        help="with --emit nn, fused, loops or llvm: print dense constants of more than N elements as "
+        "dense_resource<__elided__> (for reading: t2m refuses such a file as input)",
+    )
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     return p
 
@@ -91,6 +107,19 @@ def load_nn_module(model: str, args: argparse.Namespace):
     )
 
 
+def other_builds(out: Path, report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Reports already in `out` of the same model in another element type (an int8 build beside the fp32 one)."""
+    found = []
+    for path in sorted(out.glob("*.report.json")) if out.is_dir() else []:
+        try:
+            other = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue  # not one of ours: ignore it
+        if isinstance(other, dict) and other.get("model") == report["model"] and other.get("dtype") != report["dtype"]:
+            found.append(other)
+    return found
+
+
 def _main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
     from t2m.compiler.backend import get_target
@@ -107,6 +136,17 @@ def _main(argv: Sequence[str]) -> int:
         if args.target != "cortex-m4":
             raise T2MError(f"--tune measures on the emulated Cortex-M4, not on '{args.target}'", "--tune",
                            "drop --tune or compile for --target cortex-m4")
+    if args.elide_elementsattrs_if_larger is not None and args.emit not in ("nn", "fused", "loops", "llvm"):
+        raise T2MError(
+            f"{ELIDE_FLAG} shortens MLIR text, but --emit {args.emit} writes none",
+            ELIDE_FLAG,
+            "add --emit nn, fused, loops or llvm",
+        )
+    options.elide = args.elide_elementsattrs_if_larger
+    if args.passes or args.load_pass_plugin:
+        options.registry = pass_registry(args.load_pass_plugin)
+        parse_pipeline(options.registry, args.passes)  # a misspelt pass fails before the import
+        options.passes = args.passes
     module = load_nn_module(args.model, args)
     from t2m.compiler.interpreter import entry_function
 
@@ -136,13 +176,14 @@ def _main(argv: Sequence[str]) -> int:
 
     run = result.run
     report = report_data(result, args.model, options)
+    others = other_builds(out, report)
     write_outputs(
         {
             out / f"{name}.o": result.obj,
             out / f"{name}.h": result.header,
             out / f"{name}.mlir": result.ir["nn"],  # the reference for `t2m-run --check`
-            out / "report.json": json.dumps(report, indent=2) + "\n",
-            out / "report.html": render_html(report),
+            out / f"{name}.report.json": json.dumps(report, indent=2) + "\n",
+            out / f"{name}.report.html": render_html(report, others),
         }
     )
     flash = result.sizes.get("text", 0) + result.sizes.get("rodata", 0)

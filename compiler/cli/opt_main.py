@@ -11,8 +11,8 @@ import re
 import sys
 from collections.abc import Sequence
 from contextlib import nullcontext
-from io import StringIO
-from typing import ClassVar
+from io import BytesIO, StringIO
+from typing import IO, ClassVar
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.parser import Parser
@@ -22,7 +22,7 @@ from xdsl.xdsl_opt_main import xDSLOptMain
 
 from t2m.compiler.errors import ArgumentParser, T2MError, run_tool
 from t2m.compiler.files import read_text, write_output
-from t2m.compiler.ir import module_to_text, verify_module
+from t2m.compiler.ir import ELIDE_FLAG, check_not_elided, element_count, module_to_text, verify_module
 from t2m.compiler.pass_stats import PassStats, counting_patterns
 from t2m.compiler.pipeline import NAMED_PIPELINES, gc_paused
 from t2m.compiler.plugins import invalid_output, pass_failed, pass_raised, register_plugins
@@ -55,6 +55,18 @@ class T2MOptMain(xDSLOptMain):
         )
         arg_parser.add_argument("--print-ir-after-all", action="store_true", help="print the IR after every pass")
         arg_parser.add_argument("--pass-stats", action="store_true", help="print how often each rewrite pattern fired")
+        add_elide_argument(arg_parser)
+
+    def parse_chunk(self, chunk: IO[bytes], file_extension: str, start_offset: int = 0) -> ModuleOp | None:
+        data = chunk.read()
+        check_not_elided(data.decode("utf-8", "replace"), self.get_input_name())
+        return super().parse_chunk(BytesIO(data), file_extension, start_offset)
+
+    def output_resulting_program(self, prog: ModuleOp) -> str:
+        limit = self.args.elide_elementsattrs_if_larger
+        if limit is None or self.args.target != "mlir" or self.args.print_op_generic:
+            return super().output_resulting_program(prog)
+        return module_to_text(prog, limit)
 
     def setup_pipeline(self) -> None:
         # The order is the compiler's: --fuse, then the passes given with -p, then --lower.
@@ -73,7 +85,7 @@ class T2MOptMain(xDSLOptMain):
                 self.stats.current_pass = next_pass.name
             if not (self.args.print_ir_after_change or self.args.print_ir_after_all):
                 return
-            text = module_to_text(module)
+            text = module_to_text(module, self.args.elide_elementsattrs_if_larger)
             if previous is not None and (self.args.print_ir_after_all or text != last_text[-1]):
                 sys.stderr.write(f"// -----// IR Dump After {previous.name} //----- //\n{text}")
             last_text.append(text)
@@ -115,6 +127,16 @@ def add_plugin_argument(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="FILE.py",
         help="register the ModulePass subclasses defined in FILE.py (repeatable)",
+    )
+
+
+def add_elide_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        ELIDE_FLAG,
+        type=element_count,
+        metavar="N",
+        help="print dense constants of more than N elements as dense_resource<__elided__> (for reading: t2m "
+        "refuses such a file as input)",
     )
 
 

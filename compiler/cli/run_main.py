@@ -30,6 +30,7 @@ from t2m.compiler.compare import INT8_MIN_COSINE
 from t2m.compiler.errors import ArgumentParser, T2MError, run_tool
 from t2m.compiler.files import read_bytes, read_text, write_output
 from t2m.compiler.model_info import ModelInfo, buffer_dtype, dequantize, fit_inputs, model_inputs
+from t2m.compiler.plugins import add_plugin_arguments, parse_pipeline, pass_registry
 
 if TYPE_CHECKING:
     from xdsl.dialects.builtin import ModuleOp
@@ -95,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="an object's instruction budget on the emulator (default 500000000, about 5 s)",
     )
+    add_plugin_arguments(p, "a .mlir MODEL: run these passes on it first, e.g. strip-final-softmax (t2m-opt's -p)")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     return p
 
@@ -256,6 +258,10 @@ def run_mlir(path: str, args: argparse.Namespace) -> Run:
     from t2m.compiler.pipeline import is_nn_level
 
     module = read_module(path)
+    if args.passes:
+        from t2m.compiler.pipeline import apply_passes
+
+        apply_passes(module, [args.passes], verify_each=True, available=args.registry)
     if not is_nn_level(module):
         return run_lowered(module, path, args)
     function = entry_function(module)
@@ -353,6 +359,14 @@ def _main(argv: Sequence[str]) -> int:
     runner = kinds.get(Path(args.module).suffix)
     if runner is None:
         raise T2MError(f"cannot run '{args.module}'", args.module, "t2m-run takes a .o, a .ll or a .mlir file")
+    args.registry = None
+    if args.passes or args.load_pass_plugin:
+        if runner is not run_mlir:
+            raise T2MError(
+                f"-p runs passes on MLIR, and '{args.module}' is not an .mlir file", "-p", "pass the model's .mlir file"
+            )
+        args.registry = pass_registry(args.load_pass_plugin)
+        parse_pipeline(args.registry, args.passes)
     if args.raw and not args.output:
         raise T2MError("--raw writes the raw int8 output, but no output file is named", "--raw", "add -o y.npy")
     inputs, outputs, info = runner(args.module, args)

@@ -1,7 +1,7 @@
 // The C header of an int8 model: int8_t buffers in the prototypes, each input's and output's scale and zero
 // point, and the layout the object expects. The report says int8 and how to convert.
 // RUN: rm -rf %t && t2m-compile %s -o %t && filecheck %s < %t/tiny8.h
-// RUN: filecheck %s --check-prefix=REPORT < %t/report.json
+// RUN: filecheck %s --check-prefix=REPORT < %t/tiny8.report.json
 // The card's route makes the same object and header.
 // RUN: t2m-opt --fuse --lower %s -o %t/low.mlir && t2m-translate %t/low.mlir -o %t/route.o --header %t/route.h
 // RUN: cmp %t/tiny8.o %t/route.o && diff %t/tiny8.h %t/route.h

@@ -1,6 +1,6 @@
 // The C header t2m-compile writes beside the object (docs/design.md §3: pointer-only interface, static memory).
 // RUN: rm -rf %t && t2m-compile %s -o %t && filecheck %s < %t/tiny.h
-// RUN: filecheck %s --check-prefix=REPORT < %t/report.json
+// RUN: filecheck %s --check-prefix=REPORT < %t/tiny.report.json
 // The card's route makes the same object and header, byte for byte: the model's description travels in the IR.
 // RUN: t2m-opt --fuse --lower %s -o %t/low.mlir && t2m-translate %t/low.mlir -o %t/route.o --header %t/route.h
 // RUN: cmp %t/tiny.o %t/route.o && diff %t/tiny.h %t/route.h
