@@ -151,7 +151,7 @@ def test_the_convention_parses() -> None:
         "CHECK-SAME: act_min = 0.000000e+00 : f32, act_max = 6.000000e+00 : f32",
     ]
     (failing,) = [s for s in steps if s.fails]
-    assert failing.command == "t2m-import examples/models.py:WithLSTM -o lstm.mlir"
+    assert failing.command == "t2m-import examples/models.py:WithCumsum -o cumsum.mlir"
     assert failing.shown[0].startswith("t2m-import: error: ") and len(failing.shown) == 3
     continued = [s.command for s in steps_of(ROOT / "docs" / "tutorial" / "solutions" / "04-fusion.md")]
     assert (
