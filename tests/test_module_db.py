@@ -66,21 +66,6 @@ REFUSED: dict[str, tuple[str, str]] = {
 """configuration -> (the refusal's first line, as a regex; why that is the true reason)"""
 
 AWAITING: dict[str, str] = {
-    "Conv1d": "Conv1d (issue 12, ops branch)",
-    "ELU": "ELU (issue 12, ops branch)",
-    "GELU": "GELU (issue 12, ops branch)",
-    "LeakyReLU": "LeakyReLU (issue 12, ops branch)",
-    "PReLU": "PReLU (issue 12, ops branch)",
-    "LayerNorm": "LayerNorm (issue 12, ops branch)",
-    "Conv2d/no_batch_dim": "unbatched inputs (issue 12, ops branch): the importer crashes on a 3-d conv input",
-    "MaxPool2d/3d_input": "unbatched inputs (issue 12, ops branch): the importer crashes on a 3-d pool input",
-    "AvgPool2d/no_batch_dim": "unbatched inputs (issue 12, ops branch): the importer crashes on a 3-d pool input",
-    "AdaptiveAvgPool2d/no_batch_dim": "unbatched inputs (issue 12, ops branch)",
-    "AvgPool2d/divisor": "AvgPool2d(divisor_override=...) (issue 12, ops branch)",
-    "AvgPool2d/divisor_stride": "AvgPool2d(divisor_override=...) (issue 12, ops branch)",
-    "AvgPool2d/divisor_stride_pad": "AvgPool2d(divisor_override=...) (issue 12, ops branch)",
-    "BatchNorm1d/not_tracking_stats": "batch norm with batch statistics in eval (issue 12, ops branch)",
-    "BatchNorm2d/not_tracking_stats": "batch norm with batch statistics in eval (issue 12, ops branch)",
     "Softmax/scalar": "softmax of a rank-0 tensor: the importer's nn.softmax fails to verify (softmax over any axis, "
     "issue 12, ops branch)",
     "LogSoftmax/multiparam_scalar": "log_softmax of a rank-0 tensor: the importer's nn.log_softmax fails to verify "
