@@ -53,7 +53,7 @@ from t2m.passes._dsp_depthwise import DEPTHWISE, Depthwise, build_depthwise, pac
 from t2m.passes._dsp_kernels import Gemm
 from t2m.passes._int8 import Ints, Requant, accumulator_bound, folded_bias, requant_params
 from t2m.passes._loops import Ix, Kernel, constant_array, new_constant, replace_with_layer, shape_of, window_runs
-from t2m.passes._variants import chosen, register
+from t2m.passes._variants import chosen, pin, register
 from t2m.passes.lower_nn_conv import ConvGeometry, _blocks, _key
 
 
@@ -237,6 +237,7 @@ class LowerQnnConv2d(RewritePattern):
         if name not in names and (names == ["scalar"] or (Gemm.parse(name) or Depthwise.parse(name)) is None):
             raise PassFailedException(f"qnn.conv2d: unknown kernel variant '{name}'; known: {', '.join(names)}")
         if self.blocking is not None or name == "scalar":
+            pin(op, "scalar")  # what the layer records (#t2m.layer): forced blocking options are the scalar kernel
             self.scalar(op, rewriter)
             return
         g = geometry(op)

@@ -40,7 +40,7 @@ def fake_bench(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[list[str
     """run_bench replaced by a canned table (the real one takes minutes); records the models it was asked for."""
     calls: list[list[str]] = []
 
-    def run_bench(anchors: Path, models: list[str], layers: bool, log: object) -> str:
+    def run_bench(anchors: Path, models: list[str], layers: bool, log: object, layer_filter: str | None) -> str:
         calls.append(models)
         return "| model | cycles |\n|---|---|\n| ad | 1 |"
 

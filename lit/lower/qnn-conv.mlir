@@ -21,7 +21,7 @@ func.func @net(%x: tensor<1x2x4x4xi8>) -> tensor<1x2x4x4xi8> {
 // CHECK:         %[[FOLDED:.*]] = nn.constant dense<[208, 3]> : tensor<2xi32>
 // CHECK-NEXT:    %[[TABLE:.*]] = nn.constant dense<{{\[\[}}1073741824, -3], [1288490189, 1]]> : tensor<2x2xi32>
 // CHECK:         func.call @net_L00_conv2d(
-// CHECK-LABEL: func.func private @net_L00_conv2d(%in: memref<1x2x4x4xi8>, %weight: memref<2x2x3x3xi8>, %bias: memref<2xi32>, %requant: memref<2x2xi32>, %out: memref<1x2x4x4xi8>) attributes {t2m.layer = #t2m.layer<"conv2d", macs = 576>} {
+// CHECK-LABEL: func.func private @net_L00_conv2d(%in: memref<1x2x4x4xi8>, %weight: memref<2x2x3x3xi8>, %bias: memref<2xi32>, %requant: memref<2x2xi32>, %out: memref<1x2x4x4xi8>) attributes {t2m.layer = #t2m.layer<"conv2d", macs = 576, variant = "scalar">} {
 // CHECK:         %[[M0:.*]] = memref.load %requant[%c0, %c0] : memref<2x2xi32>
 // CHECK-NEXT:    %[[E0:.*]] = memref.load %requant[%c0, %c1] : memref<2x2xi32>
 // CHECK-NEXT:    %[[POS:.*]] = arith.cmpi sgt, %[[E0]], %i0 : i32

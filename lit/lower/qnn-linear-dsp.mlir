@@ -17,7 +17,7 @@ func.func @fc(%x: tensor<1x6xi8>) -> tensor<1x5xi8> {
 // CHECK-LABEL: func.func @fc(
 // CHECK:         nn.constant dense<[131073, -65537, 1, 65536, 262147, -196611, 1, 65536, 393221, -327685, 1, 65536, -8322945, 0, 0]> : tensor<15xi32>
 // CHECK-NEXT:    nn.constant dense<[-53, 83, 21, 31, 50]> : tensor<5xi32>
-// CHECK-LABEL: func.func private @fc_L00_linear(%in: memref<1x6xi8>, %weight: memref<15xi32>, %bias: memref<5xi32>, %out: memref<1x5xi8>) attributes {t2m.layer = #t2m.layer<"linear", macs = 30>} {
+// CHECK-LABEL: func.func private @fc_L00_linear(%in: memref<1x6xi8>, %weight: memref<15xi32>, %bias: memref<5xi32>, %out: memref<1x5xi8>) attributes {t2m.layer = #t2m.layer<"linear", macs = 30, variant = "smlad-o4p1u1">} {
 // CHECK:         %[[COL:.*]] = memref.alloca() : memref<3x1xi32>
 // CHECK-NEXT:    %[[X0:.*]] = memref.load %in[%c0, %c0] : memref<1x6xi8>
 // CHECK-NEXT:    %[[X0I:.*]] = arith.extsi %[[X0]] : i8 to i32

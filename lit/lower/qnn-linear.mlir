@@ -17,7 +17,7 @@ func.func @fc(%x: tensor<1x6xi8>) -> tensor<1x5xi8> {
 // CHECK-LABEL: func.func @fc(
 // CHECK:         %[[FOLDED:.*]] = nn.constant dense<[-53, 83, 21, 31, 50]> : tensor<5xi32>
 // CHECK:         func.call @fc_L00_linear(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : (memref<1x6xi8>, memref<5x6xi8>, memref<5xi32>, memref<1x5xi8>) -> ()
-// CHECK-LABEL: func.func private @fc_L00_linear(%in: memref<1x6xi8>, %weight: memref<5x6xi8>, %bias: memref<5xi32>, %out: memref<1x5xi8>) attributes {t2m.layer = #t2m.layer<"linear", macs = 30>} {
+// CHECK-LABEL: func.func private @fc_L00_linear(%in: memref<1x6xi8>, %weight: memref<5x6xi8>, %bias: memref<5xi32>, %out: memref<1x5xi8>) attributes {t2m.layer = #t2m.layer<"linear", macs = 30, variant = "scalar">} {
 // CHECK-DAG:     %[[M:.*]] = arith.constant 1518500250 : i64
 // CHECK-DAG:     %[[NUDGE:.*]] = arith.constant 2147483648 : i64
 // CHECK-DAG:     %[[C32:.*]] = arith.constant 32 : i64

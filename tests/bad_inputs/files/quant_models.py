@@ -21,7 +21,7 @@ class Tiny(nn.Module):
 
 
 class FloatBetween(nn.Module):
-    """conv -> sigmoid -> conv: t2m's quantizer leaves the sigmoid in float between two quantized convs."""
+    """conv -> log_softmax -> conv: t2m's quantizer leaves the log_softmax in float between two quantized convs."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -29,7 +29,7 @@ class FloatBetween(nn.Module):
         self.a, self.b = nn.Conv2d(1, 2, 3, padding=1), nn.Conv2d(2, 2, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = torch.sigmoid(self.a(x))
+        y = torch.log_softmax(self.a(x), dim=1)
         return self.b(y)
 
     def example_inputs(self) -> tuple[torch.Tensor]:
