@@ -1,7 +1,7 @@
 """Read a `torch.export` `.pt2` archive without running anything the file holds.
 
 `torch.export.load` runs code from the archive in several ways: it unpickles the sample inputs (every archive
-has them) and any weight or constant stored with `use_pickle` (`torch.load(weights_only=False)`, `pickle.loads`);
+has them) and any weight or constant stored with `use_pickle` (with torch's unrestricted unpickler);
 it evaluates symbolic-shape expressions with `sympy.sympify` (Python's `eval`); its tree specs can name a module
 to import; and it loads AOTInductor shared libraries. This loader reads only what t2m needs, the graph JSON and
 the raw tensor bytes, with `zipfile` and `json`; checks that the graph names nothing that would run code (every
