@@ -14,13 +14,13 @@ from contextlib import contextmanager
 
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp, TensorType
-from xdsl.passes import ModulePass, PassPipeline
+from xdsl.passes import ModulePass
 from xdsl.universe import Universe
 from xdsl.utils.exceptions import PassFailedException, VerifyException
 
 from t2m.compiler.errors import T2MError
 from t2m.compiler.ir import make_context, verify_module
-from t2m.compiler.plugins import PassRegistry, invalid_output, pass_failed, pass_raised
+from t2m.compiler.plugins import PassRegistry, invalid_output, parse_pipeline, pass_failed, pass_raised
 from t2m.dialects.t2m import layer_of, model_of
 
 FUSE: list[str] = ["fold-batchnorm", "fuse-activation", "fuse-requant", "canonicalize-nn", "canonicalize", "cse"]
@@ -107,7 +107,7 @@ def apply_passes(
         running.extend([next_pass] if next_pass is not None else [])
 
     registry = Universe.get_multiverse().all_passes if available is None else available
-    pipeline = PassPipeline.parse_spec(registry, ",".join(passes), check)
+    pipeline = parse_pipeline(registry, ",".join(passes), check)
     with gc_paused():
         try:
             pipeline.apply(make_context(), module)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from importlib.metadata import entry_points
 from types import TracebackType
 
-from xdsl.passes import ModulePass
+from xdsl.passes import ModulePass, PassPipeline, PassPipelineCallbackType
 
 from t2m.compiler.errors import T2MError
 from t2m.compiler.pyfile import import_file
@@ -87,12 +87,19 @@ def pass_registry(files: Iterable[str] = ()) -> PassRegistry:
     return registry
 
 
-def parse_pipeline(registry: PassRegistry, spec: str) -> tuple[ModulePass, ...]:
-    """The passes of a `-p` pipeline spec; an unknown pass or a bad option is a one-line error."""
-    from xdsl.passes import PassPipeline
+def parse_pipeline(registry: PassRegistry, spec: str, callback: PassPipelineCallbackType | None = None) -> PassPipeline:
+    """The `-p` pipeline `spec`; an unknown pass, a bad option or a syntax error is a one-line error."""
+    from xdsl.utils.exceptions import ArgSpecParseError
 
     try:
-        return PassPipeline.parse_spec(registry, spec).passes
+        return PassPipeline.parse_spec(registry, spec, callback)
+    except ArgSpecParseError as e:  # a BaseException in xDSL: its text is a caret diagram of the spec
+        lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+        column = lines[1].rsplit(":", 1)[-1] if len(lines) > 1 else "?"
+        raise T2MError(
+            f"bad pass pipeline '{spec}' at column {column}: {lines[-1][0].lower()}{lines[-1][1:]}", "-p",
+            "pass options are separated by spaces, e.g. 'lower-nn-conv{ob=4 pb=1}'"
+        ) from None
     except Exception as e:  # unknown pass name or bad pass option
         raise T2MError(str(e).strip().splitlines()[0], "-p", "see t2m-opt --help for the pass names") from e
 

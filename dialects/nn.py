@@ -224,12 +224,15 @@ def dense_to_numpy(attr: DenseIntOrFPElementsAttr) -> np.ndarray:
     """A dense attribute's bytes viewed as a numpy array of its shape (no element-by-element decoding)."""
     dtype = _NUMPY_DTYPES[str(attr.get_element_type())]
     array = np.frombuffer(attr.data.data, dtype=dtype)
-    return np.broadcast_to(array, attr.get_shape()) if array.size == 1 else array.reshape(attr.get_shape())
+    shape = attr.get_shape()
+    if array.size == 1 and math.prod(shape) != 1:  # a splat
+        return np.broadcast_to(array, shape)
+    return array.reshape(shape)
 
 
 def dense_f32(array: np.ndarray) -> DenseIntOrFPElementsAttr:
     """An f32 dense attribute holding `array`, built from its raw little-endian bytes (no per-element work)."""
-    data = np.ascontiguousarray(array, dtype="<f4")
+    data = np.asarray(array, dtype="<f4", order="C")  # (ascontiguousarray makes 0-d arrays 1-d)
     return DenseIntOrFPElementsAttr(TensorType(f32, data.shape), BytesAttr(data.tobytes()))
 
 
@@ -239,7 +242,7 @@ _ELEMENT_TYPES = {"<f4": f32, "|i1": IntegerType(8), "<i2": IntegerType(16), "<i
 
 def dense_of(array: np.ndarray) -> DenseIntOrFPElementsAttr:
     """A dense attribute of `array`'s own element type (f32, or i8/i16/i32/i64 for int8 models), from its bytes."""
-    data = np.ascontiguousarray(array)
+    data = np.asarray(array, order="C")
     data = data.astype(data.dtype.newbyteorder("<"))
     element = _ELEMENT_TYPES.get(data.dtype.str)
     if element is None:

@@ -209,6 +209,12 @@ def test_opt_missing_file_and_unknown_pass(tiny_mlir: Path) -> None:
         "t2m-opt",
         "Unrecognized passes: ['no-such-pass'], at -p; see t2m-opt --help for the pass names",
     )
+    assert_one_line_error(  # xDSL raises a BaseException with a caret diagram for a syntax error
+        run("t2m-opt", "-p", "lower-nn-conv{ob=4,pb=1}", str(tiny_mlir)),
+        "t2m-opt",
+        "bad pass pipeline 'lower-nn-conv{ob=4,pb=1}' at column 22: malformed pass arguments, expected either a "
+        "space or `}` here, at -p; pass options are separated by spaces, e.g. 'lower-nn-conv{ob=4 pb=1}'",
+    )
 
 
 def test_run_errors(tiny_mlir: Path, tmp_path: Path) -> None:

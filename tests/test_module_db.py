@@ -6,9 +6,6 @@ reference interpreter within 1e-5 of PyTorch, the host JIT of the LLVM IR within
 one configuration per module the Cortex-M4 object on the emulator within 1e-4 — or is refused with the one-line
 error `REFUSED` gives for it, whose reason is true. A refusal anywhere else is a failure, and so is an entry of
 `REFUSED` that compiles (the list must say what t2m does).
-
-`AWAITING` marks, by module name (or `Module/desc` for a few of its configurations), what waits for an op of
-issue 12 that another branch adds: `xfail(strict=True)`, so that once the op is merged the marker must go.
 """
 
 from __future__ import annotations
@@ -65,13 +62,6 @@ REFUSED: dict[str, tuple[str, str]] = {
 }
 """configuration -> (the refusal's first line, as a regex; why that is the true reason)"""
 
-AWAITING: dict[str, str] = {
-    "Softmax/scalar": "softmax of a rank-0 tensor: the importer's nn.softmax fails to verify (softmax over any axis, "
-    "issue 12, ops branch)",
-    "LogSoftmax/multiparam_scalar": "log_softmax of a rank-0 tensor: the importer's nn.log_softmax fails to verify "
-    "(softmax over any axis, issue 12, ops branch)",
-}
-"""module or module/configuration -> the op of issue 12 it waits for (xfail, strict)"""
 
 
 @dataclass
@@ -108,18 +98,14 @@ def _configs() -> list[Config]:
     return configs
 
 
-def _awaits(config: Config) -> str | None:
-    return AWAITING.get(config.key) or AWAITING.get(config.name)
-
-
 def _emulated(configs: list[Config]) -> set[str]:
-    """Per module, the configuration with the largest input among those that should compile (preferring those
-    that do on this branch): it also runs as a Cortex-M4 object on the emulator; the rest stop at the host JIT."""
+    """Per module, the configuration with the largest input among those that should compile: it also runs as a
+    Cortex-M4 object on the emulator; the rest stop at the host JIT."""
     chosen = {}
     for config in configs:
         if config.key in REFUSED:
             continue
-        rank = (_awaits(config) is None, sum(x.numel() for x in config.inputs))
+        rank = sum(x.numel() for x in config.inputs)
         if config.name not in chosen or rank > chosen[config.name][0]:
             chosen[config.name] = (rank, config.key)
     return {key for _, key in chosen.values()}
@@ -129,17 +115,10 @@ CONFIGS = _configs()
 EMULATED = _emulated(CONFIGS)
 
 
-def _marks(config: Config) -> list[pytest.MarkDecorator]:
-    reason = _awaits(config)
-    return [pytest.mark.xfail(strict=True, reason=f"awaits {reason}")] if reason else []
-
-
 def test_the_table_is_generated_and_every_list_entry_names_a_configuration() -> None:
     keys = {c.key for c in CONFIGS}
     assert len(CONFIGS) >= 100
     assert set(REFUSED) <= keys
-    assert {k for k in AWAITING if "/" in k} <= keys and {k for k in AWAITING if "/" not in k} <= set(MODULES)
-    assert not set(REFUSED) & {c.key for c in CONFIGS if _awaits(c)}
 
 
 def _climb(config: Config) -> None:
@@ -174,7 +153,7 @@ def _agree(label: str, got: list[Any], reference: str, expected: list[Any], rtol
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
-@pytest.mark.parametrize("config", [pytest.param(c, marks=_marks(c), id=c.key) for c in CONFIGS])
+@pytest.mark.parametrize("config", [pytest.param(c, id=c.key) for c in CONFIGS])
 def test_a_module_db_configuration_compiles_and_matches_or_is_refused_for_its_true_reason(config: Config) -> None:
     refusal = REFUSED.get(config.key)
     try:

@@ -101,6 +101,15 @@ CASES: list[tuple[str, nn.Module, tuple[int, ...], set[str]]] = [
     ("adaptive-unbatched", nn.AdaptiveAvgPool2d(2), (1, 6, 6), {"nn.adaptive_avg_pool2d"}),
     ("conv2d-unbatched", nn.Conv2d(1, 2, 3), (1, 6, 6), {"nn.conv2d"}),
     ("conv2d-unbatched-relu", nn.Sequential(nn.Conv2d(3, 2, 3, padding=1), nn.ReLU()), (3, 5, 4), {"nn.conv2d"}),
+    # rank-0 values: a scalar input, a full reduction, and constants of rank 0 (they stay rank 0 in the IR)
+    ("scalar-softmax", nn.Softmax(0), (), {"nn.softmax"}),
+    ("scalar-log-softmax", nn.LogSoftmax(-1), (), {"nn.log_softmax"}),
+    ("scalar-input", Fn(lambda x: torch.sigmoid(x) * 0.5 + x), (), {"nn.sigmoid", "nn.mul", "nn.add"}),
+    ("sum-then-add", Fn(lambda x: x.sum() + 1.0), (2, 3), {"nn.reduce", "nn.add"}),
+    ("mean-then-relu", Fn(lambda x: torch.relu(x.mean() * 2.0 - 1.0)), (1, 4, 5), {"nn.reduce", "nn.relu"}),
+    ("scalar-broadcast", Fn(lambda x: x - x.mean()), (1, 3, 4), {"nn.reduce", "nn.add"}),
+    ("sub-activations", Fn(lambda x: torch.relu(x) - x), (2, 5), {"nn.relu", "nn.mul", "nn.add"}),
+    ("add-alpha-activations", Fn(lambda x: torch.add(x, torch.sigmoid(x), alpha=0.3)), (2, 5), {"nn.mul"}),
 ]
 
 

@@ -35,7 +35,7 @@ def make_app(
     if path is not None:
         text = read_text(path, expected="an MLIR text file")
         check_not_elided(text, path)
-    pipeline = parse_pipeline(available, passes)
+    pipeline = parse_pipeline(available, passes).passes
     all_passes = tuple((name, load()) for name, load in sorted(available.items()))
     dialects = tuple(Universe.get_multiverse().all_dialects.items())
     return T2MApp(dialects, all_passes, path, text, pipeline, elide)

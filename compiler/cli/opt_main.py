@@ -16,7 +16,7 @@ from typing import IO, ClassVar
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.parser import Parser
-from xdsl.passes import ModulePass, PassPipeline
+from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException, ParseError, PassFailedException, VerifyException
 from xdsl.xdsl_opt_main import xDSLOptMain
 
@@ -25,7 +25,7 @@ from t2m.compiler.files import read_text, write_output
 from t2m.compiler.ir import ELIDE_FLAG, check_not_elided, element_count, module_to_text, verify_module
 from t2m.compiler.pass_stats import PassStats, counting_patterns
 from t2m.compiler.pipeline import NAMED_PIPELINES, gc_paused
-from t2m.compiler.plugins import invalid_output, pass_failed, pass_raised, register_plugins
+from t2m.compiler.plugins import invalid_output, parse_pipeline, pass_failed, pass_raised, register_plugins
 
 
 class T2MOptMain(xDSLOptMain):
@@ -90,10 +90,7 @@ class T2MOptMain(xDSLOptMain):
                 sys.stderr.write(f"// -----// IR Dump After {previous.name} //----- //\n{text}")
             last_text.append(text)
 
-        try:
-            self.pipeline = PassPipeline.parse_spec(self.available_passes, ",".join(specs), callback)
-        except Exception as e:  # unknown pass name or bad pass option
-            raise T2MError(str(e).strip().splitlines()[0], "-p", "see t2m-opt --help for the pass names") from e
+        self.pipeline = parse_pipeline(self.available_passes, ",".join(specs), callback)
         for pass_ in self.pipeline.passes:
             if isinstance(pdl_file := getattr(pass_, "pdl_file", None), str):
                 self.check_pdl_file(pdl_file)

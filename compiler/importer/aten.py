@@ -438,8 +438,13 @@ def silu(t: Translator, node: Any) -> Value:
 
 @handles("aten.softmax.int", "aten._softmax.default", "aten.log_softmax.int", "aten._log_softmax.default")
 def softmax(t: Translator, node: Any) -> Value:
+    """Over any axis; a rank-0 tensor is PyTorch's one-element softmax, taken over its reshape to one element (so
+    that NaN and infinities propagate as they do in PyTorch)."""
     x = t.tensor(t.arg(node, 0))
     kind = nn.LogSoftmaxOp if "log_softmax" in op_name(node) else nn.SoftmaxOp
+    if not _shape(x):
+        y = _result(t, kind(_result(t, nn.ReshapeOp(x, (1,))), 0))
+        return _result(t, nn.ReshapeOp(y, ()))
     return _result(t, kind(x, _norm_dim(t.arg(node, 1), len(_shape(x)))))
 
 
@@ -459,10 +464,10 @@ def add_sub(t: Translator, node: Any) -> Value:
         alpha = -alpha
     if _is_const(a) and _is_const(b):
         return np.asarray(a + alpha * np.asarray(b), dtype=np.float32)
-    if alpha != 1:
-        if not _is_const(b):
-            raise Unsupported("subtracting or scaling an activation (alpha != 1)")
+    if alpha != 1 and _is_const(b):
         b = np.asarray(alpha * np.asarray(b), dtype=np.float32)
+    elif alpha != 1:  # a - b is a + (-1 * b), exactly: negation does not round
+        b = _result(t, nn.MulOp(t.tensor(b), t.tensor(np.asarray(alpha, np.float32))))
     return _result(t, nn.AddOp(t.tensor(a), t.tensor(b)))
 
 

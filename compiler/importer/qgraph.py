@@ -172,7 +172,7 @@ ACTIVATIONS = frozenset(
 
 def dense_int(array: np.ndarray, width: int) -> DenseIntOrFPElementsAttr:
     """An i8 or i32 dense attribute built from the array's raw little-endian bytes."""
-    data = np.ascontiguousarray(array, dtype=f"<i{width // 8}")
+    data = np.asarray(array, dtype=f"<i{width // 8}", order="C")
     return DenseIntOrFPElementsAttr(TensorType(IntegerType(width), data.shape), BytesAttr(data.tobytes()))
 
 
