@@ -23,7 +23,7 @@ from t2m.compiler.ir import make_context, verify_module
 from t2m.compiler.plugins import PassRegistry, invalid_output, parse_pipeline, pass_failed, pass_raised
 from t2m.dialects.t2m import layer_of, model_of
 
-FUSE: list[str] = ["fold-batchnorm", "fuse-activation", "fuse-requant", "canonicalize-nn", "canonicalize", "cse"]
+FUSE: list[str] = ["canonicalize-nn", "fold-batchnorm", "fuse-activation", "fuse-requant", "canonicalize-nn", "canonicalize", "cse"]
 """nn -> nn: fold inference batch norm into its conv/linear, fuse activations into their producer (int8: the
 rescale and clamp into the conv/linear that accumulates), simplify."""
 

@@ -2,6 +2,9 @@
 
 - flatten is a reshape: one view op for the lowering to know;
 - reshape to the same shape is the identity; reshape of a reshape is one reshape;
+- an elementwise op, or a batch norm whose channel axis a reshape keeps, moves above the reshape it reads, so that
+  it meets its producer: Conv1d's `conv2d -> reshape -> batch_norm -> relu` becomes `conv2d -> batch_norm -> relu
+  -> reshape`, which fold-batchnorm and fuse-activation then fuse (the pipeline canonicalizes before and after);
 - clamp to [-inf, inf] and relu of a relu do nothing;
 - adding a zero constant or multiplying by a one constant (same shape as the result) does nothing;
 - a weight no op uses any more (e.g. after batch-norm folding) is removed: the pattern walker erases every
@@ -26,6 +29,7 @@ from xdsl.pattern_rewriter import (
     RewritePattern,
     op_type_rewrite_pattern,
 )
+from xdsl.rewriter import InsertPoint
 
 from t2m.dialects import nn
 
@@ -46,6 +50,29 @@ class FoldReshape(RewritePattern):
             rewriter.erase(op)
         elif isinstance(inner := op.input.owner, nn.ReshapeOp):
             rewriter.replace(op, nn.ReshapeOp(inner.input, op.output.type.get_shape()))  # type: ignore[attr-defined]
+
+
+ELEMENTWISE = (nn.UnaryOp, nn.ClampOp, nn.ScalarParamOp, nn.GeluOp)
+"""one-input ops that act on each element alone: they commute with any reshape"""
+
+
+class HoistOverReshape(RewritePattern):
+    """op(reshape(x)) -> reshape(op(x)) for an elementwise op, or a batch norm when the reshape keeps dims 0 and 1
+    (its channel axis); only when the reshape has no other use, so nothing is computed twice."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: nn.UnaryOp | nn.ClampOp | nn.ScalarParamOp | nn.GeluOp | nn.BatchNormOp,
+                          rewriter: PatternRewriter) -> None:
+        reshape = op.operands[0].owner
+        if not isinstance(reshape, nn.ReshapeOp) or not reshape.output.has_one_use():
+            return
+        source = reshape.input.type.get_shape()  # type: ignore[attr-defined]
+        if isinstance(op, nn.BatchNormOp) and source[:2] != op.output.type.get_shape()[:2]:  # type: ignore[attr-defined]
+            return
+        hoisted = type(op).create(operands=[reshape.input, *op.operands[1:]], result_types=[reshape.input.type],
+                                  properties=dict(op.properties), attributes=dict(op.attributes))
+        rewriter.insert_op(hoisted, InsertPoint.before(op))
+        rewriter.replace(op, nn.ReshapeOp(hoisted.results[0], op.results[0].type.get_shape()))  # type: ignore[attr-defined]
 
 
 class RemoveNoOpActivation(RewritePattern):
@@ -94,6 +121,7 @@ class CanonicalizeNnPass(ModulePass):
         patterns = [
             FlattenToReshape(),
             FoldReshape(),
+            HoistOverReshape(),
             RemoveNoOpActivation(),
             FoldReluOfRelu(),
             RemoveNeutralOperand(),

@@ -39,3 +39,25 @@ def test_fuse_zoo(name: str) -> None:
     wide = [op for op in packed.walk() if op.name == "nn.linear" and op.results[0].type.get_shape()[-1] >= 4]
     assert wide and all(op.properties.get("weight_layout") for op in wide) or name == "vww"  # vww's head: 2 outputs
     assert relative_error(run_module(packed, [x])[0], run_module(fused, [x])[0]) == 0
+
+
+def test_conv1d_batch_norm_and_relu_fuse_through_the_reshapes() -> None:
+    """Conv1d imports as reshape -> conv2d -> reshape: canonicalize-nn hoists the batch norm and the relu above the
+    reshape so that they fold and fuse into the conv2d, as they do after a Conv2d (a KWS TCN block)."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv1d(4, 8, 3, padding=1), nn.BatchNorm1d(8), nn.ReLU(),
+                          nn.Conv1d(8, 8, 3, padding=2, dilation=2), nn.BatchNorm1d(8), nn.ReLU6()).eval()
+    for bn in (model[1], model[4]):
+        bn.running_mean.uniform_(-1, 1)
+        bn.running_var.uniform_(0.5, 2)
+    x = torch.randn(1, 4, 16)
+    module, _ = import_program(export(LoadedModel("tcn", model, None, (x,))), "tcn")
+    fused = fuse(module)
+    ops = [op.name for op in fused.walk() if op.name.startswith("nn.") and op.name != "nn.constant"]
+    assert ops == ["nn.reshape", "nn.conv2d", "nn.conv2d", "nn.reshape"]
+    with torch.no_grad():
+        expected = model(x).numpy()
+    assert relative_error(run_module(fused, [x.numpy()])[0], expected) <= 1e-5
