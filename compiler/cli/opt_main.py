@@ -35,6 +35,8 @@ class T2MOptMain(xDSLOptMain):
     stats: PassStats
     running: ModulePass | None = None
     """The pass being applied: an exception escaping the pipeline while it is set is that pass's failure."""
+    verify_each = False
+    """Verify after every pass: only while replaying a failed pipeline to find the pass to blame."""
 
     def register_all_passes(self) -> None:
         super().register_all_passes()
@@ -78,12 +80,12 @@ class T2MOptMain(xDSLOptMain):
 
         def callback(previous: ModulePass | None, module: ModuleOp, next_pass: ModulePass | None) -> None:
             self.running = None
-            if not self.args.disable_verify:
+            if not self.args.disable_verify and (previous is None or next_pass is None or self.verify_each):
                 verify_output(previous, module)
             self.running = next_pass
             if next_pass is not None:
                 self.stats.current_pass = next_pass.name
-            if not (self.args.print_ir_after_change or self.args.print_ir_after_all):
+            if self.verify_each or not (self.args.print_ir_after_change or self.args.print_ir_after_all):
                 return
             text = module_to_text(module, self.args.elide_elementsattrs_if_larger)
             if previous is not None and (self.args.print_ir_after_all or text != last_text[-1]):
@@ -94,6 +96,22 @@ class T2MOptMain(xDSLOptMain):
         for pass_ in self.pipeline.passes:
             if isinstance(pdl_file := getattr(pass_, "pdl_file", None), str):
                 self.check_pdl_file(pdl_file)
+
+    def apply_passes(self, prog: ModuleOp) -> None:
+        """Verify the input and the result, not every pass's output (that was three quarters of `--lower`'s time);
+        when anything fails, replay the pipeline on a copy of the input verifying after every pass, so that the
+        error names the pass that first broke the IR, as verifying each pass would have."""
+        if self.args.disable_verify:
+            return super().apply_passes(prog)
+        original = prog.clone()
+        try:
+            super().apply_passes(prog)
+        except Exception as failure:
+            self.verify_each = True
+            super().apply_passes(original)  # raises the first failure, now with its pass named
+            raise failure  # the replay passed: report what the fast run met
+        finally:
+            self.verify_each = False
 
     def check_pdl_file(self, path: str) -> None:
         """apply-pdl asserts that its file exists and reports its syntax errors without the file's name."""
