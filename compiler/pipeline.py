@@ -23,9 +23,12 @@ from t2m.compiler.ir import make_context, verify_module
 from t2m.compiler.plugins import PassRegistry, invalid_output, parse_pipeline, pass_failed, pass_raised
 from t2m.dialects.t2m import layer_of, model_of
 
-FUSE: list[str] = ["canonicalize-nn", "fold-batchnorm", "fuse-activation", "fuse-requant", "canonicalize-nn", "canonicalize", "cse"]
-"""nn -> nn: fold inference batch norm into its conv/linear, fuse activations into their producer (int8: the
-rescale and clamp into the conv/linear that accumulates), simplify."""
+FUSE: list[str] = [
+    "canonicalize-nn", "fold-batchnorm", "fuse-activation", "fuse-requant", "canonicalize-nn", "canonicalize", "cse"
+]
+"""nn -> nn: move batch norms and activations above reshapes (Conv1d), fold inference batch norm into its
+conv/linear, fuse activations into their producer (int8: the rescale and clamp into the conv/linear that
+accumulates), simplify."""
 
 LOWER_NN: list[str] = [
     "pack-weights",  # weights reordered into the layout their kernel reads (blocked linear)
