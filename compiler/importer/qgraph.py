@@ -815,6 +815,9 @@ def softmax(t: QTranslator, node: Any, out: QParams) -> SSAValue:
     graph quantizes it otherwise."""
     x = t.real(node.args[0])
     axis = _norm_dim(t.arg(node, 1), len(x.shape))
+    if x.shape[axis] > qnn.SOFTMAX_MAX_LENGTH:
+        raise Unsupported(f"an int8 softmax over {x.shape[axis]} values: at most {qnn.SOFTMAX_MAX_LENGTH} (its sum "
+                          "of exponentials is a 32-bit integer)")
     multiplier, shift, diff_min = qnn.softmax_params(x.q.scale)
     result = t.emit(qnn.SoftmaxOp(x.plain(), axis, multiplier, shift, diff_min)).results[0]
     return t.requantize(QTensor(result, QParams(*qnn.SoftmaxOp.OUTPUT_QUANT)), out).value
