@@ -13,7 +13,8 @@ The scheme (docs/int8.md; TFLite int8, CMSIS-NN):
     output is observed, so the int8 range covers the activation's output, not the wider range before it;
   - pools, shape ops and zero padding keep their input's (scale, zero point) (`SharedQuantizationSpec`), as TFLite
     requires; the inputs and the output of a concatenation all share one; softmax's output is fixed at scale
-    1/256, zero point -128.
+    1/256, zero point -128;
+  - what returns its input itself (detach, alias, `x.float()` of a float32 tensor) is dropped before annotation.
 
 This module imports torch and torchao when it is imported: the importer imports it only for `--quantize`.
 """
@@ -189,6 +190,14 @@ TABLES = _ops(
     "prelu.default",
     "batch_norm.default",
 )
+ALIASES = _ops("detach.default", "alias.default")
+"""The tensor itself (same storage): dropped before annotation (`T2MQuantizer.transform_for_annotation`)."""
+CHECKS = _ops("_assert_tensor_metadata.default")
+"""torch.export's check of a tensor's dtype before a conversion: computes nothing; dropped with the conversion."""
+CONVERT = _ops("to.dtype", "to.dtype_layout", "_to_copy.default")
+"""`x.float()`, `x.to(torch.float32)` and the like: when they convert to the dtype the tensor has, `to.dtype`
+returns the tensor itself (dropped, as the aliases), a copy or a change of memory format copies its values
+(shared, as clone); any other conversion stays float."""
 CAT = _ops("cat.default", "concat.default")
 MOVE = _ops("slice.Tensor", "select.int", "permute.default", "transpose.int", "t.default", "mean.default")
 """Slices, transposes and means keep their input's quantization (TFLite: STRIDED_SLICE, TRANSPOSE, MEAN)."""
@@ -202,6 +211,24 @@ SOFTMAX = _ops("softmax.int", "_softmax.default")
 def _is_float_tensor(value: Any) -> bool:
     val = value.meta.get("val") if isinstance(value, Node) else None
     return isinstance(val, torch.Tensor) and val.dtype.is_floating_point
+
+
+def _same_dtype(node: Node) -> bool:
+    """Whether `node` makes a tensor of its input's floating dtype (a conversion that converts nothing)."""
+    x, val = node.args[0] if node.args else None, node.meta.get("val")
+    return (_is_float_tensor(x) and isinstance(val, torch.Tensor) and isinstance(x, Node)
+            and x.meta["val"].dtype == val.dtype)
+
+
+def _returns_its_input(node: Node) -> bool:
+    """`to.dtype` to the tensor's own dtype with neither a copy nor another memory format: PyTorch returns the
+    tensor itself (`x.float()` of a float32 tensor)."""
+    if node.target is not torch.ops.aten.to.dtype or not _same_dtype(node):
+        return False
+    names = ("self", "dtype", "non_blocking", "copy", "memory_format")
+    args: dict[str, Any] = {name: value for name, value in zip(names, node.args, strict=False)}
+    args.update(node.kwargs)
+    return not args.get("copy", False) and args.get("memory_format") in (None, torch.preserve_format)
 
 
 def _annotated(node: Node) -> bool:
@@ -228,6 +255,23 @@ class T2MQuantizer(Quantizer):
     """Annotates conv/linear (+ fused activation), add (+ activation), mul, pools, concat, shape ops and softmax
     with the TFLite int8 scheme; any other op stays float, and the importer names it with its source line."""
 
+    def transform_for_annotation(self, model: GraphModule) -> GraphModule:
+        """Drops what returns its input itself (detach, alias, a conversion to the tensor's own dtype: `x.float()`
+        of a float32 tensor) and the dtype checks torch.export puts before conversions, so that the ops around
+        them quantize as if they were not there (a ReLU after them stays fused into the conv before them). Exact
+        even with in-place ops after them: the result shares the input's storage."""
+        for node in list(model.graph.nodes):
+            if node.op != "call_function":
+                continue
+            if node.target in CHECKS and not node.users:
+                model.graph.erase_node(node)
+            elif node.target in ALIASES or _returns_its_input(node):
+                node.replace_all_uses_with(node.args[0])
+                model.graph.erase_node(node)
+        model.graph.lint()
+        model.recompile()
+        return model
+
     def annotate(self, model: GraphModule) -> GraphModule:
         for node in list(model.graph.nodes):
             if node.op != "call_function" or _annotated(node):
@@ -239,7 +283,7 @@ class T2MQuantizer(Quantizer):
                 self._add(node)
             elif target in MUL:
                 self._binary(node, ACTIVATION)
-            elif target in SHARED:
+            elif target in SHARED or (target in CONVERT and _same_dtype(node)):
                 self._shared(node)
             elif target in CAT:
                 self._cat(node)
