@@ -372,10 +372,18 @@ class Chain(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         values = [x]
         for op, args in self.plan:
-            a = [values[i] for i in args]
-            values.append({"cat": lambda: torch.cat(a, 1), "add": lambda: a[0] + a[1], "relu": lambda: torch.relu(a[0]),
-                           "pool": lambda: nn.functional.max_pool2d(a[0], 1), "clone": lambda: a[0].clone()}[op]())
+            values.append(self.step(op, [values[i] for i in args]))
         return values[-1]
+
+    @staticmethod
+    def step(op: str, a: list[torch.Tensor]) -> torch.Tensor:
+        if op == "cat":
+            return torch.cat(a, 1)
+        if op == "add":
+            return a[0] + a[1]
+        if op == "relu":
+            return torch.relu(a[0])
+        return nn.functional.max_pool2d(a[0], 1) if op == "pool" else a[0].clone()
 
 
 CHAINS = [
