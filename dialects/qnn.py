@@ -102,9 +102,10 @@ def divide_by_power_of_two(x: np.ndarray, exponent: np.ndarray | int) -> np.ndar
     """CMSIS-NN `arm_nn_divide_by_power_of_two`: the int32 x / 2^exponent rounded half away from zero, for any
     exponent in [0, 62]. CMSIS-NN's C (and gemmlowp's `RoundingDivideByPOT`) is defined for [0, 31] only: a shift
     by 32 is undefined in C and poison in LLVM. Computed in int64, so that an exponent of 32 or more gives the
-    exact quotient (0, or -1 for -2^31 / 2^32) as CMSIS-NN's inline-assembly form (`asrs` + `adc`) does on the M4,
-    where the int32 form gave 1 (softmax rows of 512 or more nearly equal values reach such exponents)."""
-    x64 = np.asarray(x).astype(np.int64)
+    exact quotient (0, or -1 for -2^31 / 2^32), where the int32 form gave 1. Softmax rows of 512 or more nearly
+    equal values reach such exponents with non-negative dividends, whose quotient 0 is also what CMSIS-NN's
+    inline-assembly form (`asrs` + `adc`) gives on the M4."""
+    x64 = np.asarray(x).astype(np.int32).astype(np.int64)  # an int32 dividend, wrapped as before
     e = np.asarray(exponent, np.int64)
     mask = (np.int64(1) << e) - np.int64(1)
     result = x64 >> e
