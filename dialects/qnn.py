@@ -99,14 +99,18 @@ def doubling_high_mul(x: np.ndarray, m: np.ndarray | int) -> np.ndarray:
 
 
 def divide_by_power_of_two(x: np.ndarray, exponent: np.ndarray | int) -> np.ndarray:
-    """CMSIS-NN `arm_nn_divide_by_power_of_two`: x / 2^exponent rounded half away from zero (int32)."""
-    x = x.astype(np.int32)
-    e = np.asarray(exponent, np.int32)
-    mask = (np.int32(1) << e) - np.int32(1)
-    remainder = x & mask
-    result = x >> e
-    threshold = (mask >> 1) + (result < 0).astype(np.int32)
-    return (result + (remainder > threshold).astype(np.int32)).astype(np.int32)
+    """CMSIS-NN `arm_nn_divide_by_power_of_two`: the int32 x / 2^exponent rounded half away from zero, for any
+    exponent in [0, 62]. CMSIS-NN's C (and gemmlowp's `RoundingDivideByPOT`) is defined for [0, 31] only: a shift
+    by 32 is undefined in C and poison in LLVM. Computed in int64, so that an exponent of 32 or more gives the
+    exact quotient (0, or -1 for -2^31 / 2^32), where the int32 form gave 1. Softmax rows of 512 or more nearly
+    equal values reach such exponents with non-negative dividends, whose quotient 0 is also what CMSIS-NN's
+    inline-assembly form (`asrs` + `adc`) gives on the M4."""
+    x64 = np.asarray(x).astype(np.int32).astype(np.int64)  # an int32 dividend, wrapped as before
+    e = np.asarray(exponent, np.int64)
+    mask = (np.int64(1) << e) - np.int64(1)
+    result = x64 >> e
+    threshold = (mask >> 1) + (result < 0).astype(np.int64)
+    return (result + ((x64 & mask) > threshold).astype(np.int64)).astype(np.int32)
 
 
 def requantize(acc: np.ndarray, multiplier: np.ndarray | int, shift: np.ndarray | int) -> np.ndarray:
@@ -136,6 +140,9 @@ def rounding_divide(total: np.ndarray, count: np.ndarray | int) -> np.ndarray:
 _Q31_MIN, _Q31_MAX = -(1 << 31), (1 << 31) - 1
 SOFTMAX_INPUT_INTEGER_BITS = 5
 SOFTMAX_ACCUM_BITS = 12
+SOFTMAX_MAX_LENGTH = (1 << 13) - 1
+"""The longest softmax row: the sum of `exp >> 12` terms (2^19 each at the maximum) must fit 32 bits. Up to
+2^31 it is an int32; from 2^31 to 2^32 the generated code's CLZ reads it as unsigned, as the reference does."""
 
 
 def _trunc_div(x: np.ndarray, d: int) -> np.ndarray:
@@ -852,6 +859,10 @@ class SoftmaxOp(IRDLOperation):
         rank = len(_tensor_shape(self.input))
         if not 0 <= self.axis.value.data < rank:
             raise VerifyException(f"'qnn.softmax' axis {self.axis.value.data} is out of range for rank {rank}")
+        length = _tensor_shape(self.input)[self.axis.value.data]
+        if length > SOFTMAX_MAX_LENGTH:
+            raise VerifyException(f"'qnn.softmax' over {length} values: at most {SOFTMAX_MAX_LENGTH} (the sum of "
+                                  "exponentials is a 32-bit integer)")
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -5,7 +5,10 @@ The tensor is viewed as [outer, L, inner] around the axis. Per row, as CMSIS-NN:
 Q5.26 by the op's multiplier and left shift; exp on negative values in gemmlowp's fixed point, Q0.31); then
 1 / sum by Newton-Raphson (`one_over_one_plus_x`, after normalising the sum with CLZ: `math.ctlz`, the M4's CLZ);
 then each output `exp(diff) * (1 / sum)` rounded to 1/256 and offset by -128 (the exps are computed again rather
-than stored: the output is int8 and there is no scratch buffer). Entries below `diff_min` give -128.
+than stored: the output is int8 and there is no scratch buffer). Entries below `diff_min` give -128. The final
+division is by 2^(35 - CLZ(sum)), up to 2^35 for rows of 512 or more values near the maximum, where CMSIS-NN's C
+shifts by 32 or more (undefined) and LLVM's shift would be poison: `below_half_a_step` gives those rows the exact
+quotient, 0, as `qnn.divide_by_power_of_two` does.
 
 Every step mirrors `t2m.dialects.qnn` (the numpy semantics): `saturating_doubling_high_mul` with its C division
 toward zero written as a shift and a correction (no 64-bit division), `divide_by_power_of_two`, the saturating
@@ -112,6 +115,17 @@ class SoftmaxParams:
         return params
 
 
+def below_half_a_step(q: Fixed, shifted_scale: SSAValue, bits_over_unit: SSAValue) -> tuple[SSAValue, SSAValue]:
+    """The row's (scale, exponent) with the exponent kept in [23, 31], once per row. A sum of exponentials with
+    fewer than 4 leading zeros (512 or more entries near the maximum) makes `bits_over_unit` 32 to 35, a shift
+    that is poison in LLVM (x86 masks its count to 5 bits, the M4 does not). Each output's dividend
+    `sat_doubling_high_mul(scale, exp)` is in [0, 2^31), so its quotient by 2^32 or more is below one half and
+    rounds to 0 (`qnn.divide_by_power_of_two`): a zero scale divided by 2^31 gives that 0 with no new work per
+    element."""
+    too_far = q.cmp("sgt", bits_over_unit, 31)
+    return q.select(too_far, 0, shifted_scale), q.select(too_far, 31, bits_over_unit)
+
+
 def build_softmax(k: Kernel, outer: int, length: int, inner: int, p: SoftmaxParams) -> None:
     q = Fixed(k)
     x, out = (k.view(a, [outer, length, inner]) for a in k.args)
@@ -142,6 +156,7 @@ def build_softmax(k: Kernel, outer: int, length: int, inner: int, p: SoftmaxPara
         headroom = q.ctlz(total)
         shifted_scale = q.one_over_one_plus_x(q.sub(q.shl(total, headroom), Q31_MIN))
         bits_over_unit = q.sub(q.const(qnn.SOFTMAX_ACCUM_BITS + 23), headroom)
+        shifted_scale, bits_over_unit = below_half_a_step(q, shifted_scale, bits_over_unit)
         ones = q.sub(q.shl(q.const(1), bits_over_unit), 1)  # the rounding masks, once per row
         masks = (ones, q.shrs(ones, 1))
 

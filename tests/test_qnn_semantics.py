@@ -39,6 +39,17 @@ def test_divide_by_power_of_two_rounds_half_away_from_zero() -> None:
     assert qnn.divide_by_power_of_two(np.array([3, -3, 2, -2], np.int32), 1).tolist() == [2, -2, 1, -1]
 
 
+def test_divide_by_power_of_two_beyond_31_is_the_exact_quotient() -> None:
+    """Exponents 32 to 35 (softmax rows of 512 or more values near the maximum): int32 / 2^e is below one half,
+    so 0, but -2^31 / 2^32 = -0.5 rounds away to -1 (CMSIS-NN's `asrs` + `adc`). The int32 shift gave 1."""
+    x = np.array([0, 1, 2**30, 2**31 - 1, -1, -(2**30), -(2**31)], np.int32)
+    assert qnn.divide_by_power_of_two(x, 32).tolist() == [0, 0, 0, 0, 0, 0, -1]
+    for e in (33, 35):
+        assert qnn.divide_by_power_of_two(x, e).tolist() == [0] * 7
+    per_element = qnn.divide_by_power_of_two(np.array([2**31 - 1, 2**31 - 1], np.int32), np.array([31, 32]))
+    assert per_element.tolist() == [1, 0]
+
+
 def test_doubling_high_mul_ties_round_up() -> None:
     # (x * m + 2^30) >> 31: exact halves go up (toward +inf), as the no-saturation CMSIS-NN helper does.
     x = np.array([1, -1, 3, -3], np.int32)
@@ -70,6 +81,21 @@ def test_softmax_is_within_one_lsb_of_float(scale: float) -> None:
     e = np.exp(scale * (x.astype(np.float64) - x.max(axis=1, keepdims=True)))
     want = np.clip(np.round(e / e.sum(axis=1, keepdims=True) * 256) - 128, -128, 127)
     assert np.max(np.abs(got - want)) <= 1
+
+
+@pytest.mark.parametrize("length", [511, 512, 528, 1092, 4096, 8191])
+def test_softmax_of_long_rows_is_within_one_lsb_of_float(length: int) -> None:
+    """Rows of nearly equal values (a softmax of a softmax's output: scale 1/256) long enough that the final
+    division is by 2^32 to 2^35: every output is below half a step, so -128, as float softmax says."""
+    rng = np.random.default_rng(length)
+    x = np.stack([np.full(length, -127), rng.integers(-128, -120, length)]).astype(np.int8)
+    scale = 1 / 256
+    got = qnn.softmax_s8(x, 1, *qnn.softmax_params(scale)).astype(np.int64)
+    e = np.exp(scale * (x.astype(np.float64) - x.max(axis=1, keepdims=True)))
+    want = np.clip(np.round(e / e.sum(axis=1, keepdims=True) * 256) - 128, -128, 127)
+    assert np.max(np.abs(got - want)) <= 1
+    if length >= 528:
+        assert (got == -128).all()
 
 
 CONV = """

@@ -1,9 +1,10 @@
 """The op table entries int8 graphs draw, with the parameters they support: what t2m's PT2E quantizer annotates
 and its importer reads back as qnn ops (docs/int8.md). The rest (sigmoid, tanh, hardswish, silu, log_softmax, a
 batch norm not folded into a conv, constants as Python numbers, subtraction and division, dilated max pooling,
-matmul/mm/addmm, `x[:]`, `x.float()`, `x.detach()` of the model input, a clamp to one value) stays in float and is
-refused with the reason; fuzzing it would only find those refusals. A model output that no quantized op computes
-(the input itself) is refused too, as documented (`MODES["int8"].documented`).
+matmul/mm/addmm, a clamp to one value) stays in float and is refused with the reason; fuzzing it would only find
+those refusals. Every form of the identity quantizes (`x.float()` and `x.detach()` are dropped before annotation).
+A model output that no quantized op computes (the input itself) is refused too, as documented
+(`MODES["int8"].documented`).
 """
 
 from __future__ import annotations
@@ -26,5 +27,4 @@ enable("batch_norm", "int8", lambda p, producers: producers == ["conv2d"])  # fo
 enable("max_pool2d", "int8", lambda p, producers: tuple(p["dilation"]) == (1, 1))
 enable("add", "int8", _binary)
 enable("mul", "int8", _binary)
-enable("identity", "int8", lambda p, producers: p["form"] in ("dropout", "contiguous", "clone")
-       or (p["form"] == "detach" and producers != ["input"]))
+enable("identity", "int8")

@@ -598,6 +598,16 @@ def identity(t: QTranslator, node: Any) -> Any:
     return t.values[node.args[0]]
 
 
+@walks("aten.to.dtype", "aten.to.dtype_layout", "aten._to_copy.default")
+def conversion(t: QTranslator, node: Any) -> Any:
+    """`x.float()` of a float32 tensor and the like: a conversion to the dtype the tensor has is the identity;
+    any other stays float (and is reported if quantized ops read it)."""
+    source, val = node.args[0].meta.get("val"), node.meta.get("val")
+    if source is None or val is None or source.dtype != val.dtype:
+        return Float(node)
+    return t.values[node.args[0]]
+
+
 @walks("aten.max_pool2d.default", "aten.max_pool2d_with_indices.default")
 def max_pool2d(t: QTranslator, node: Any) -> Any:
     """The max of int8 values is the int8 of the max (dequantization is increasing): exact."""
@@ -815,6 +825,9 @@ def softmax(t: QTranslator, node: Any, out: QParams) -> SSAValue:
     graph quantizes it otherwise."""
     x = t.real(node.args[0])
     axis = _norm_dim(t.arg(node, 1), len(x.shape))
+    if x.shape[axis] > qnn.SOFTMAX_MAX_LENGTH:
+        raise Unsupported(f"an int8 softmax over {x.shape[axis]} values: at most {qnn.SOFTMAX_MAX_LENGTH} (its sum "
+                          "of exponentials is a 32-bit integer)")
     multiplier, shift, diff_min = qnn.softmax_params(x.q.scale)
     result = t.emit(qnn.SoftmaxOp(x.plain(), axis, multiplier, shift, diff_min)).results[0]
     return t.requantize(QTensor(result, QParams(*qnn.SoftmaxOp.OUTPUT_QUANT)), out).value

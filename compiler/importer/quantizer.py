@@ -13,7 +13,8 @@ The scheme (docs/int8.md; TFLite int8, CMSIS-NN):
     output is observed, so the int8 range covers the activation's output, not the wider range before it;
   - pools, shape ops and zero padding keep their input's (scale, zero point) (`SharedQuantizationSpec`), as TFLite
     requires; the inputs and the output of a concatenation all share one; softmax's output is fixed at scale
-    1/256, zero point -128.
+    1/256, zero point -128;
+  - what returns its input itself (detach, alias, `x.float()` of a float32 tensor) is dropped before annotation.
 
 This module imports torch and torchao when it is imported: the importer imports it only for `--quantize`.
 """
@@ -189,6 +190,14 @@ TABLES = _ops(
     "prelu.default",
     "batch_norm.default",
 )
+ALIASES = _ops("detach.default", "alias.default")
+"""The tensor itself (same storage): dropped before annotation (`T2MQuantizer.transform_for_annotation`)."""
+CHECKS = _ops("_assert_tensor_metadata.default")
+"""torch.export's check of a tensor's dtype before a conversion: computes nothing; dropped with the conversion."""
+CONVERT = _ops("to.dtype", "to.dtype_layout", "_to_copy.default")
+"""`x.float()`, `x.to(torch.float32)` and the like: when they convert to the dtype the tensor has, `to.dtype`
+returns the tensor itself (dropped, as the aliases), a copy or a change of memory format copies its values
+(shared, as clone); any other conversion stays float."""
 CAT = _ops("cat.default", "concat.default")
 MOVE = _ops("slice.Tensor", "select.int", "permute.default", "transpose.int", "t.default", "mean.default")
 """Slices, transposes and means keep their input's quantization (TFLite: STRIDED_SLICE, TRANSPOSE, MEAN)."""
@@ -204,6 +213,24 @@ def _is_float_tensor(value: Any) -> bool:
     return isinstance(val, torch.Tensor) and val.dtype.is_floating_point
 
 
+def _same_dtype(node: Node) -> bool:
+    """Whether `node` makes a tensor of its input's floating dtype (a conversion that converts nothing)."""
+    x, val = node.args[0] if node.args else None, node.meta.get("val")
+    return (_is_float_tensor(x) and isinstance(val, torch.Tensor) and isinstance(x, Node)
+            and x.meta["val"].dtype == val.dtype)
+
+
+def _returns_its_input(node: Node) -> bool:
+    """`to.dtype` to the tensor's own dtype with neither a copy nor another memory format: PyTorch returns the
+    tensor itself (`x.float()` of a float32 tensor)."""
+    if node.target is not torch.ops.aten.to.dtype or not _same_dtype(node):
+        return False
+    names = ("self", "dtype", "non_blocking", "copy", "memory_format")
+    args: dict[str, Any] = {name: value for name, value in zip(names, node.args, strict=False)}
+    args.update(node.kwargs)
+    return not args.get("copy", False) and args.get("memory_format") in (None, torch.preserve_format)
+
+
 def _annotated(node: Node) -> bool:
     annotation = node.meta.get("quantization_annotation")
     return annotation is not None and annotation._annotated
@@ -215,18 +242,26 @@ def _mark(node: Node, inputs: dict[Node, QuantizationSpecBase | None], output: Q
     )
 
 
-def _read_by_annotated(value: Node, node: Node) -> bool:
-    """Whether an op before `node` (so already annotated) has a quantization spec on its input `value`."""
-    for user in value.users:
-        annotation = user.meta.get("quantization_annotation")
-        if user is not node and annotation is not None and value in annotation.input_qspec_map:
-            return True
-    return False
-
-
 class T2MQuantizer(Quantizer):
     """Annotates conv/linear (+ fused activation), add (+ activation), mul, pools, concat, shape ops and softmax
     with the TFLite int8 scheme; any other op stays float, and the importer names it with its source line."""
+
+    def transform_for_annotation(self, model: GraphModule) -> GraphModule:
+        """Drops what returns its input itself (detach, alias, a conversion to the tensor's own dtype: `x.float()`
+        of a float32 tensor) and the dtype checks torch.export puts before conversions, so that the ops around
+        them quantize as if they were not there (a ReLU after them stays fused into the conv before them). Exact
+        even with in-place ops after them: the result shares the input's storage."""
+        for node in list(model.graph.nodes):
+            if node.op != "call_function":
+                continue
+            if node.target in CHECKS and not node.users:
+                model.graph.erase_node(node)
+            elif node.target in ALIASES or _returns_its_input(node):
+                node.replace_all_uses_with(node.args[0])
+                model.graph.erase_node(node)
+        model.graph.lint()
+        model.recompile()
+        return model
 
     def annotate(self, model: GraphModule) -> GraphModule:
         for node in list(model.graph.nodes):
@@ -239,7 +274,7 @@ class T2MQuantizer(Quantizer):
                 self._add(node)
             elif target in MUL:
                 self._binary(node, ACTIVATION)
-            elif target in SHARED:
+            elif target in SHARED or (target in CONVERT and _same_dtype(node)):
                 self._shared(node)
             elif target in CAT:
                 self._cat(node)
@@ -257,6 +292,7 @@ class T2MQuantizer(Quantizer):
                 self._unary(node, ACTIVATION)  # not after a conv/linear/add: int8 in, int8 out
             elif target in TABLES:
                 self._unary(node, ACTIVATION)  # its parameters (PReLU's slope, batch norm's) stay float
+        share_through_owners(model)
         return model
 
     def validate(self, model: GraphModule) -> None:
@@ -318,26 +354,112 @@ class T2MQuantizer(Quantizer):
             _mark(user, {}, SharedQuantizationSpec((x, node)))
 
     def _cat(self, node: Node) -> None:
-        """Every input and the output share one input's (scale, zero point), as TFLite's CONCATENATION requires:
-        the producers are calibrated to one common range.
-
-        That input is the first, unless another input already feeds an op annotated before: torchao's union-find
-        (`_get_edge_or_node_to_group_id`) shares an input edge with the producer's other, later, edges before it
-        has read their own specs, and a shared spec met that way can point back into its own group, where
-        `_unwrap_shared_qspec` recurses forever (`cat([cat([x, x]), x])`). So an input read earlier owns the spec
-        (with several such inputs, the first does, as before)."""
+        """Every input and the output share one (scale, zero point), as TFLite's CONCATENATION requires: the
+        producers are calibrated to one common range. The first input owns the spec; `share_through_owners`
+        then points every member of the group at one owner."""
         parts = node.args[0]
         if not isinstance(parts, list | tuple) or not parts or not all(map(_is_float_tensor, parts)):
             return
         distinct = [part for part in dict.fromkeys(parts) if isinstance(part, Node)]
-        read_before = [part for part in distinct if _read_by_annotated(part, node)]
-        first = read_before[0] if len(read_before) == 1 else distinct[0]
-        assert isinstance(first, Node)
+        first = distinct[0]
         shared = SharedQuantizationSpec((first, node))
         inputs: dict[Node, QuantizationSpecBase | None] = {first: ACTIVATION}
-        for part in distinct:
-            inputs.setdefault(part, shared)
+        for part in distinct[1:]:
+            inputs[part] = shared
         _mark(node, inputs, shared)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Sharing groups that torchao's union-find resolves without recursing
+# ---------------------------------------------------------------------------------------------------------------
+
+EdgeOrNode = tuple[Node, Node] | Node
+SAME_ATTRS = ("dtype", "is_dynamic", "quant_min", "quant_max", "qscheme", "ch_axis", "scale", "zero_point")
+"""What torchao compares before it shares an input edge with its producer's output or other edges."""
+
+
+def _same_attrs(a: QuantizationSpecBase, b: QuantizationSpecBase) -> bool:
+    """torchao's `_has_same_attr` over `SAME_ATTRS`: equal, or absent from both."""
+    return all(
+        (hasattr(a, name) and hasattr(b, name) and getattr(a, name) == getattr(b, name))
+        or (not hasattr(a, name) and not hasattr(b, name))
+        for name in SAME_ATTRS
+    )
+
+
+def _specs(model: GraphModule) -> dict[EdgeOrNode, QuantizationSpecBase]:
+    """Every annotated input edge and output with its spec, in the order torchao reads them (graph order; a
+    node's input edges, then its output): the first of a group creates the group's observer."""
+    specs: dict[EdgeOrNode, QuantizationSpecBase] = {}
+    for node in model.graph.nodes:
+        annotation = node.meta.get("quantization_annotation")
+        if annotation is None:
+            continue
+        for x, spec in annotation.input_qspec_map.items():
+            if spec is not None:
+                specs[(x, node)] = spec
+        if annotation.output_qspec is not None:
+            specs[node] = annotation.output_qspec
+    return specs
+
+
+def share_through_owners(model: GraphModule) -> None:
+    """Rewrites the annotations so that every sharing group has one owner, its first member in torchao's order,
+    holding the group's spec, and every other member a `SharedQuantizationSpec` of that owner.
+
+    The groups are the ones torchao's `_get_edge_or_node_to_group_id` forms: a shared spec joins its target; an
+    input edge joins its producer's output and the producer's other annotated edges when their specs agree
+    (`_same_attrs`; implicit sharing). torchao's own union-find can make an edge whose spec points elsewhere the
+    root of a group that its spec leads back into, and `_unwrap_shared_qspec` then recurses forever: chains of
+    concatenations that read the same values more than once (`cat([cat([x, x]), x])`). With every shared spec
+    naming its group's root directly, torchao's union reverses such a link instead (it checks that case), and
+    the groups, hence the observers and the numbers, are the same as intended."""
+    specs = _specs(model)
+    order = {key: index for index, key in enumerate(specs)}
+    parent = {key: key for key in specs}
+
+    def find(key: EdgeOrNode) -> EdgeOrNode:
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    def union(a: EdgeOrNode, b: EdgeOrNode) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            first, second = (ra, rb) if order[ra] < order[rb] else (rb, ra)
+            parent[second] = first
+
+    for key, spec in specs.items():
+        if isinstance(spec, SharedQuantizationSpec) and spec.edge_or_node in parent:
+            union(key, spec.edge_or_node)
+    own = {find(key): spec for key, spec in specs.items() if not isinstance(spec, SharedQuantizationSpec)}
+    for key in specs:
+        if isinstance(key, Node):
+            continue
+        producer, user = key
+        if not user.meta["quantization_annotation"].allow_implicit_sharing:
+            continue
+        for other in [*((producer, u) for u in producer.users if u is not user), producer]:
+            if other not in parent:
+                continue
+            ra, rb = find(key), find(other)
+            if ra != rb and ra in own and rb in own and _same_attrs(own[ra], own[rb]):
+                kept = own[ra] if order[ra] < order[rb] else own[rb]  # the spec of the group torchao reads first
+                union(ra, rb)
+                own[find(ra)] = kept
+    for key in specs:
+        root = find(key)
+        if root in own:
+            _set_spec(key, own[root] if key == root else SharedQuantizationSpec(root))
+
+
+def _set_spec(key: EdgeOrNode, spec: QuantizationSpecBase) -> None:
+    if isinstance(key, Node):
+        key.meta["quantization_annotation"].output_qspec = spec
+    else:
+        x, node = key
+        node.meta["quantization_annotation"].input_qspec_map[x] = spec
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -3,8 +3,10 @@ concatenations of concatenations that reuse their inputs (`cat([cat([x, x]), x])
 t2m's quantizer let every input of a cat share the first input's (scale, zero point); torchao's union-find
 (`_get_edge_or_node_to_group_id`) shares an input edge with the producer's later edges before reading their own
 specs, so the shared spec of `x`'s edge into the second cat became the root of a group it points back into, and
-`_unwrap_shared_qspec` recursed forever. Fixed in compiler/importer/quantizer.py `T2MQuantizer._cat`: an input
-already read by an op annotated before owns the spec the others share.
+`_unwrap_shared_qspec` recursed forever. Fixed in compiler/importer/quantizer.py `share_through_owners`: every
+sharing group gets one owner, its first member in torchao's order, that every other member's shared spec names
+directly (first worked around in `T2MQuantizer._cat` by letting an input read earlier own the spec, which
+test_int8_concat_of_values_read_twice.py showed was not enough).
 
 Found by `t2m-fuzz --dtype int8 --seed 12 graph 133` (14 ops), minimised to 3 ops in 26 runs.
 

@@ -1,10 +1,11 @@
 """t2m-fuzz finding: crash at import: maximum recursion depth exceeded while calling a Python object, for int8
 concatenations of the same two values twice (`cat([relu(x), x])` twice, then the two concatenated). The cause is
 the one of test_int8_concat_of_concats.py: torchao's union-find (`_get_edge_or_node_to_group_id`) makes an input
-edge with a shared spec the root of a group it points back into. The fix there lets an input that an earlier op
-reads own the cat's spec; here both inputs of the second cat are read earlier, so one of them still shares, and
-disabling implicit sharing on that cat does not help. Needs more than a small fix (annotating concatenations
-without edge-shared specs, or a fixed torchao): kept as a strict xfail until then.
+edge with a shared spec the root of a group it points back into. Choosing which input of a cat owns the spec did
+not help here (both inputs of the second cat are read earlier). Fixed in compiler/importer/quantizer.py
+`share_through_owners`: after annotation, each sharing group (explicit shared specs and torchao's implicit
+sharing between a producer's output and its edges) gets one owner, its first member in torchao's order, and every
+other member a shared spec naming that owner directly, a link torchao's union reverses instead of looping on.
 
 Found by `t2m-fuzz --dtype int8 --seed 12 graph 522` (5 ops), minimised to 4 ops in 37 runs.
 
@@ -16,7 +17,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
 import torch
 from torch import nn
 
@@ -105,8 +105,6 @@ def agree_int8(got: list[np.ndarray], expected: list[np.ndarray], lsb: int,
         assert why is None, f"output {i}: {why}"
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError,
-                   reason="torchao's shared-spec union-find loops on this concat pattern (see the docstring)")
 def test_fuzz_finding() -> None:
     model = FuzzModel()
     init_weights(model, SEED)

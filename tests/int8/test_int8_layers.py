@@ -14,18 +14,22 @@ import numpy as np
 import pytest
 from qnn_models import (
     FAMILIES,
+    Builder,
     Case,
     emulated_outputs,
     first_difference,
+    jit_outputs,
     loop_outputs,
     module_of,
     random_cases,
     random_inputs,
     reference,
 )
+from xdsl.ir import SSAValue
 
 from t2m.compiler.backend import HostJIT
 from t2m.compiler.compile import CompileOptions, compile_module
+from t2m.dialects import qnn
 
 PER_BATCH = {"conv": 8, "linear": 4, "pool": 4, "add": 2, "mul": 2, "concat": 1, "softmax": 2, "rescale": 1,
              "clamp": 1}
@@ -85,3 +89,25 @@ def test_loop_level_ir_in_xdsl_interpreter_is_bit_exact(seed: int) -> None:
     inputs = random_inputs(module, seed)
     difference = first_difference(loop_outputs(module, inputs), reference(module, inputs))
     assert difference is None, _which(cases, difference)
+
+
+def test_softmax_rows_of_512_to_8191_values_are_bit_exact() -> None:
+    """Rows long enough that the sum of exponentials has 3 to 0 leading zeros (from 2^31 on, read unsigned), so
+    that the last division is by 2^32 to 2^35: poison as an LLVM shift, 0 exactly (`below_half_a_step`). One row
+    of equal values, one of values a few steps apart, per length; JIT and emulator identical to the reference."""
+    lengths = (511, 512, 1092, 2048, 4096, qnn.SOFTMAX_MAX_LENGTH)
+    params = qnn.softmax_params(1 / 256)
+
+    def body(b: Builder, xs: list[SSAValue]) -> list[SSAValue]:
+        return [b.op(qnn.SoftmaxOp(xs[0], 1, *params))]
+
+    cases = [Case(f"{n}-softmax", [((2, n), (1 / 256, -128))], body, [qnn.SoftmaxOp.OUTPUT_QUANT]) for n in lengths]
+    module = module_of(cases, "long_rows")
+    rng = np.random.default_rng(3)
+    inputs = [np.stack([np.full(n, -127), rng.integers(-128, -123, n)]).astype(np.int8) for n in lengths]
+    want = reference(module, inputs)
+    assert [sorted(np.unique(w).tolist()) for w in want[:2]] == [[-128, -127], [-128, -127]]  # 511, 512: 1/2 step
+    assert all((w == -128).all() for w in want[2:])
+    assert first_difference(jit_outputs(module, inputs), want) is None
+    result = compile_module(module, "long_rows", CompileOptions(run=False))
+    assert first_difference(emulated_outputs(result.obj, inputs), want) is None

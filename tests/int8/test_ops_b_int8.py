@@ -150,3 +150,41 @@ def test_layers_without_an_int8_form_are_refused_with_the_reason(layer: nn.Modul
     assert any(u.reason.startswith(reason) for u in unsupported), [u.describe() for u in unsupported]
     message = str(unsupported_error("m.py:Model", unsupported)).splitlines()[0]
     assert message.startswith("quantized model 'm.py:Model' has ")
+
+
+class SoftmaxOfSoftmax(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(torch.softmax(x.flatten(1), dim=1), dim=1)
+
+
+@pytest.mark.parametrize("length", [528, 1092])
+def test_softmax_of_a_softmax_over_long_rows_is_minus_128_at_every_level(length: int) -> None:
+    """t2m-fuzz --dtype int8 --seed 12 graphs 642 (528 values) and 986 (1092): the second softmax reads values
+    within a step or two of each other, its sum of exponentials has 3 or 2 leading zeros and the last division
+    is by 2^32 or 2^33. Every output is 1/528 or 1/1092 of 256 steps, below one half: -128 in the interpreter,
+    the host JIT and the emulated Cortex-M4, and in PyTorch's float model quantized alike (inputs of a small
+    spread, so that the first softmax's outputs are all near 1/length)."""
+    model = SoftmaxOfSoftmax().eval()
+    shape = (1, 3, length // 3)
+    program = quantize(model, samples([shape], 4, seed=6, scale=0.1))
+    pair = Pair(program, import_quantized(program))
+    inputs = samples([shape], 1, seed=7, scale=0.1)[0]
+    assert pair.run(inputs).max_lsb() <= 1
+    with torch.no_grad():
+        exact = model(*inputs).numpy()
+    out_scale, out_zp = pair.out_quant[0]
+    assert (np.round(exact / out_scale) + out_zp == -128).all()
+    ints = _ints(pair, inputs)
+    want = reference(pair.module, ints)
+    assert (want[0] == -128).all()
+    obj = compile_module(pair.module, "int8", CompileOptions(run=False)).obj
+    for got in (jit_outputs(pair.module, ints), emulated_outputs(obj, ints)):
+        assert np.array_equal(got[0], want[0])
+
+
+def test_an_int8_softmax_longer_than_its_32_bit_sum_is_refused() -> None:
+    model = SoftmaxOfSoftmax().eval()
+    program = quantize(model, samples([(1, 2, 4096)], 2, seed=8))
+    _, unsupported = import_program(program, "m")
+    assert [u.reason for u in unsupported] == [
+        "an int8 softmax over 8192 values: at most 8191 (its sum of exponentials is a 32-bit integer)"]
