@@ -71,7 +71,7 @@ class HoistOverReshape(RewritePattern):
             return
         hoisted = type(op).create(operands=[reshape.input, *op.operands[1:]], result_types=[reshape.input.type],
                                   properties=dict(op.properties), attributes=dict(op.attributes))
-        rewriter.insert_op(hoisted, InsertPoint.before(op))
+        rewriter.insert(hoisted, InsertPoint.before(op))
         rewriter.replace(op, nn.ReshapeOp(hoisted.results[0], op.results[0].type.get_shape()))  # type: ignore[attr-defined]
 
 
