@@ -152,6 +152,7 @@ SHARED = _ops(
     "unsqueeze.default",
     "dropout.default",
     "dropout_.default",
+    "feature_dropout.default",
     "clone.default",
     "contiguous.default",
     "pad.default",
