@@ -144,6 +144,8 @@ def quantize(program: Any, spec: str, calibrate: str, tool: str) -> Any:
 
     try:
         return quantize_program(program, samples[0], samples)
+    except T2MError:
+        raise
     except Exception as e:
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
         raise T2MError(
