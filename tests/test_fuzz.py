@@ -322,3 +322,45 @@ def test_an_int8_graph_of_identities_is_a_documented_refusal() -> None:
     outcome = run_graph(graph, MODES["int8"], emulator=False)
     assert (outcome.kind, outcome.level) == ("unsupported", "import"), outcome.describe()
     assert "the quantizer left the whole model in float" in outcome.detail
+
+
+class WritesIntoASlice(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 4, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv(x)
+        torch.relu_(y[:, 1:3])
+        return y + y
+
+
+def test_an_in_place_op_on_a_view_is_refused_in_int8_and_not_drawn() -> None:
+    """PT2E puts quantize/dequantize ops between a view and the in-place op on it, so `relu_(y[:, 1:3])` no longer
+    writes into y: PyTorch's converted model (and t2m's import of it) would silently differ from the float model.
+    t2m's quantizer refuses it, in one line; int8 fuzz graphs write in place only into values no view op made."""
+    from t2m.compiler.errors import T2MError
+    from t2m.compiler.importer import LoadedModel, export
+    from t2m.compiler.importer.quantizer import quantize_program
+
+    example = (torch.randn(1, 3, 4, 4),)
+    with pytest.raises(T2MError) as error:
+        quantize_program(export(LoadedModel("m", WritesIntoASlice().eval(), None, example)), example, [example])
+    here = Path(__file__)
+    where = here.relative_to(Path.cwd()) if here.is_relative_to(Path.cwd()) else here  # as source lines are shown
+    assert str(error.value) == (
+        "aten.relu_.default writes in place into a view of a tensor that is read afterwards, a write PT2E int8 "
+        f"quantization drops (its quantize/dequantize ops break the alias), at {where}:"
+        f"{WritesIntoASlice.forward.__code__.co_firstlineno + 2} `torch.relu_(y[:, 1:3])`; compute it out of "
+        "place (e.g. torch.cat the pieces), or compile the model without --quantize")
+    from t2m.compiler.fuzz.ops_int8 import VIEWS
+
+    in_place = 0
+    for index in range(300):
+        graph = generate(0, index, "int8", special_inputs=False)
+        for node in graph.nodes:
+            if node.params.get("style") == "inplace" or node.params.get("variant") == "inplace":
+                in_place += 1
+                producer = node.inputs[0]
+                assert producer == 0 or graph.nodes[producer - 1].op not in VIEWS, graph.origin
+    assert in_place >= 20
