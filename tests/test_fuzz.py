@@ -182,13 +182,15 @@ def test_the_minimiser_keeps_the_failure_it_was_given() -> None:
 
 # -- a fixed-seed sample of the whole ladder ---------------------------------------------------------------------
 
-SAMPLE_SEED, SAMPLE_GRAPHS = 2026, 120
+SAMPLE_SEED, SAMPLE_GRAPHS = 2030, 120
+"""a seed whose 120 graphs draw every op of the table, issue 12's too (GRU/LSTM fit few shapes: 2026 had none)"""
 
 
 def test_a_fixed_seed_sample_agrees_at_every_level(tmp_path: Path) -> None:
     stats = run_campaign(Options(graphs=SAMPLE_GRAPHS, seed=SAMPLE_SEED, out=tmp_path, emulator_every=2))
     assert [f"{f.origin}: {f.outcome.describe()}" for f in stats.findings] == []
     assert stats.count("ok") == SAMPLE_GRAPHS and stats.emulated == SAMPLE_GRAPHS // 2
+    assert {op for op in OPS if stats.ops[op] == 0} == set()
     assert list(tmp_path.iterdir()) == []
 
 
