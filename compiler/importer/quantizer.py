@@ -193,6 +193,7 @@ TABLES = _ops(
     "batch_norm.default",
 )
 CAT = _ops("cat.default", "concat.default")
+DROPOUT = _ops("dropout.default", "feature_dropout.default", "alpha_dropout.default", "feature_alpha_dropout.default")
 MOVE = _ops("slice.Tensor", "select.int", "permute.default", "transpose.int", "t.default", "mean.default")
 """Slices, transposes and means keep their input's quantization (TFLite: STRIDED_SLICE, TRANSPOSE, MEAN)."""
 SPLIT = _ops("split.Tensor", "split_with_sizes.default", "chunk.default", "unbind.int")
@@ -349,11 +350,14 @@ class T2MQuantizer(Quantizer):
 
 
 def _is_view(node: Node) -> bool:
-    """Whether `node`'s result aliases its first input (slice, select, view, permute, a piece of a split...)."""
+    """Whether `node`'s result aliases its first input (slice, select, view, permute, a piece of a split, an eval
+    dropout...)."""
     if node.op != "call_function":
         return False
     if node.target is operator.getitem:
         return isinstance(node.args[0], Node) and _is_view(node.args[0])
+    if node.target in DROPOUT:  # in eval mode PyTorch returns the input itself, whatever the schema says
+        return not (node.args[2] if len(node.args) > 2 else node.kwargs.get("train", False))
     schema = getattr(node.target, "_schema", None)
     return schema is not None and any(r.alias_info is not None and not r.alias_info.is_write for r in schema.returns)
 
