@@ -1,8 +1,9 @@
 """Reference semantics of the `nn` ops that move, reduce, multiply and normalise whole tensors (nn.slice,
-nn.transpose, nn.reduce, nn.matmul, nn.layer_norm, nn.embedding), in numpy, float64 accumulation.
+nn.insert_slice, nn.transpose, nn.reduce, nn.matmul, nn.layer_norm, nn.embedding), in numpy, float64 accumulation.
 
 Kept apart from interpreter.py's NnFunctions so each op family reads on its own; `run_module` registers both.
-The movement ops (slice, transpose, embedding) are exact and element-type agnostic: int8 models use them too.
+The movement ops (slice, insert_slice, transpose, embedding) are exact and element-type agnostic: int8 models
+use them too.
 """
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ def _f32(x: np.ndarray) -> np.ndarray:
 
 def slice_box(x: np.ndarray, start: tuple[int, ...], step: tuple[int, ...], sizes: tuple[int, ...]) -> np.ndarray:
     return x[tuple(slice(s, s + (n - 1) * k + 1, k) for s, k, n in zip(start, step, sizes, strict=True))].copy()
+
+
+def insert_slice(dest: np.ndarray, source: np.ndarray, start: tuple[int, ...], step: tuple[int, ...]) -> np.ndarray:
+    out = dest.copy()
+    out[tuple(slice(s, s + (n - 1) * k + 1, k) for s, k, n in zip(start, step, source.shape, strict=True))] = source
+    return out
 
 
 def layer_norm(x: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None, axis: int, eps: float) -> np.ndarray:
@@ -51,6 +58,11 @@ class NnTensorFunctions(InterpreterFunctions):
     @impl(nn.SliceOp)
     def run_slice(self, interpreter: Interpreter, op: nn.SliceOp, args: tuple[Any, ...]):
         return (slice_box(args[0], *op.box()),)
+
+    @impl(nn.InsertSliceOp)
+    def run_insert_slice(self, interpreter: Interpreter, op: nn.InsertSliceOp, args: tuple[Any, ...]):
+        start, step, _ = op.box()
+        return (insert_slice(args[1], args[0], start, step),)
 
     @impl(nn.TransposeOp)
     def run_transpose(self, interpreter: Interpreter, op: nn.TransposeOp, args: tuple[Any, ...]):

@@ -1294,6 +1294,56 @@ class SliceOp(IRDLOperation):
 
 
 @irdl_op_definition
+class InsertSliceOp(IRDLOperation):
+    """`dest` with `source` written into a strided box of it: result[start + i * step] = source[i] on every axis
+    (the source type gives the sizes), the rest of `dest` unchanged. torch.export's functionalization makes an
+    in-place op on a slice or `select` of an activation (`x[:, 1:3].relu_()`, `x[:, 0] += 1`) into this write-back
+    (slice_scatter, select_scatter). Two copies after lowering; any element type."""
+
+    name = "nn.insert_slice"
+
+    source = operand_def(TensorType)
+    dest = operand_def(TensorType)
+    output = result_def(TensorType)
+    start = prop_def(DenseArrayBase)
+    step = prop_def(DenseArrayBase)
+
+    traits = traits_def(Pure(), ActivationBounds())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$source `into` $dest attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, source: SSAValue | Operation, dest: SSAValue | Operation, start: Sequence[int],
+                 step: Sequence[int]):
+        super().__init__(
+            operands=[source, dest],
+            result_types=[SSAValue.get(dest).type],
+            properties={"start": _i64_array(start), "step": _i64_array(step)},
+        )
+
+    def box(self) -> tuple[tuple[int, ...], tuple[int, ...], Shape]:
+        """(start, step, sizes) of the box `source` fills, as checked integer tuples."""
+        rank = len(_tensor_shape(self.dest))
+        return (
+            _check_array(self, "start", self.start, rank, 0),
+            _check_array(self, "step", self.step, rank, 1),
+            _tensor_shape(self.source),
+        )
+
+    def verify_(self) -> None:
+        x = _tensor_shape(self.dest)
+        start, step, sizes = self.box()
+        if len(sizes) != len(x):
+            raise VerifyException(f"'nn.insert_slice' source rank {len(sizes)} must equal dest rank {len(x)}")
+        for axis, (dim, s, k, n) in enumerate(zip(x, start, step, sizes, strict=True)):
+            if n < 1 or s + (n - 1) * k >= dim:
+                raise VerifyException(
+                    f"'nn.insert_slice' axis {axis}: {n} elements from {s} in steps of {k} do not fit dest {_fmt(x)}"
+                )
+        _expect_result(self, _tensor_shape(self.output), x)
+        _expect_same_element(self, [self.source, self.dest], self.output)
+
+
+@irdl_op_definition
 class TransposeOp(IRDLOperation):
     """result.shape[i] = input.shape[permutation[i]] (torch.permute; transpose swaps two axes). A copy after
     lowering; any element type."""
@@ -1508,6 +1558,7 @@ NN = Dialect(
         LogSoftmaxOp,
         *OPS_A,
         SliceOp,
+        InsertSliceOp,
         TransposeOp,
         ReduceOp,
         MatmulOp,

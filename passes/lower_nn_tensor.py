@@ -1,7 +1,9 @@
-"""lower-nn-tensor: nn.slice, nn.transpose and nn.embedding -> copy loops, each in its own layer function.
+"""lower-nn-tensor: nn.slice, nn.insert_slice, nn.transpose and nn.embedding -> copy loops, each in its own layer
+function.
 
 They move data without arithmetic, so one lowering serves every element type (f32 models and int8 models alike).
 A slice reads a strided box of its input (one nest over the result, the input index `start + i * step` per axis);
+an insert_slice copies its dest whole, then its source into that box (two nests, the second overwriting);
 a transpose walks its result in order and reads the input at the permuted index (stores stay sequential, which
 the M4's write buffer prefers); an embedding copies one table row per index, reading row 0 for an index outside
 the table (a bounds check per row, not per element: a stray index must not read past the table in flash).
@@ -38,6 +40,20 @@ def build_slice(k: Kernel, start: tuple[int, ...], step: tuple[int, ...], sizes:
         k.store(k.load(x, [iv * s + b for iv, s, b in zip(ivs, step, start, strict=True)]), out, ivs)
 
     k.nest(_axes(sizes), copy)
+
+
+def build_insert_slice(k: Kernel, start: tuple[int, ...], step: tuple[int, ...], dest: tuple[int, ...],
+                       sizes: tuple[int, ...]) -> None:
+    source, base, out = k.args
+
+    def copy(ivs: list[Ix]) -> None:
+        k.store(k.load(base, ivs), out, ivs)
+
+    def write(ivs: list[Ix]) -> None:
+        k.store(k.load(source, ivs), out, [iv * s + b for iv, s, b in zip(ivs, step, start, strict=True)])
+
+    k.nest(_axes(dest), copy)
+    k.nest(_axes(sizes), write)
 
 
 def build_transpose(k: Kernel, perm: tuple[int, ...], out_shape: tuple[int, ...]) -> None:
@@ -78,6 +94,17 @@ class LowerSlice(RewritePattern):
         replace_with_layer(rewriter, op, [(op.input, "in")], lambda k: build_slice(k, start, step, sizes))
 
 
+class LowerInsertSlice(RewritePattern):
+    """nn.insert_slice -> `@<model>_L<i>_insert_slice(%source, %dest, %out)`."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: nn.InsertSliceOp, rewriter: PatternRewriter) -> None:
+        start, step, sizes = op.box()
+        dest = shape_of(op.dest)
+        replace_with_layer(rewriter, op, [(op.source, "source"), (op.dest, "dest")],
+                           lambda k: build_insert_slice(k, start, step, dest, sizes))
+
+
 class LowerTranspose(RewritePattern):
     """nn.transpose -> `@<model>_L<i>_transpose(%in, %out)`."""
 
@@ -102,10 +129,10 @@ class LowerEmbedding(RewritePattern):
 
 @dataclass(frozen=True)
 class LowerNnTensor(ModulePass):
-    """Lower nn.slice / nn.transpose / nn.embedding to copy loops (any element type)."""
+    """Lower nn.slice / nn.insert_slice / nn.transpose / nn.embedding to copy loops (any element type)."""
 
     name = "lower-nn-tensor"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        patterns = GreedyRewritePatternApplier([LowerSlice(), LowerTranspose(), LowerEmbedding()])
+        patterns = GreedyRewritePatternApplier([LowerSlice(), LowerInsertSlice(), LowerTranspose(), LowerEmbedding()])
         PatternRewriteWalker(patterns, apply_recursively=False).rewrite_module(op)

@@ -2,43 +2,29 @@
 the whole ladder, each level asserted against its reference at the mode's tolerance. The test fails at the
 level the fuzzer reported; once the bug is fixed it checks every level, as a regression test should.
 
-The file needs t2m and torch only (not the fuzzer): the class is the source the fuzzer ran, and the helpers it
-calls (`init_weights`, `make_input`, the comparisons) are pasted from the fuzzer, so the test reproduces the
-finding bit for bit. Each mode has its template: fp32 compares floats, int8 quantizes the model first.
+The class is the source the fuzzer ran; the helpers it calls (`init_weights`, `make_input`, the comparisons) are
+imported from `t2m.compiler.fuzz.harness`, the fuzzer's own, so the test reproduces the finding bit for bit and
+a kept finding follows the harness when it is fixed. Each mode has its template: fp32 compares floats, int8
+quantizes the model first.
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 import textwrap
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from t2m.compiler.compare import compare
 from t2m.compiler.files import write_output
-from t2m.compiler.fuzz.graph import WIDTH, Graph, init_weights, make_input, render
+from t2m.compiler.fuzz.graph import WIDTH, Graph, render
 from t2m.compiler.fuzz.minimise import Minimised
-from t2m.compiler.fuzz.modes import (
-    LEVELS,
-    Mode,
-    conditioning,
-    float32_error,
-    float64_outputs,
-    int8_disagreement,
-    outputs,
-)
+from t2m.compiler.fuzz.modes import LEVELS, Mode
 from t2m.compiler.fuzz.runner import MODEL_NAME
 
 HEADER = '''{docstring}
 
 from __future__ import annotations
-
-{stdlib}
 
 import numpy as np
 import torch
@@ -68,37 +54,19 @@ COMPILE = {
 }
 
 
-def agree(got: list[np.ndarray], expected: list[np.ndarray], rtol: float) -> None:
-    """Every output within `rtol` of its reference, NaN and infinities in the same places (pasted into findings)."""
-    assert len(got) == len(expected), f"{len(got)} outputs, expected {len(expected)}"
-    for i, (a, b) in enumerate(zip(got, expected, strict=True)):
-        assert compare(a, b).agrees(rtol), f"output {i}: {compare(a, b)}"
-
-
-def agree_int8(got: list[np.ndarray], expected: list[np.ndarray], lsb: int,
-               exact: list[np.ndarray] | None = None) -> None:
-    """Every integer output within `lsb` steps of its reference (`int8_disagreement`; pasted into findings)."""
-    assert len(got) == len(expected), f"{len(got)} outputs, expected {len(expected)}"
-    for i, (a, b) in enumerate(zip(got, expected, strict=True)):
-        assert a.shape == b.shape, f"output {i}: shape {a.shape}, expected {b.shape}"
-        why = int8_disagreement(a, b, lsb, None if exact is None else exact[i])
-        assert why is None, f"output {i}: {why}"
-
-
 @dataclass(frozen=True)
 class Template:
-    stdlib: list[str]
     imports: list[str]
     setup: list[str]
     """lines after `x = make_input(...)`"""
     steps: dict[str, str]
     """level -> its lines (format fields: name, tolerance, reference)"""
-    pasted: tuple[Callable[..., Any], ...]
+    harness: list[str]
+    """what the test imports from t2m.compiler.fuzz.harness"""
 
 
 FP32 = Template(
-    ["import copy", "import math"],
-    [*IMPORTS, "from t2m.compiler.compare import compare", "from t2m.compiler.interpreter import run_module"],
+    [*IMPORTS, "from t2m.compiler.interpreter import run_module"],
     ["    with torch.no_grad():  # on copies of x: an in-place op may write into the model's input",
      "        expected = outputs(model(torch.from_numpy(x.copy())))",
      "    slack = {slack!r} * conditioning(expected, float64_outputs(model, x))  # ill-conditioned graphs"],
@@ -116,11 +84,10 @@ FP32 = Template(
      "emulator": """
     emulated = run_object(result.obj, [x], {name!r}).outputs
     agree(emulated, {reference}, max({tolerance}, slack))""", **COMPILE},
-    (outputs, float64_outputs, float32_error, conditioning, agree),
+    ["agree", "conditioning", "float64_outputs", "init_weights", "make_input", "outputs"],
 )
 
 INT8 = Template(
-    ["import math"],
     [*IMPORTS, "from t2m.compiler.importer.quantizer import quantize_program",
      "from t2m.compiler.interpreter import entry_function, run_module",
      "from t2m.compiler.model_info import describe_function, quantize"],
@@ -146,7 +113,7 @@ INT8 = Template(
      "emulator": """
     emulated = run_object(result.obj, [xq], {name!r}).outputs
     agree_int8(emulated, {reference}, {tolerance})""", **COMPILE},
-    (outputs, int8_disagreement, agree_int8),
+    ["agree_int8", "init_weights", "make_input", "outputs"],
 )
 
 TEMPLATES = {"fp32": FP32, "int8": INT8}
@@ -170,10 +137,9 @@ def finding_source(graph: Graph, mode: Mode, summary: str, provenance: str, file
         textwrap.fill(provenance, WIDTH),
         f'Reproduce: pytest {filename}\n"""',
     ])
-    text = HEADER.format(docstring=docstring, stdlib="\n".join(template.stdlib),
-                         imports="\n".join(sorted(template.imports)), shape=graph.input_shape, seed=graph.seed,
-                         special=special, scale=graph.scale)
-    helpers = [render(graph), *(inspect.getsource(f) for f in (init_weights, make_input, *template.pasted))]
+    imports = [*template.imports, f"from t2m.compiler.fuzz.harness import {', '.join(template.harness)}"]
+    text = HEADER.format(docstring=docstring, imports="\n".join(sorted(imports)), shape=graph.input_shape,
+                         seed=graph.seed, special=special, scale=graph.scale)
     fields: dict[str, Any] = {"name": MODEL_NAME, "slack": mode.slack}
     body = [
         "def test_fuzz_finding() -> None:",
@@ -187,7 +153,7 @@ def finding_source(graph: Graph, mode: Mode, summary: str, provenance: str, file
         reference, tolerance = mode.tolerances.get(step, ("torch", 0))
         body.append(template.steps[step].format(**fields, tolerance=tolerance, reference=VARIABLES[reference])
                     .lstrip("\n"))
-    return text + "\n\n" + "\n\n".join(helpers) + "\n\n" + "\n".join(body) + "\n"
+    return text + "\n\n" + render(graph) + "\n\n" + "\n".join(body) + "\n"
 
 
 def write_finding(found: Minimised, mode: Mode, path: Path) -> Path:

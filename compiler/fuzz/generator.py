@@ -90,6 +90,7 @@ def generate(seed: int, index: int, dtype: str = "fp32", max_ops: int = 12, spec
     shapes = [sample_input(rng)]
     nodes: list[Node] = []
     users = [0]
+    strided = [False]  # per value: a strided view may reach it (through elementwise ops too, which keep strides)
     target = rng.randint(1, max_ops)
     for _ in range(target * 20):
         if len(nodes) >= target:
@@ -106,6 +107,8 @@ def generate(seed: int, index: int, dtype: str = "fp32", max_ops: int = 12, spec
                 params = {**rng.choice(twins).params, "share": True}
         if not spec.dtypes[dtype](params, [nodes[i - 1].op if i else "input" for i in inputs]):
             continue
+        if spec.contiguous(params) and any(strided[i] for i in inputs):
+            continue
         shape = spec.infer([shapes[i] for i in inputs], params)
         if shape is None or math.prod(shape) > MAX_ELEMENTS or min(shape) < 1:
             continue
@@ -114,6 +117,7 @@ def generate(seed: int, index: int, dtype: str = "fp32", max_ops: int = 12, spec
         nodes.append(Node(spec.name, inputs, params))
         shapes.append(shape)
         users.append(0)
+        strided.append(spec.strided(params) or any(strided[i] for i in inputs))
         for i in inputs:
             users[i] += 1
     if not nodes:

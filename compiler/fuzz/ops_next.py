@@ -17,6 +17,7 @@ import math
 import random
 from collections.abc import Iterator
 
+from t2m.compiler.fuzz import ops_act, ops_nn, ops_pool, ops_tensor  # noqa: F401  (older entries first: see READY)
 from t2m.compiler.fuzz.ops_nn import conv_infer, conv_render, conv_sample, conv_shrink
 from t2m.compiler.fuzz.ops_pool import pool_size
 from t2m.compiler.fuzz.spec import OpSpec, Params, Rendered, Shape, args, pair, register, unary, with_changes
@@ -325,7 +326,7 @@ pending(OpSpec(
     lambda shapes, p, ins, attr: Rendered(
         [], f"{ins[0]}[{':, ' * p['dim']}{p['start']}:{p['stop']}{':' + str(p['step']) if p['step'] != 1 else ''}]"),
     lambda shapes, p: [f"dim{p['dim']}", *(["step"] if p["step"] != 1 else [])],
-    lambda p: with_changes(p, step=1, start=0),
+    lambda p: with_changes(p, step=1, start=0), strided=lambda p: True,
 ), "slicing activations")
 
 
@@ -343,7 +344,7 @@ pending(OpSpec(
     lambda shapes, p, ins, attr: Rendered([], f"{ins[0]}.select({p['dim']}, {p['index']})" if p["style"] == "method"
                                           else f"{ins[0]}[{':, ' * p['dim']}{p['index']}]"),
     lambda shapes, p: [p["style"], f"dim{p['dim']}", *(["negative-index"] if p["index"] < 0 else [])],
-    lambda p: with_changes(p, index=0, style="method"),
+    lambda p: with_changes(p, index=0, style="method"), strided=lambda p: True,
 ), "select")
 
 
@@ -375,7 +376,7 @@ def chunk_render(shapes: list[Shape], p: Params, ins: list[str], attr: str) -> R
 pending(OpSpec(
     "chunk", chunk_sample, chunk_infer, chunk_render,
     lambda shapes, p: [p["style"], f"dim{p['dim']}", *(["last-piece"] if p["pick"] == p["parts"] - 1 else [])],
-    lambda p: with_changes(p, pick=0, parts=2, style="chunk"),
+    lambda p: with_changes(p, pick=0, parts=2, style="chunk"), strided=lambda p: True,
 ), "chunk / split on activations")
 
 
@@ -426,6 +427,7 @@ pending(OpSpec(
                                           else f"{ins[0]}.transpose{p['swap']!r}"),
     lambda shapes, p: [p["style"], *(["batch-axis"] if p["style"] == "transpose" and p["swap"][0] == 0 else [])],
     lambda p: with_changes(p, style="transpose", swap=(len(p["perm"]) - 2, len(p["perm"]) - 1)),
+    strided=lambda p: True,
 ), "permute / transpose of activations")
 
 
@@ -510,7 +512,11 @@ pending(OpSpec(
     lambda shapes, p: [p["module"].split("(")[0]], weight=0.3,
 ), "Dropout / Identity modules (dropped)")
 
-READY: tuple[str, ...] = ()
+READY: tuple[str, ...] = (
+    "elu", "gelu", "leaky_relu", "prelu", "layer_norm", "batch_norm_stats", "conv1d", "conv2d_unbatched", "pad",
+    "upsample", "avg_pool2d_divisor", "slice", "select", "chunk", "reduce", "permute", "matmul", "rnn",
+    "identity_module",
+)
 """the entries whose op is merged: add a name here to let the generator draw it"""
 
 for _name in READY:

@@ -215,5 +215,5 @@ def reshape_render(shapes: list[Shape], p: Params, ins: list[str], attr: str) ->
 register(OpSpec(
     "reshape", reshape_sample, lambda shapes, p: reshape_target(shapes[0], p), reshape_render,
     lambda shapes, p: [p["method"], *(["-1"] if p["infer"] and p["method"] in ("reshape", "view") else [])],
-    lambda p: with_changes(p, infer=False, rank=2), weight=1.0,
+    lambda p: with_changes(p, infer=False, rank=2), weight=1.0, contiguous=lambda p: p["method"] == "view",
 ))

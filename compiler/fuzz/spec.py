@@ -51,6 +51,10 @@ class OpSpec:
     weight: float = 1.0
     dtypes: dict[str, Fits] = field(default_factory=lambda: {"fp32": always})
     """the modes that draw this op, each with the parameters it supports"""
+    strided: Callable[[Params], bool] = lambda params: False
+    """whether the result may be a strided view of the input (a slice, a permute), which `.view` cannot reshape"""
+    contiguous: Callable[[Params], bool] = lambda params: False
+    """whether the op needs an input laid out in order (`x.view(...)`: PyTorch refuses a strided one)"""
 
 
 def always(params: Params, producers: list[str]) -> bool:

@@ -144,6 +144,8 @@ def quantize(program: Any, spec: str, calibrate: str, tool: str) -> Any:
 
     try:
         return quantize_program(program, samples[0], samples)
+    except T2MError:
+        raise
     except Exception as e:
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
         raise T2MError(
@@ -169,7 +171,34 @@ def functional(program: Any) -> Any:
         return program
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch's deprecation chatter is not the user's concern
-        return program.run_decompositions({})
+        return _without_eval_dropout(program).run_decompositions({})
+
+
+EVAL_DROPOUT = ("aten.dropout.default", "aten.feature_dropout.default", "aten.alpha_dropout.default",
+                "aten.feature_alpha_dropout.default")
+
+
+def _without_eval_dropout(program: Any) -> Any:
+    """A copy of `program` in which each dropout of an eval-mode model reads as its input itself. PyTorch returns
+    the input tensor there, so `nn.SiLU(inplace=True)(nn.Dropout(0.3)(x))` writes into x; but the op's schema
+    promises a new tensor, and functionalization makes it a copy, which later reads of x would not see."""
+    import copy
+
+    names = {node.name for node in program.graph.nodes if node.op == "call_function"
+             and str(node.target) in EVAL_DROPOUT and not _train_flag(node)
+             and all(user.op != "output" for user in node.users)}
+    if not names:
+        return program
+    program = copy.deepcopy(program)
+    for node in [n for n in program.graph.nodes if n.name in names]:
+        node.replace_all_uses_with(node.args[0])
+        program.graph.erase_node(node)
+    program.graph_module.recompile()
+    return program
+
+
+def _train_flag(node: Any) -> bool:
+    return bool(node.args[2] if len(node.args) > 2 else node.kwargs.get("train", False))
 
 
 def import_program(program: Any, name: str) -> tuple[ModuleOp, list[UnsupportedOp]]:

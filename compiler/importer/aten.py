@@ -679,14 +679,46 @@ def slice_(t: Translator, node: Any) -> Value:
 
 @handles("aten.slice_scatter.default")
 def slice_scatter(t: Translator, node: Any) -> Value:
-    """What functionalization makes of an in-place op on a slice (`nn.Hardswish(inplace=True)(x[:])`): `src`
-    written into that slice of `x`. Over a full slice, the result is `src` itself."""
+    """What functionalization makes of an in-place op on a slice (`x[:, 1:3].relu_()`, `nn.ReLU(inplace=True)` on
+    a chunk): `src` written into that slice of `x`, as `nn.insert_slice`. Over a full slice, the result is `src`."""
     x, src = t.arg(node, 0), t.arg(node, 1)
     rank = len(_shape(x))
     dim, start, end, step = _norm_dim(t.arg(node, 2, 0), rank), t.arg(node, 3, 0), t.arg(node, 4), t.arg(node, 5, 1)
-    if start in (0, None) and (end is None or end >= _shape(x)[dim]) and step == 1 and _shape(src) == _shape(x):
+    if step < 1:
+        raise Unsupported(f"slice_scatter with step {step} (PyTorch allows only positive steps)")
+    begin, _, stride = slice(start, end, step).indices(_shape(x)[dim])
+    if _shape(src) == _shape(x):
+        return src  # the slice is the whole of x
+    return _insert_slice(t, src, x, dim, begin, stride)
+
+
+@handles("aten.select_scatter.default")
+def select_scatter(t: Translator, node: Any) -> Value:
+    """What functionalization makes of an in-place op on a `select` (`x[:, 0] += 1`): `src`, which lacks axis
+    `dim`, written into index `index` of that axis of `x`."""
+    x, src = t.arg(node, 0), t.arg(node, 1)
+    rank = len(_shape(x))
+    dim, index = _norm_dim(t.arg(node, 2), rank), t.arg(node, 3)
+    index = index + _shape(x)[dim] if index < 0 else index
+    shape = list(_shape(x))
+    shape[dim] = 1
+    src = np.reshape(src, shape) if _is_const(src) else _result(t, nn.ReshapeOp(t.tensor(src), shape))
+    if _shape(x)[dim] == 1:
         return src
-    raise Unsupported(f"an in-place op on a slice of an activation (dim {dim} [{start}:{end}:{step}])")
+    return _insert_slice(t, src, x, dim, index, 1)
+
+
+def _insert_slice(t: Translator, src: Value, x: Value, dim: int, start: int, step: int) -> Value:
+    """`src` written into `x` from `start` in steps of `step` along `dim` (every other axis whole)."""
+    if _is_const(x) and _is_const(src):
+        index = [slice(None)] * len(_shape(x))
+        index[dim] = slice(start, start + (_shape(src)[dim] - 1) * step + 1, step)
+        out = np.array(x, dtype=np.float32)
+        out[tuple(index)] = src
+        return out
+    starts, steps = [0] * len(_shape(x)), [1] * len(_shape(x))
+    starts[dim], steps[dim] = start, step
+    return _result(t, nn.InsertSliceOp(t.tensor(src), t.tensor(x), starts, steps))
 
 
 @handles("aten.pad.default", "aten.constant_pad_nd.default")
@@ -767,6 +799,15 @@ def _conv1d(t: Translator, x: Value, w: Value, b: Value, stride: Any, padding: A
 def batch_norm_training(t: Translator, node: Any) -> Value:
     """What torch.export makes of a batch norm module left in training mode (it updates running statistics)."""
     raise Unsupported("batch_norm in training mode: call model.eval() before export")
+
+
+@handles("aten._native_batch_norm_legit.no_stats")
+def batch_norm_no_stats(t: Translator, node: Any) -> Value:
+    """A batch norm with no running statistics (`track_running_stats=False`, in eval mode too) in core ATen, as
+    functionalization leaves it (an in-place op after it): normalised by the batch's statistics. Only the
+    normalised value imports (the batch mean and 1/std outputs are None)."""
+    x, w, b, eps = t.arg(node, 0), t.arg(node, 1), t.arg(node, 2), t.arg(node, 5, 1e-5, "eps")
+    return (_batch_norm_stats(t, x, w, b, eps), None, None)
 
 
 def _batch_norm_stats(t: Translator, x: Value, w: Value, b: Value, eps: float) -> Value:
@@ -1193,8 +1234,18 @@ def stack(t: Translator, node: Any) -> Value:
 def expand(t: Translator, node: Any) -> Value:
     """x.expand(shape) (core ATen's matmul broadcasts with it): nothing when the shape does not change, else the
     broadcast as an nn.add of zeros of the new shape (x + 0 is x for every float but -0.0, which becomes +0.0)."""
-    x = t.arg(node, 0)
-    shape = tuple(node.meta["val"].shape)
+    return _broadcast(t, t.arg(node, 0), tuple(node.meta["val"].shape))
+
+
+@handles("aten.copy.default")
+def copy(t: Translator, node: Any) -> Value:
+    """What functionalization makes of `view.copy_(src)` and of `x[:, 0] += 1` (an add, then a copy into the
+    view): `src` broadcast to the destination's shape. The write-back into the tensor the view came from follows
+    as a slice_scatter or select_scatter."""
+    return _broadcast(t, t.arg(node, 1), tuple(node.meta["val"].shape))
+
+
+def _broadcast(t: Translator, x: Value, shape: tuple[int, ...]) -> Value:
     if _is_const(x):
         return np.broadcast_to(np.asarray(x, np.float32), shape).copy()
     if _shape(x) == shape:

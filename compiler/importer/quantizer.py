@@ -22,6 +22,7 @@ This module imports torch and torchao when it is imported: the importer imports 
 from __future__ import annotations
 
 import logging
+import operator
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -153,8 +154,10 @@ SHARED = _ops(
     "unsqueeze.default",
     "dropout.default",
     "dropout_.default",
+    "feature_dropout.default",
     "clone.default",
     "contiguous.default",
+    "alias.default",  # a full slice (`x[:]`, `x[:, 0:C]`) as torch.export records it
     "pad.default",
     "constant_pad_nd.default",
     # issue 12: padding and nearest resizing copy values
@@ -199,6 +202,7 @@ CONVERT = _ops("to.dtype", "to.dtype_layout", "_to_copy.default")
 returns the tensor itself (dropped, as the aliases), a copy or a change of memory format copies its values
 (shared, as clone); any other conversion stays float."""
 CAT = _ops("cat.default", "concat.default")
+DROPOUT = _ops("dropout.default", "feature_dropout.default", "alpha_dropout.default", "feature_alpha_dropout.default")
 MOVE = _ops("slice.Tensor", "select.int", "permute.default", "transpose.int", "t.default", "mean.default")
 """Slices, transposes and means keep their input's quantization (TFLite: STRIDED_SLICE, TRANSPOSE, MEAN)."""
 SPLIT = _ops("split.Tensor", "split_with_sizes.default", "chunk.default", "unbind.int")
@@ -467,6 +471,38 @@ def _set_spec(key: EdgeOrNode, spec: QuantizationSpecBase) -> None:
 # ---------------------------------------------------------------------------------------------------------------
 
 
+def _is_view(node: Node) -> bool:
+    """Whether `node`'s result aliases its first input (slice, select, view, permute, a piece of a split, an eval
+    dropout...)."""
+    if node.op != "call_function":
+        return False
+    if node.target is operator.getitem:
+        return isinstance(node.args[0], Node) and _is_view(node.args[0])
+    if node.target in DROPOUT:  # in eval mode PyTorch returns the input itself, whatever the schema says
+        return not (node.args[2] if len(node.args) > 2 else node.kwargs.get("train", False))
+    schema = getattr(node.target, "_schema", None)
+    return schema is not None and any(r.alias_info is not None and not r.alias_info.is_write for r in schema.returns)
+
+
+def written_view(program: Any) -> Node | None:
+    """The first in-place op on a view whose base is read after it (`v = y[:, 1:3]; v.relu_(); ... y`), or None.
+
+    PT2E puts quantize/dequantize ops between the view and the in-place op, so the write no longer reaches the
+    base: PyTorch's converted model, and t2m's import of it, would read the base unchanged, silently unlike the
+    float model. (A write into a whole tensor is fine: torch.export redirects the later reads to its result.)"""
+    order = {node: i for i, node in enumerate(program.graph.nodes)}
+    for node in program.graph.nodes:
+        schema = getattr(node.target, "_schema", None)
+        if node.op != "call_function" or schema is None or not schema.is_mutable or not node.args:
+            continue
+        view = node.args[0]
+        while isinstance(view, Node) and _is_view(view):
+            view = view.args[0]
+            if isinstance(view, Node) and any(order[user] > order[node] for user in view.users):
+                return node
+    return None
+
+
 def quantize_program(
     program: Any,
     example_inputs: tuple[Any, ...],
@@ -474,7 +510,18 @@ def quantize_program(
     quantizer: Quantizer | None = None,
 ) -> Any:
     """PT2E post-training quantization of an exported program, calibrated on `samples` (tuples of input
-    tensors); returns the converted model exported again, q/dq ops around float ops."""
+    tensors); returns the converted model exported again, q/dq ops around float ops. An in-place op on a view
+    of a tensor read later is refused first (`written_view`): PT2E would drop its write."""
+    if (node := written_view(program)) is not None:
+        from t2m.compiler.errors import T2MError
+        from t2m.compiler.importer.aten import source_line
+
+        raise T2MError(
+            f"{node.target} writes in place into a view of a tensor that is read afterwards, a write PT2E int8 "
+            "quantization drops (its quantize/dequantize ops break the alias)",
+            source_line(node),
+            "compute it out of place (e.g. torch.cat the pieces), or compile the model without --quantize",
+        )
     with torch.no_grad(), warnings.catch_warnings(), _quiet_torchao():
         warnings.simplefilter("ignore")  # torch's and torchao's notices are not the user's concern
         prepared = prepare_pt2e(program.module(check_guards=False), quantizer or T2MQuantizer())

@@ -10,17 +10,14 @@ Reproduce: pytest test_float_conversion_of_a_float_tensor.py
 
 from __future__ import annotations
 
-import copy
-import math
-
 import numpy as np
 import torch
 from torch import nn
 
 from t2m.compiler.backend import HostJIT
-from t2m.compiler.compare import compare
 from t2m.compiler.compile import CompileOptions, build_object, compile_module
 from t2m.compiler.emulate import run_object
+from t2m.compiler.fuzz.harness import agree, conditioning, float64_outputs, init_weights, make_input, outputs
 from t2m.compiler.importer import LoadedModel, export, import_program
 from t2m.compiler.interpreter import run_module
 
@@ -44,68 +41,6 @@ class FuzzModel(nn.Module):
         v3 = v2.to(torch.float32)  # identity: 1x4x5x5
         v4 = self.l4(v3)  # relu: 1x4x5x5
         return v4
-
-
-def init_weights(model: torch.nn.Module, seed: int) -> None:
-    """Seeded weights: uniform with the variance that keeps activations O(1) for weight matrices and kernels,
-    uniform in [-1, 1] for biases and constants, batch-norm variances in [0.5, 2]."""
-    import torch
-
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, tensor in [*model.named_parameters(), *model.named_buffers()]:
-            if not tensor.is_floating_point():
-                continue
-            u = torch.rand(tensor.shape, generator=generator) * 2 - 1
-            if name.endswith("running_var"):
-                tensor.copy_(1.25 + 0.75 * u)
-            elif name.endswith("weight") and tensor.dim() >= 2:
-                tensor.copy_(u * math.sqrt(3 / tensor[0].numel()))
-            else:
-                tensor.copy_(u)
-
-
-def make_input(shape: tuple[int, ...], seed: int, special: tuple[tuple[int, float], ...], scale: float) -> np.ndarray:
-    """Seeded normal input of standard deviation `scale`, with `special` (flat index, value) pairs placed into it."""
-    x = (np.random.default_rng(seed).standard_normal(shape) * scale).astype(np.float32)
-    for index, value in special:
-        x.reshape(-1)[index] = value
-    return x
-
-
-def outputs(result: torch.Tensor | tuple[torch.Tensor, ...]) -> list[np.ndarray]:
-    """A model's output or tuple of outputs as a list of arrays."""
-    return [t.numpy() for t in (result if isinstance(result, tuple) else (result,))]
-
-
-def float64_outputs(model: torch.nn.Module, x: np.ndarray) -> list[np.ndarray] | None:
-    """The model run in float64, the exact answer to measure PyTorch's own float32 error by; None for a model
-    that converts to float32 itself (`x.float()`), where float64 weights meet float32 activations."""
-    import torch
-
-    try:
-        with torch.no_grad():
-            return outputs(copy.deepcopy(model).double()(torch.from_numpy(x.copy()).double()))
-    except RuntimeError:
-        return None
-
-
-def float32_error(got: np.ndarray, exact: np.ndarray) -> float:
-    """PyTorch's own float32 error: its output against the same model in float64, where both are finite."""
-    finite = np.isfinite(got) & np.isfinite(exact)
-    return compare(np.where(finite, got, 0), np.where(finite, exact, 0)).error
-
-
-def conditioning(expected: list[np.ndarray], exact: list[np.ndarray] | None) -> float:
-    """PyTorch's own float32 error over every output (0 when there is no float64 answer)."""
-    return 0.0 if exact is None else max(map(float32_error, expected, exact))
-
-
-def agree(got: list[np.ndarray], expected: list[np.ndarray], rtol: float) -> None:
-    """Every output within `rtol` of its reference, NaN and infinities in the same places (pasted into findings)."""
-    assert len(got) == len(expected), f"{len(got)} outputs, expected {len(expected)}"
-    for i, (a, b) in enumerate(zip(got, expected, strict=True)):
-        assert compare(a, b).agrees(rtol), f"output {i}: {compare(a, b)}"
 
 
 def test_fuzz_finding() -> None:

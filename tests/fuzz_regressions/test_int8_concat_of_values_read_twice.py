@@ -14,8 +14,6 @@ Reproduce: pytest test_int8_concat_of_values_read_twice.py
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 from torch import nn
@@ -23,6 +21,7 @@ from torch import nn
 from t2m.compiler.backend import HostJIT
 from t2m.compiler.compile import CompileOptions, build_object, compile_module
 from t2m.compiler.emulate import run_object
+from t2m.compiler.fuzz.harness import agree_int8, init_weights, make_input, outputs
 from t2m.compiler.importer import LoadedModel, export, import_program
 from t2m.compiler.importer.quantizer import quantize_program
 from t2m.compiler.interpreter import entry_function, run_module
@@ -45,64 +44,6 @@ class FuzzModel(nn.Module):
         v3 = torch.cat([v1, x], dim=1)  # concat: 1x2
         v4 = torch.cat([v3, v2], dim=1)  # concat: 1x4
         return v4
-
-
-def init_weights(model: torch.nn.Module, seed: int) -> None:
-    """Seeded weights: uniform with the variance that keeps activations O(1) for weight matrices and kernels,
-    uniform in [-1, 1] for biases and constants, batch-norm variances in [0.5, 2]."""
-    import torch
-
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, tensor in [*model.named_parameters(), *model.named_buffers()]:
-            if not tensor.is_floating_point():
-                continue
-            u = torch.rand(tensor.shape, generator=generator) * 2 - 1
-            if name.endswith("running_var"):
-                tensor.copy_(1.25 + 0.75 * u)
-            elif name.endswith("weight") and tensor.dim() >= 2:
-                tensor.copy_(u * math.sqrt(3 / tensor[0].numel()))
-            else:
-                tensor.copy_(u)
-
-
-def make_input(shape: tuple[int, ...], seed: int, special: tuple[tuple[int, float], ...], scale: float) -> np.ndarray:
-    """Seeded normal input of standard deviation `scale`, with `special` (flat index, value) pairs placed into it."""
-    x = (np.random.default_rng(seed).standard_normal(shape) * scale).astype(np.float32)
-    for index, value in special:
-        x.reshape(-1)[index] = value
-    return x
-
-
-def outputs(result: torch.Tensor | tuple[torch.Tensor, ...]) -> list[np.ndarray]:
-    """A model's output or tuple of outputs as a list of arrays."""
-    return [t.numpy() for t in (result if isinstance(result, tuple) else (result,))]
-
-
-def int8_disagreement(got: np.ndarray, ref: np.ndarray, lsb: int, exact: np.ndarray | None = None,
-                      reference: str = "the reference") -> str | None:
-    """How integer outputs differ from their reference by more than `lsb` steps, in words; None if they do not, or
-    if `got` is no farther than `ref` (plus `lsb`) from `exact`, the float model's output quantized alike."""
-    off = np.abs(got.astype(np.int64) - ref.astype(np.int64))
-    if off.max(initial=0) <= lsb:
-        return None
-    if exact is not None:
-        to_exact = [np.abs(a.astype(np.int64) - exact.astype(np.int64)).max(initial=0) for a in (got, ref)]
-        if to_exact[0] <= to_exact[1] + lsb:
-            return None
-    first = tuple(int(k) for k in np.unravel_index(int(np.argmax(off)), off.shape))
-    return (f"{int(got[first])} at {list(first)} where {reference} has {int(ref[first])} "
-            f"({int((off > lsb).sum())} of {off.size} values more than {lsb} LSB off)")
-
-
-def agree_int8(got: list[np.ndarray], expected: list[np.ndarray], lsb: int,
-               exact: list[np.ndarray] | None = None) -> None:
-    """Every integer output within `lsb` steps of its reference (`int8_disagreement`; pasted into findings)."""
-    assert len(got) == len(expected), f"{len(got)} outputs, expected {len(expected)}"
-    for i, (a, b) in enumerate(zip(got, expected, strict=True)):
-        assert a.shape == b.shape, f"output {i}: shape {a.shape}, expected {b.shape}"
-        why = int8_disagreement(a, b, lsb, None if exact is None else exact[i])
-        assert why is None, f"output {i}: {why}"
 
 
 def test_fuzz_finding() -> None:
