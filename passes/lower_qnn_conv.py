@@ -51,7 +51,7 @@ from t2m.dialects import qnn
 from t2m.passes._dsp_conv import build_gemm_conv, packed_conv_weights
 from t2m.passes._dsp_depthwise import DEPTHWISE, Depthwise, build_depthwise, packed_depthwise_weights, start_table
 from t2m.passes._dsp_kernels import Gemm
-from t2m.passes._int8 import Ints, Requant, accumulator_bound, folded_bias, requant_params
+from t2m.passes._int8 import Ints, Requant, accumulator_bound, folded_bias, requant_params, requant_table
 from t2m.passes._loops import Ix, Kernel, constant_array, new_constant, replace_with_layer, shape_of, window_runs
 from t2m.passes._variants import chosen, pin, register
 from t2m.passes.lower_nn_conv import ConvGeometry, _blocks, _key
@@ -261,7 +261,7 @@ class LowerQnnConv2d(RewritePattern):
         operands = [(op.input, "in"), (packed, "weight"), (folded, "bias")]
         if per_channel:
             assert op.requant is not None
-            operands.append((new_constant(rewriter, op, requant_params(op.requant)), "requant"))
+            operands.append((new_constant(rewriter, op, requant_table(op.requant, bound)), "requant"))
         replace_with_layer(rewriter, op, operands, build, g.macs)
 
     def scalar(self, op: qnn.Conv2dOp, rewriter: PatternRewriter) -> None:
