@@ -8,6 +8,7 @@ The ratio is anchor / t2m, so a number above 1 means t2m is faster.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable
@@ -133,6 +134,24 @@ def _layer_models() -> dict[str, tuple[Callable[[], Any], tuple[int, ...], str]]
         "fp32 conv 3×3, pad 1: 32×32×16 → 16": (conv(16, 16, (3, 3), 1, (1, 1, 1, 1)), (1, 16, 32, 32), "fp32"),
         "fp32 linear 640 → 128": (lambda: nn.Linear(640, 128), (1, 640), "fp32"),
     }
+
+
+LAYER_SEED = 0
+"""torch's default generator starts from a random seed in every process: the anchor layers' weights are drawn
+from this one, so that a rerun measures the same layer (and the fp32 and int8 rows the same weights)."""
+
+
+def seeded(factory: Callable[[], Any]) -> Any:
+    """An anchor layer's module, its initial weights drawn after seeding torch with LAYER_SEED."""
+    import torch
+
+    torch.manual_seed(LAYER_SEED)
+    return factory()
+
+
+def load_average() -> float | None:
+    """The machine's 1-minute load average (None where the OS has none): compile seconds are wall-clock."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
 
 
 # --- measuring --------------------------------------------------------------------------------------------------
@@ -372,6 +391,7 @@ def run_bench(anchors_dir: Path, models: list[str], layers: bool, log: Callable[
     layer_macs = read_layer_macs(anchors_dir)
     rows, int8_rows, int8_models, accuracy = [], [], [], {}
     layer_rows, int8_layers = [], []
+    load = (load_average(), None)
     with tempfile.TemporaryDirectory(prefix="t2m-bench-") as tmp:  # fresh tuning caches, never the user's
         for key in models:
             source = f"t2m.compiler.zoo:{key}"
@@ -390,6 +410,7 @@ def run_bench(anchors_dir: Path, models: list[str], layers: bool, log: Callable[
             int8_models.append(Int8Model(key, q, tuned, again.compile_seconds, m))
             log(f"  int8 --tune: {tuned.cycles:,} est. cycles, {tuned.compile_seconds:.1f} s (rebuild "
                 f"{again.compile_seconds:.1f} s)")
+        load = (load[0], load_average())
         if layers:
             for label, (factory, shape, kind) in _layer_models().items():
                 if label not in layer_anchors:
@@ -402,10 +423,11 @@ def run_bench(anchors_dir: Path, models: list[str], layers: bool, log: Callable[
                     continue
                 log(f"layer {label} ...")
                 name = re.sub(r"\W+", "_", label.split(":")[0]).strip("_").lower()
-                m = measure(import_torch(factory(), shape, name), label, 2 << 20)
+                m = measure(import_torch(seeded(factory), shape, name), label, 2 << 20)
                 q = None
                 if kind == "int8":
-                    quantized = import_torch(factory(), shape, name, int8=True, samples=LAYER_CALIBRATION_SAMPLES)
+                    quantized = import_torch(seeded(factory), shape, name, int8=True,
+                                             samples=LAYER_CALIBRATION_SAMPLES)
                     q = measure_int8(quantized, label, 2 << 20)
                     tuned = measure_int8(quantized, label, 2 << 20, tune_cache=str(Path(tmp) / f"{name}.json"))
                     int8_layers.append(Int8Layer(label, layer_macs.get(label, q.macs), layer_anchors[label], q, tuned))
@@ -421,7 +443,7 @@ def run_bench(anchors_dir: Path, models: list[str], layers: bool, log: Callable[
         [
             render(rows, model_anchors, bounds, layer_rows),
             render_int8(int8_rows, model_anchors, bounds, dict(rows), accuracy),
-            render_dsp(int8_models, int8_layers, model_anchors),
+            render_dsp(int8_models, int8_layers, model_anchors, load),
         ]
     )
 
@@ -588,10 +610,12 @@ def layer_goal(label: str) -> float:
     return CONV3_GOAL if "conv 3×3" in label else LAYER_GOAL
 
 
-def render_dsp(models: list[Int8Model], layers: list[Int8Layer], anchors: dict[str, ModelAnchor]) -> str:
+def render_dsp(models: list[Int8Model], layers: list[Int8Layer], anchors: dict[str, ModelAnchor],
+               load: tuple[float | None, float | None] = (None, None)) -> str:
     """The int8 sections of the DSP kernels (issue 11): per anchor layer t2m / CMSIS-NN in cycles against the
     goal, each layer kind's kernel variants (cycles and code bytes), the models in Mcycles and MAC/cycle next to
-    the MLPerf Tiny figures, compile time with and without `--tune`, and code size next to fp32's."""
+    the MLPerf Tiny figures, compile time with and without `--tune` (`load`: the 1-minute load average when the
+    models' measurements started and ended), and code size next to fp32's."""
     out: list[str] = []
     anchored = [layer for layer in layers if layer.cmsis is not None]
     if anchored:
@@ -663,7 +687,7 @@ def render_dsp(models: list[Int8Model], layers: list[Int8Layer], anchors: dict[s
             "",
             "Seconds of `compile_module` (import excluded). `--tune` first build: every variant of every layer with "
             "a choice compiled and run alone (an empty cache); rebuild: the same with the cache filled (no layer "
-            "compiled twice). Code is `.text` bytes (weights and tables are `.rodata`).",
+            "compiled twice). Code is `.text` bytes (weights and tables are `.rodata`). " + _machine(load),
             "",
             "| model | fp32 s | int8 s | int8 --tune s (search) | int8 --tune s (rebuild) | layers tuned | fp32 .text "
             "| int8 .text | int8 --tune .text | int8 / fp32 .text |",
@@ -677,6 +701,15 @@ def render_dsp(models: list[Int8Model], layers: list[Int8Layer], anchors: dict[s
             )
         out.append("")
     return "\n".join(out)
+
+
+def _machine(load: tuple[float | None, float | None]) -> str:
+    """Where the seconds were measured: they are wall-clock, so they grow with whatever else the machine runs."""
+    start, end = load
+    if start is None or end is None:
+        return f"Wall-clock seconds on {os.cpu_count()} cores."
+    return (f"Wall-clock seconds on {os.cpu_count()} cores, shared with other work: 1-minute load average "
+            f"{start:.1f} when the models' measurements started, {end:.1f} when they ended.")
 
 
 def _mcycles(macs: int, cycles: float) -> str:
