@@ -12,7 +12,8 @@ int8. `Ints` wraps a `Kernel` with the integer ops in the form they take here:
   pixel loops. Only 32-bit shifts take a variable amount (one instruction each on Thumb-2); 64-bit shifts are by
   constants. When the accumulators are bounded at compile time (constant weights: |acc| <= |bias| + 255 sum|w|)
   so that nothing can overflow, the same bits come from a cheaper form: one SMMULR and an add-and-shift rounding
-  that SSAT can finish (`Requant`, `fits`);
+  that SSAT can finish (`Requant`, `fits`), with the output zero point in the rounding constant and a
+  `[channels, 3]` table when that cannot overflow either (`folds_zero_point`, `fast_requant_params`);
 - saturation to int8 and the fused activation clamp are `cmpi` + `select`, then `trunci` to i8 for the store.
 """
 

@@ -22,7 +22,8 @@ back `zp * sum(w over the taps it skips)`, summed once per output channel before
 per region, against every pixel's full window). A padded tap is `zp` in the reference and adds 0, so it is simply
 absent. Folding needs constant weights; otherwise the zero point is subtracted after each input load.
 
-The store requantizes (`#qnn.requant`, per channel from a `[out_channels, 2]` table loaded once per channel,
+The store requantizes (`#qnn.requant`, per channel from a `[out_channels, 2]` table loaded once per channel (the
+SMLAD kernels: `[out_channels, 3]` with the fast form's shift and nudge when it applies, `requant_table`),
 or constants per tensor), adds the output zero point, clamps to the fused activation range and stores int8. An
 unfused conv (no `requant`) stores its i32 accumulators.
 

@@ -9,7 +9,8 @@ the output zero point and the fused activation clamp. A remainder of `out % BLOC
 
 The input zero point costs nothing per MAC: with constant weights, `b - zp * sum(W[o, :])` is folded at compile
 time into a new bias (the i32 sums wrap like the accumulator, so the result is exact); otherwise the zero point
-is subtracted after each input load. Per-channel requantization reads a `[out, 2]` table once per output.
+is subtracted after each input load. Per-channel requantization reads a `[out, 2]` table once per output (the
+SMLAD kernel: `requant_table`, `[out, 3]` in the fast form).
 """
 
 from __future__ import annotations
