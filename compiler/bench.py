@@ -8,6 +8,7 @@ The ratio is anchor / t2m, so a number above 1 means t2m is faster.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable
@@ -133,6 +134,24 @@ def _layer_models() -> dict[str, tuple[Callable[[], Any], tuple[int, ...], str]]
         "fp32 conv 3×3, pad 1: 32×32×16 → 16": (conv(16, 16, (3, 3), 1, (1, 1, 1, 1)), (1, 16, 32, 32), "fp32"),
         "fp32 linear 640 → 128": (lambda: nn.Linear(640, 128), (1, 640), "fp32"),
     }
+
+
+LAYER_SEED = 0
+"""torch's default generator starts from a random seed in every process: the anchor layers' weights are drawn
+from this one, so that a rerun measures the same layer (and the fp32 and int8 rows the same weights)."""
+
+
+def seeded(factory: Callable[[], Any]) -> Any:
+    """An anchor layer's module, its initial weights drawn after seeding torch with LAYER_SEED."""
+    import torch
+
+    torch.manual_seed(LAYER_SEED)
+    return factory()
+
+
+def load_average() -> float | None:
+    """The machine's 1-minute load average (None where the OS has none): compile seconds are wall-clock."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
 
 
 # --- measuring --------------------------------------------------------------------------------------------------
@@ -359,69 +378,123 @@ def add_layer_module() -> Any:
 ADD_LABEL = "ResNet-8 residual add + ReLU: 32×32×16"
 
 
-def run_bench(anchors_dir: Path, models: list[str], layers: bool, log: Callable[[str], None],
-              layer_filter: str | None = None) -> str:
-    """Measure everything (fp32 and int8, default kernels and `--tune`) and return BENCHMARKS.md. `layer_filter`:
-    only the anchor layers whose label contains it."""
-    import tempfile
+@dataclass
+class ModelResult:
+    """Everything measured on one zoo model."""
 
+    key: str
+    fp32: Measurement
+    int8: Measurement
+    accuracy: Accuracy
+    dsp: Int8Model
+
+
+@dataclass
+class LayerResult:
+    """Everything measured on one anchor layer (int8: None for the fp32 anchors) or the add layer (no row)."""
+
+    row: tuple[str, str, float, Measurement, Measurement | None] | None
+    int8: Int8Layer | None
+
+
+def _stderr(line: str) -> None:
+    import sys
+
+    print(line, file=sys.stderr, flush=True)
+
+
+def measure_model(key: str, tmp: str, log: Callable[[str], None] = _stderr) -> ModelResult:
+    """A zoo model: fp32, int8 with the default kernels (and its accuracy), int8 `--tune` from an empty cache in
+    `tmp`, and the rebuild from that cache."""
     from t2m.compiler import zoo
+
+    source = f"t2m.compiler.zoo:{key}"
+    log(f"model {key} ...")
+    m = measure(import_torch(zoo.build(key), (), key), source, 2 << 20)
+    log(f"  {key} fp32: {m.cycles:,} est. cycles, {m.macs_per_cycle:.3f} MAC/cycle, {m.compile_seconds:.1f} s")
+    quantized = import_torch(zoo.build(key), (), key, int8=True)
+    q = measure_int8(quantized, source, 2 << 20)
+    accuracy = int8_accuracy(zoo.build(key).eval(), q)
+    log(f"  {key} int8: {q.cycles:,} est. cycles, {q.macs_per_cycle:.3f} MAC/cycle, {q.compile_seconds:.1f} s")
+    cache = str(Path(tmp) / f"{key}.json")
+    tuned = measure_int8(quantized, source, 2 << 20, tune_cache=cache)
+    again = measure_int8(quantized, source, 2 << 20, tune_cache=cache)
+    log(f"  {key} int8 --tune: {tuned.cycles:,} est. cycles, {tuned.compile_seconds:.1f} s (rebuild "
+        f"{again.compile_seconds:.1f} s)")
+    return ModelResult(key, m, q, accuracy, Int8Model(key, q, tuned, again.compile_seconds, m))
+
+
+def measure_layer(label: str, anchors_dir: Path, tmp: str, log: Callable[[str], None] = _stderr) -> LayerResult:
+    """An anchor layer of `_layer_models` (fp32, and for the int8 anchors int8 default and `--tune`), or with
+    label ADD_LABEL the residual add (int8 only)."""
+    if label == ADD_LABEL:
+        log(f"layer {ADD_LABEL} ...")
+        add = add_layer_module()
+        q = measure_int8(add, ADD_LABEL, 2 << 20)
+        tuned = measure_int8(add, ADD_LABEL, 2 << 20, tune_cache=str(Path(tmp) / "add.json"))
+        return LayerResult(None, Int8Layer(ADD_LABEL, 16 * 32 * 32, None, q, tuned))
+    anchor = read_layer_anchors(anchors_dir)[label]
+    factory, shape, kind = _layer_models()[label]
+    log(f"layer {label} ...")
+    name = re.sub(r"\W+", "_", label.split(":")[0]).strip("_").lower()
+    m = measure(import_torch(seeded(factory), shape, name), label, 2 << 20)
+    q = layer = None
+    if kind == "int8":
+        quantized = import_torch(seeded(factory), shape, name, int8=True, samples=LAYER_CALIBRATION_SAMPLES)
+        q = measure_int8(quantized, label, 2 << 20)
+        tuned = measure_int8(quantized, label, 2 << 20, tune_cache=str(Path(tmp) / f"{name}.json"))
+        layer = Int8Layer(label, read_layer_macs(anchors_dir).get(label, q.macs), anchor, q, tuned)
+    return LayerResult((label, kind, anchor, m, q), layer)
+
+
+def run_bench(anchors_dir: Path, models: list[str], layers: bool, log: Callable[[str], None],
+              layer_filter: str | None = None, jobs: int = 1) -> str:
+    """Measure everything (fp32 and int8, default kernels and `--tune`) and return BENCHMARKS.md. `layer_filter`:
+    only the anchor layers whose label contains it. `jobs` > 1: that many models and layers measured at a time,
+    each in a process of its own (the figures are the same; the compile seconds grow with the load)."""
+    import tempfile
 
     model_anchors = read_model_anchors(anchors_dir)
     layer_anchors = read_layer_anchors(anchors_dir)
-    layer_macs = read_layer_macs(anchors_dir)
-    rows, int8_rows, int8_models, accuracy = [], [], [], {}
-    layer_rows, int8_layers = [], []
+    labels: list[str] = []
+    if layers:
+        for label in _layer_models():
+            if label not in layer_anchors:
+                raise T2MError(
+                    f"anchor layer '{label}' not found",
+                    str(anchors_dir / "cmsis-nn-m4.md"),
+                    "update compiler/bench.py to the anchors' labels",
+                )
+            if not layer_filter or layer_filter in label:
+                labels.append(label)
+        if not layer_filter or layer_filter in ADD_LABEL:
+            labels.append(ADD_LABEL)
+    load = (load_average(), None)
     with tempfile.TemporaryDirectory(prefix="t2m-bench-") as tmp:  # fresh tuning caches, never the user's
-        for key in models:
-            source = f"t2m.compiler.zoo:{key}"
-            log(f"model {key} ...")
-            m = measure(import_torch(zoo.build(key), (), key), source, 2 << 20)
-            rows.append((key, m))
-            log(f"  fp32: {m.cycles:,} est. cycles, {m.macs_per_cycle:.3f} MAC/cycle, {m.compile_seconds:.1f} s")
-            quantized = import_torch(zoo.build(key), (), key, int8=True)
-            q = measure_int8(quantized, source, 2 << 20)
-            int8_rows.append((key, q))
-            accuracy[key] = int8_accuracy(zoo.build(key).eval(), q)
-            log(f"  int8: {q.cycles:,} est. cycles, {q.macs_per_cycle:.3f} MAC/cycle, {q.compile_seconds:.1f} s")
-            cache = str(Path(tmp) / f"{key}.json")
-            tuned = measure_int8(quantized, source, 2 << 20, tune_cache=cache)
-            again = measure_int8(quantized, source, 2 << 20, tune_cache=cache)
-            int8_models.append(Int8Model(key, q, tuned, again.compile_seconds, m))
-            log(f"  int8 --tune: {tuned.cycles:,} est. cycles, {tuned.compile_seconds:.1f} s (rebuild "
-                f"{again.compile_seconds:.1f} s)")
-        if layers:
-            for label, (factory, shape, kind) in _layer_models().items():
-                if label not in layer_anchors:
-                    raise T2MError(
-                        f"anchor layer '{label}' not found",
-                        str(anchors_dir / "cmsis-nn-m4.md"),
-                        "update compiler/bench.py to the anchors' labels",
-                    )
-                if layer_filter and layer_filter not in label:
-                    continue
-                log(f"layer {label} ...")
-                name = re.sub(r"\W+", "_", label.split(":")[0]).strip("_").lower()
-                m = measure(import_torch(factory(), shape, name), label, 2 << 20)
-                q = None
-                if kind == "int8":
-                    quantized = import_torch(factory(), shape, name, int8=True, samples=LAYER_CALIBRATION_SAMPLES)
-                    q = measure_int8(quantized, label, 2 << 20)
-                    tuned = measure_int8(quantized, label, 2 << 20, tune_cache=str(Path(tmp) / f"{name}.json"))
-                    int8_layers.append(Int8Layer(label, layer_macs.get(label, q.macs), layer_anchors[label], q, tuned))
-                layer_rows.append((label, kind, layer_anchors[label], m, q))
-            if not layer_filter or layer_filter in ADD_LABEL:
-                log(f"layer {ADD_LABEL} ...")
-                add = add_layer_module()
-                q = measure_int8(add, ADD_LABEL, 2 << 20)
-                tuned = measure_int8(add, ADD_LABEL, 2 << 20, tune_cache=str(Path(tmp) / "add.json"))
-                int8_layers.append(Int8Layer(ADD_LABEL, 16 * 32 * 32, None, q, tuned))
+        if jobs <= 1:
+            model_results = [measure_model(key, tmp, log) for key in models]
+            load = (load[0], load_average())
+            layer_results = [measure_layer(label, anchors_dir, tmp, log) for label in labels]
+        else:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+                model_futures = [pool.submit(measure_model, key, tmp) for key in models]
+                layer_futures = [pool.submit(measure_layer, label, anchors_dir, tmp) for label in labels]
+                model_results = [f.result() for f in model_futures]
+                load = (load[0], load_average())
+                layer_results = [f.result() for f in layer_futures]
+    rows = [(r.key, r.fp32) for r in model_results]
+    layer_rows = [r.row for r in layer_results if r.row is not None]
+    int8_layers = [r.int8 for r in layer_results if r.int8 is not None]
     bounds = read_memory_bounds(anchors_dir)
     return "\n".join(
         [
             render(rows, model_anchors, bounds, layer_rows),
-            render_int8(int8_rows, model_anchors, bounds, dict(rows), accuracy),
-            render_dsp(int8_models, int8_layers, model_anchors),
+            render_int8([(r.key, r.int8) for r in model_results], model_anchors, bounds, dict(rows),
+                        {r.key: r.accuracy for r in model_results}),
+            render_dsp([r.dsp for r in model_results], int8_layers, model_anchors, load, jobs),
         ]
     )
 
@@ -588,10 +661,12 @@ def layer_goal(label: str) -> float:
     return CONV3_GOAL if "conv 3×3" in label else LAYER_GOAL
 
 
-def render_dsp(models: list[Int8Model], layers: list[Int8Layer], anchors: dict[str, ModelAnchor]) -> str:
+def render_dsp(models: list[Int8Model], layers: list[Int8Layer], anchors: dict[str, ModelAnchor],
+               load: tuple[float | None, float | None] = (None, None), jobs: int = 1) -> str:
     """The int8 sections of the DSP kernels (issue 11): per anchor layer t2m / CMSIS-NN in cycles against the
     goal, each layer kind's kernel variants (cycles and code bytes), the models in Mcycles and MAC/cycle next to
-    the MLPerf Tiny figures, compile time with and without `--tune`, and code size next to fp32's."""
+    the MLPerf Tiny figures, compile time with and without `--tune` (`load`: the 1-minute load average when the
+    models' measurements started and ended), and code size next to fp32's."""
     out: list[str] = []
     anchored = [layer for layer in layers if layer.cmsis is not None]
     if anchored:
@@ -663,7 +738,7 @@ def render_dsp(models: list[Int8Model], layers: list[Int8Layer], anchors: dict[s
             "",
             "Seconds of `compile_module` (import excluded). `--tune` first build: every variant of every layer with "
             "a choice compiled and run alone (an empty cache); rebuild: the same with the cache filled (no layer "
-            "compiled twice). Code is `.text` bytes (weights and tables are `.rodata`).",
+            "compiled twice). Code is `.text` bytes (weights and tables are `.rodata`). " + _machine(load, jobs),
             "",
             "| model | fp32 s | int8 s | int8 --tune s (search) | int8 --tune s (rebuild) | layers tuned | fp32 .text "
             "| int8 .text | int8 --tune .text | int8 / fp32 .text |",
@@ -677,6 +752,16 @@ def render_dsp(models: list[Int8Model], layers: list[Int8Layer], anchors: dict[s
             )
         out.append("")
     return "\n".join(out)
+
+
+def _machine(load: tuple[float | None, float | None], jobs: int = 1) -> str:
+    """Where the seconds were measured: they are wall-clock, so they grow with whatever else the machine runs."""
+    start, end = load
+    at_once = f" ({jobs} models and layers measured at a time, `t2m-bench --jobs {jobs}`)" if jobs > 1 else ""
+    if start is None or end is None:
+        return f"Wall-clock seconds on {os.cpu_count()} cores{at_once}."
+    return (f"Wall-clock seconds on {os.cpu_count()} cores{at_once}, shared with other work: 1-minute load "
+            f"average {start:.1f} when the measurements started, {end:.1f} when the models' ended.")
 
 
 def _mcycles(macs: int, cycles: float) -> str:

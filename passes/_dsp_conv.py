@@ -102,14 +102,15 @@ def build_gemm_conv(k: Kernel, g: ConvGeometry, op: qnn.Conv2dOp, gm: Gemm, has_
         def channels(o0: Ix, nb: int) -> None:
             ocs = [grp * g.ocg + o0 + j for j in range(nb)]
             starts = [q.load(bias, [oc]) for oc in ocs]
-            requants = [q.requant_of(table, op.requant, oc, bound) for oc in ocs] if op.requant is not None else []
+            requants = ([q.requant_of(table, op.requant, oc, bound, with_zero_point=True) for oc in ocs]
+                        if op.requant is not None else [])
 
             def store(acc: SSAValue, j: int, p: int) -> None:
                 idx = [n, ocs[j], oh, ow0 + p]
                 if op.requant is None:
                     k.store(acc, out, idx)
                 else:
-                    q.store_i8(q.add(q.requantize(acc, requants[j]), op.requant.zero_point), out, idx, lo, hi)
+                    q.store_i8(q.output(acc, requants[j], op.requant.zero_point), out, idx, lo, hi)
 
             base = grp * (g.ocg * per_channel) + o0 * per_channel
             few = 8 * pixels_served <= g.oh * g.ow  # a border copy of the code: keep it short

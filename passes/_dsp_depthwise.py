@@ -115,7 +115,7 @@ def build_depthwise(k: Kernel, g: ConvGeometry, op: qnn.Conv2dOp, dw: Depthwise,
     classes = border_classes(g)
 
     def channel(n: Ix, c: Ix) -> None:
-        requant = q.requant_of(table, op.requant, c, bound) if op.requant is not None else None
+        requant = q.requant_of(table, op.requant, c, bound, with_zero_point=True) if op.requant is not None else None
         hoisted = {(rp, b): k.load(packed, [c, rp, b]) for rp in range(row_pairs) for b in range(g.kw)} \
             if dw.hoist else {}
 
@@ -161,7 +161,7 @@ def build_depthwise(k: Kernel, g: ConvGeometry, op: qnn.Conv2dOp, dw: Depthwise,
                 if op.requant is None or requant is None:
                     k.store(acc[p], out, idx)
                 else:
-                    q.store_i8(q.add(q.requantize(acc[p], requant), op.requant.zero_point), out, idx, lo, hi)
+                    q.store_i8(q.output(acc[p], requant, op.requant.zero_point), out, idx, lo, hi)
 
         for r0, r1, kh0, kh1 in rows:
             for c0, c1, size, sig in groups:

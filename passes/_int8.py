@@ -12,7 +12,8 @@ int8. `Ints` wraps a `Kernel` with the integer ops in the form they take here:
   pixel loops. Only 32-bit shifts take a variable amount (one instruction each on Thumb-2); 64-bit shifts are by
   constants. When the accumulators are bounded at compile time (constant weights: |acc| <= |bias| + 255 sum|w|)
   so that nothing can overflow, the same bits come from a cheaper form: one SMMULR and an add-and-shift rounding
-  that SSAT can finish (`Requant`, `fits`);
+  that SSAT can finish (`Requant`, `fits`), with the output zero point in the rounding constant and a
+  `[channels, 3]` table when that cannot overflow either (`folds_zero_point`, `fast_requant_params`);
 - saturation to int8 and the fused activation clamp are `cmpi` + `select`, then `trunci` to i8 for the store.
 """
 
@@ -49,7 +50,14 @@ class Requant:
     `nudge` set: the fast form, for accumulators the caller bounded (`fits`). Then `left` includes the doubling
     (max(e, 0) + 1), the high multiply is `(x * m + 2^31) >> 32` (one SMMULR on the M4) and the rounding divide
     `(x + 2^(right - 1) + (x >> 31)) >> right` (an add with a shifted operand, an add, and a shift that SSAT can
-    take): the same bits, as nothing overflows."""
+    take): the same bits, as nothing overflows.
+
+    Two refinements of the fast form, exact under conditions checked at compile time (`fast_requant`): with
+    multipliers >= 0 the sign of `acc << left` is the sign of the high product or that product is 0, where the
+    sign term cannot change the result (right >= 1), so the sign comes from the input and the high multiply
+    is needed once (SMMLAR with the nudge as its accumulator); and when `zp << right` cannot overflow, the
+    output zero point rides in the nudge (`(x + zp * 2^right) >> right = (x >> right) + zp`), one add less per
+    output. The rounding constant of each channel is then a table column, not derived from the exponent."""
 
     multiplier: Int
     left: Int
@@ -57,6 +65,8 @@ class Requant:
     mask: Int = 0
     half: Int = 0
     nudge: Int | None = None
+    input_sign: bool = False  # fast form, multipliers >= 0: the rounding's sign term from `acc << left`
+    offset: int = 0  # fast form: the output zero point, included in `nudge` (`output` adds the rest)
 
 
 FAST_LIMIT = 1 << 30
@@ -103,6 +113,38 @@ def requant_params(requant: qnn.RequantAttr) -> np.ndarray:
     """`[channels, 2]` int32: (multiplier, exponent) per channel, the table per-channel kernels read."""
     return np.stack([np.asarray(requant.multipliers, np.int64), np.asarray(requant.shifts, np.int64)], axis=1
                     ).astype(np.int32)
+
+
+def folds_zero_point(requant: qnn.RequantAttr, bound: int | None) -> bool:
+    """Whether the fast form can carry the output zero point in its nudge: every right shift >= 1 (else there is
+    no nudge) and `|high| + 2^(right - 1) + 1 + |zp| * 2^right` stays below 2^31 for accumulators within +-bound."""
+    if not fits(requant, bound):
+        return False
+    assert bound is not None
+    zp = abs(requant.zero_point)
+    for m, e in zip(requant.multipliers, requant.shifts, strict=True):
+        right = max(-e, 0)
+        high = ((bound << (max(e, 0) + 1)) * abs(m) >> 32) + 1
+        if right == 0 or high + (1 << (right - 1)) + 1 + (zp << right) >= 1 << 31:
+            return False
+    return True
+
+
+def fast_requant_params(requant: qnn.RequantAttr, bound: int | None) -> np.ndarray | None:
+    """The per-channel table of the fast form when the output zero point folds into it (`folds_zero_point`):
+    `[channels, 3]` int32 (multiplier, right shift, nudge `2^(right - 1) + zp * 2^right`), read with three loads
+    and no arithmetic per channel; None otherwise (then `requant_params`)."""
+    if not folds_zero_point(requant, bound):
+        return None
+    right = -np.asarray(requant.shifts, np.int64)
+    nudge = (1 << (right - 1)) + (requant.zero_point << right)
+    return np.stack([np.asarray(requant.multipliers, np.int64), right, nudge], axis=1).astype(np.int32)
+
+
+def requant_table(requant: qnn.RequantAttr, bound: int | None) -> np.ndarray:
+    """The per-channel table a kernel reads with `Ints.requant_of`: the fast one when it applies."""
+    fast = fast_requant_params(requant, bound)
+    return fast if fast is not None else requant_params(requant)
 
 
 class Ints:
@@ -225,29 +267,46 @@ class Ints:
             high = self.doubling_high_mul(self.shl(acc, r.left), r.multiplier)
             return self.divide_by_power_of_two(high, r.right, (r.mask, r.half))
         wide_m = self.sext(r.multiplier, I64) if isinstance(r.multiplier, SSAValue) else r.multiplier
-        product = self.add(self.mul(self.sext(self.shl(acc, r.left), I64), wide_m), 1 << 31)
+        shifted = self.shl(acc, r.left)
+        product = self.add(self.mul(self.sext(shifted, I64), wide_m), 1 << 31)
         high = self.trunc(self.shrs(product, 32), I32)
         if isinstance(r.right, int) and r.right == 0:
             return high
-        return self.shrs(self.add(self.add(high, r.nudge), self.shrs(high, 31)), r.right)
+        sign = self.shrs(shifted if r.input_sign else high, 31)
+        return self.shrs(self.add(self.add(high, r.nudge), sign), r.right)
+
+    def output(self, acc: SSAValue, r: Requant, zero_point: int) -> SSAValue:
+        """`requantize` plus the output zero point (the part the nudge does not carry already)."""
+        return self.add(self.requantize(acc, r), zero_point - r.offset)
 
     def requant_of(self, table: SSAValue | None, requant: qnn.RequantAttr, channel: Index = 0,
-                   bound: int | None = None) -> Requant:
+                   bound: int | None = None, with_zero_point: bool = False) -> Requant:
         """The requantization of `channel` for accumulators within +-bound (None: unknown): constants for one
         multiplier, else two loads of `table` and the shifts and masks derived from the exponent (once per
-        channel, outside the loops over its elements). The fast form when `fits(requant, bound)`."""
+        channel, outside the loops over its elements), or three loads of a `fast_requant_params` table (then the
+        output zero point is in the nudge). The fast form when `fits(requant, bound)`. `with_zero_point`: the
+        caller stores through `output`, so a per-tensor nudge may carry the zero point too."""
         fast = fits(requant, bound)
+        input_sign = fast and min(requant.multipliers) >= 0
         if requant.channels == 1 or table is None:
             m, e = requant.multipliers[0], requant.shifts[0]
             left, right = max(e, 0), max(-e, 0)
             if fast:
-                return Requant(m, left + 1, right, nudge=(1 << right) >> 1)
+                zp = requant.zero_point if with_zero_point and folds_zero_point(requant, bound) else 0
+                return Requant(m, left + 1, right, nudge=((1 << right) >> 1) + (zp << right), input_sign=input_sign,
+                               offset=zp)
             mask = (1 << right) - 1
             return Requant(m, left, right, mask, mask >> 1)
+        table_type = table.type
+        assert isinstance(table_type, MemRefType)
+        if table_type.get_shape()[1] == 3:  # `fast_requant_params`: multiplier, right shift, nudge with the zp
+            m, right, nudge = (self.load(table, [channel, j]) for j in range(3))
+            return Requant(self.sext(m, I64), 1, right, nudge=nudge, input_sign=input_sign, offset=requant.zero_point)
         m, e = (self.load(table, [channel, j]) for j in range(2))
         if fast:  # every exponent is negative: no left shift but the doubling
             right = self.sub(0, e)
-            return Requant(self.sext(m, I64), 1, right, nudge=self.shrs(self.shl(self.const(1), right), 1))
+            return Requant(self.sext(m, I64), 1, right, nudge=self.shrs(self.shl(self.const(1), right), 1),
+                           input_sign=input_sign)
         positive = self.cmp("sgt", e, 0)
         left = self.select(positive, e, 0)
         right = self.select(positive, 0, self.sub(0, e))

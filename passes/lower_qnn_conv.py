@@ -22,7 +22,8 @@ back `zp * sum(w over the taps it skips)`, summed once per output channel before
 per region, against every pixel's full window). A padded tap is `zp` in the reference and adds 0, so it is simply
 absent. Folding needs constant weights; otherwise the zero point is subtracted after each input load.
 
-The store requantizes (`#qnn.requant`, per channel from a `[out_channels, 2]` table loaded once per channel,
+The store requantizes (`#qnn.requant`, per channel from a `[out_channels, 2]` table loaded once per channel (the
+SMLAD kernels: `[out_channels, 3]` with the fast form's shift and nudge when it applies, `requant_table`),
 or constants per tensor), adds the output zero point, clamps to the fused activation range and stores int8. An
 unfused conv (no `requant`) stores its i32 accumulators.
 
@@ -51,7 +52,7 @@ from t2m.dialects import qnn
 from t2m.passes._dsp_conv import build_gemm_conv, packed_conv_weights
 from t2m.passes._dsp_depthwise import DEPTHWISE, Depthwise, build_depthwise, packed_depthwise_weights, start_table
 from t2m.passes._dsp_kernels import Gemm
-from t2m.passes._int8 import Ints, Requant, accumulator_bound, folded_bias, requant_params
+from t2m.passes._int8 import Ints, Requant, accumulator_bound, folded_bias, requant_params, requant_table
 from t2m.passes._loops import Ix, Kernel, constant_array, new_constant, replace_with_layer, shape_of, window_runs
 from t2m.passes._variants import chosen, pin, register
 from t2m.passes.lower_nn_conv import ConvGeometry, _blocks, _key
@@ -261,7 +262,7 @@ class LowerQnnConv2d(RewritePattern):
         operands = [(op.input, "in"), (packed, "weight"), (folded, "bias")]
         if per_channel:
             assert op.requant is not None
-            operands.append((new_constant(rewriter, op, requant_params(op.requant)), "requant"))
+            operands.append((new_constant(rewriter, op, requant_table(op.requant, bound)), "requant"))
         replace_with_layer(rewriter, op, operands, build, g.macs)
 
     def scalar(self, op: qnn.Conv2dOp, rewriter: PatternRewriter) -> None:

@@ -9,7 +9,8 @@ the output zero point and the fused activation clamp. A remainder of `out % BLOC
 
 The input zero point costs nothing per MAC: with constant weights, `b - zp * sum(W[o, :])` is folded at compile
 time into a new bias (the i32 sums wrap like the accumulator, so the result is exact); otherwise the zero point
-is subtracted after each input load. Per-channel requantization reads a `[out, 2]` table once per output.
+is subtracted after each input load. Per-channel requantization reads a `[out, 2]` table once per output (the
+SMLAD kernel: `requant_table`, `[out, 3]` in the fast form).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from xdsl.utils.exceptions import PassFailedException
 
 from t2m.dialects import qnn
 from t2m.passes._dsp_kernels import Gemm, column, fill, gemm, pack_weights
-from t2m.passes._int8 import Ints, accumulator_bound, folded_bias, requant_params
+from t2m.passes._int8 import Ints, accumulator_bound, folded_bias, requant_params, requant_table
 from t2m.passes._loops import Ix, Kernel, constant_array, new_constant, replace_with_layer, shape_of
 from t2m.passes._variants import chosen, register
 from t2m.passes.lower_nn_conv import _blocks
@@ -102,8 +103,8 @@ def build_gemm_linear(k: Kernel, rows: int, n_in: int, n_out: int, op: qnn.Linea
                 if op.requant is None:
                     k.store(acc, out, [m0 + p, outs[j]])
                     return
-                r = q.requant_of(table, op.requant, outs[j], bound)
-                q.store_i8(q.add(q.requantize(acc, r), op.requant.zero_point), out, [m0 + p, outs[j]], lo, hi)
+                r = q.requant_of(table, op.requant, outs[j], bound, with_zero_point=True)
+                q.store_i8(q.output(acc, r, op.requant.zero_point), out, [m0 + p, outs[j]], lo, hi)
 
             gemm(k, gm, col, packed, n_in, o0 * per_output, nb, size, starts, store)
 
@@ -151,10 +152,10 @@ class LowerQnnLinearOp(RewritePattern):
             assert weight is not None
             operands = [(op.input, "in"), (new_constant(rewriter, op, pack_weights(weight, gm)), "weight"),
                         (new_constant(rewriter, op, folded_bias(weight, bias, zp)), "bias")]
+            bound = accumulator_bound(weight, bias)
             if per_channel:
                 assert op.requant is not None
-                operands.append((new_constant(rewriter, op, requant_params(op.requant)), "requant"))
-            bound = accumulator_bound(weight, bias)
+                operands.append((new_constant(rewriter, op, requant_table(op.requant, bound)), "requant"))
             replace_with_layer(rewriter, op, operands,
                                lambda k: build_gemm_linear(k, rows, n_in, n_out, op, gm, per_channel, bound),
                                rows * n_in * n_out)

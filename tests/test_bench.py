@@ -65,7 +65,8 @@ def test_render_dsp_compares_with_the_goals_and_mlperf() -> None:
     models = [Int8Model("kws", _measurement(8_000_000, 20_000, 2.0, 2_656_768),
                         _measurement(5_000_000, 21_000, 9.5, 2_656_768), 2.5,
                         _measurement(9_000_000, 27_000, 3.0, 2_656_768))]
-    table = render_dsp(models, layers, read_model_anchors(find_anchors()))
+    table = render_dsp(models, layers, read_model_anchors(find_anchors()), (3.25, 4.5))
+    assert "1-minute load average 3.2 when the measurements started, 4.5 when the models' ended." in table
     cells = _cells(table, f"| {conv} |")
     assert cells[1:9] == ["2,000,000", "1,000,000", "600,000", "0.60×", "550,000", "0.55×", "≤ 0.5×", "no"]
     assert cells[9] == f"{2_000_000 / 550_000:.3f}" and cells[10] == "2.000"

@@ -40,8 +40,9 @@ def fake_bench(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[list[str
     """run_bench replaced by a canned table (the real one takes minutes); records the models it was asked for."""
     calls: list[list[str]] = []
 
-    def run_bench(anchors: Path, models: list[str], layers: bool, log: object, layer_filter: str | None) -> str:
-        calls.append(models)
+    def run_bench(anchors: Path, models: list[str], layers: bool, log: object, layer_filter: str | None,
+                  jobs: int) -> str:
+        calls.append([*models, f"jobs={jobs}"])
         return "| model | cycles |\n|---|---|\n| ad | 1 |"
 
     monkeypatch.setattr(bench, "run_bench", run_bench)
@@ -54,14 +55,15 @@ def test_table_goes_to_standard_output_by_default(
 ) -> None:
     assert main(["--models", "FCAutoencoder,kws", "--no-layers"]) == 0
     assert capsys.readouterr().out == "| model | cycles |\n|---|---|\n| ad | 1 |\n"
-    assert fake_bench == [["ad", "kws"]]
+    assert fake_bench == [["ad", "kws", "jobs=1"]]
     assert list(tmp_path.iterdir()) == []  # no BENCHMARKS.md, nothing
 
 
 def test_table_goes_to_the_file_o_names(
     fake_bench: list[list[str]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["--models", "ad", "-o", "BENCHMARKS.md"]) == 0
+    assert main(["--models", "ad", "-o", "BENCHMARKS.md", "--jobs", "3"]) == 0
+    assert fake_bench == [["ad", "jobs=3"]]
     assert (tmp_path / "BENCHMARKS.md").read_text() == "| model | cycles |\n|---|---|\n| ad | 1 |\n"
     captured = capsys.readouterr()
     assert (captured.out, captured.err) == ("", "t2m-bench: wrote BENCHMARKS.md\n")

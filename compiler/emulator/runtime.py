@@ -153,8 +153,9 @@ attributes #0 = { nounwind "no-builtins" "frame-pointer"="none" }
 
 @functools.cache
 def _m4_target_machine(opt: int) -> llvm.TargetMachine:
-    llvm.initialize_all_targets()
-    llvm.initialize_all_asmprinters()
+    from t2m.compiler.backend.llvm import initialise_llvm
+
+    initialise_llvm()  # the Arm code generator's options too: the runtime's code is the same whatever ran first
     target = llvm.Target.from_triple(M4_TRIPLE)
     return target.create_target_machine(cpu=M4_CPU, features=M4_FEATURES, reloc="static", opt=opt)
 

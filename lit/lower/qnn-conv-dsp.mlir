@@ -116,3 +116,41 @@ func.func @dw(%x: tensor<1x3x6x8xi8>) -> tensor<1x3x4x4xi8> {
 // CHECK:             memref.store %{{.*}}, %out[%c0, %c, %oh, %c3] : memref<1x3x4x4xi8>
 // CHECK-NEXT:      }
 // CHECK-NEXT:    }
+
+// -----
+
+// Per-channel requantization, every exponent negative and the accumulators bounded (constant weights): the fast
+// form, from a [channels, 3] table built at compile time, (multiplier, right shift, nudge) with the output zero
+// point in the nudge: 2^2 + 5 * 2^3 = 44, 2^4 + 5 * 2^5 = 176. Per output: the high product, the sign of the
+// doubled accumulator (not of the product: one multiply), the nudge, the shift, the clamp; no zero point add.
+func.func @pc(%x: tensor<1x3x2x3xi8>) -> tensor<1x2x2x3xi8> {
+  %w = nn.constant dense<[[[[1]], [[2]], [[3]]], [[[-4]], [[5]], [[-6]]]]> : tensor<2x3x1x1xi8>
+  %b = nn.constant dense<[10, 20]> : tensor<2xi32>
+  %y = qnn.conv2d %x, %w, %b {stride = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilation = array<i64: 1, 1>, groups = 1 : i64, input_zp = 1 : i32, requant = #qnn.requant<multiplier = [1073741824, 1288490189], shift = [-3, -5], output_zp = 5>} : (tensor<1x3x2x3xi8>, tensor<2x3x1x1xi8>, tensor<2xi32>) -> tensor<1x2x2x3xi8>
+  func.return %y : tensor<1x2x2x3xi8>
+}
+
+// CHECK-LABEL: func.func @pc(
+// CHECK:         nn.constant dense<{{\[}}[1073741824, 3, 44], [1288490189, 5, 176]]> : tensor<2x3xi32>
+// CHECK-LABEL: func.func private @pc_L00_conv2d(%in: memref<1x3x2x3xi8>, %weight: memref<4xi32>, %bias: memref<2xi32>, %requant: memref<2x3xi32>, %out: memref<1x2x2x3xi8>)
+// CHECK:           %[[M:.*]] = memref.load %requant[%c0, %c0] : memref<2x3xi32>
+// CHECK-NEXT:      %[[RIGHT:.*]] = memref.load %requant[%c0, %c1] : memref<2x3xi32>
+// CHECK-NEXT:      %[[NUDGE:.*]] = memref.load %requant[%c0, %c2] : memref<2x3xi32>
+// CHECK-NEXT:      %[[M64:.*]] = arith.extsi %[[M]] : i32 to i64
+// CHECK-COUNT-6:   arm_dsp.smlad
+// CHECK:           %[[ACC:.*]] = arm_dsp.smlad
+// CHECK-COUNT-5:   arm_dsp.smlad
+// CHECK-NEXT:      %[[DOUBLE:.*]] = arith.shli %[[ACC]], %i1 : i32
+// CHECK-NEXT:      %[[WIDE:.*]] = arith.extsi %[[DOUBLE]] : i32 to i64
+// CHECK-NEXT:      %[[PROD:.*]] = arith.muli %[[WIDE]], %[[M64]] : i64
+// CHECK-NEXT:      %[[ROUND:.*]] = arith.addi %[[PROD]], %i64 : i64
+// CHECK-NEXT:      %[[HIGH64:.*]] = arith.shrsi %[[ROUND]], %i64_1 : i64
+// CHECK-NEXT:      %[[HIGH:.*]] = arith.trunci %[[HIGH64]] : i64 to i32
+// CHECK-NEXT:      %[[SIGN:.*]] = arith.shrsi %[[DOUBLE]], %i31 : i32
+// CHECK-NEXT:      %[[UP:.*]] = arith.addi %[[HIGH]], %[[NUDGE]] : i32
+// CHECK-NEXT:      %[[T:.*]] = arith.addi %[[UP]], %[[SIGN]] : i32
+// CHECK-NEXT:      %[[Y:.*]] = arith.shrsi %[[T]], %[[RIGHT]] : i32
+// CHECK-NEXT:      %[[LOW:.*]] = arith.cmpi slt, %[[Y]], %im128 : i32
+// CHECK-NEXT:      %[[Y1:.*]] = arith.select %[[LOW]], %im128, %[[Y]] : i32
+// CHECK-NEXT:      arith.cmpi sgt, %[[Y1]], %i127 : i32
+// CHECK:           memref.store %{{.*}}, %{{.*}}[%c0, %c0, %c0, %ow] : memref<1x2x1x6xi8>

@@ -95,8 +95,8 @@ func.func @net(%x: tensor<1x2x4x4xi8>) -> tensor<1x2x4x4xi8> {
 // Depthwise, the scalar kernel pinned (`t2m.variant`; the default SMLAD kernels are in qnn-conv-dsp.mlir): up to 4 output columns at once, kernel columns unrolled, so neighbouring pixels
 // share their input loads: the 3 interior columns at stride 2 read 7 inputs per kernel row, not 9. Input zero
 // point 0: the bias is used as it is, no correction loops. Per-tensor requantization: every constant is inline,
-// and with constant weights the accumulators are bounded, so the fast form: (2 acc * m + 2^31) >> 32, then
-// (x + 2 + (x >> 31)) >> 2.
+// and with constant weights the accumulators are bounded, so the fast form: x = (2 acc * m + 2^31) >> 32, then
+// (x + 2 + (2 acc >> 31)) >> 2 (m >= 0: the sign of 2 acc stands in for x's).
 func.func @dw(%x: tensor<1x3x6x8xi8>) -> tensor<1x3x4x4xi8> {
   %w = nn.constant dense<1> : tensor<3x1x3x3xi8>
   %b = nn.constant dense<[1, 2, 3]> : tensor<3xi32>
@@ -124,8 +124,8 @@ func.func @dw(%x: tensor<1x3x6x8xi8>) -> tensor<1x3x4x4xi8> {
 // DW-NEXT:      %[[SUM:.*]] = arith.addi %[[PROD]], %[[ROUND]] : i64
 // DW-NEXT:      %[[HIGH64:.*]] = arith.shrsi %[[SUM]], %[[C32]] : i64
 // DW-NEXT:      %[[HIGH:.*]] = arith.trunci %[[HIGH64]] : i64 to i32
+// DW-NEXT:      %[[SIGN:.*]] = arith.shrsi %[[DOUBLE]], %[[C31]] : i32
 // DW-NEXT:      %[[UP:.*]] = arith.addi %[[HIGH]], %[[TWO]] : i32
-// DW-NEXT:      %[[SIGN:.*]] = arith.shrsi %[[HIGH]], %[[C31]] : i32
 // DW-NEXT:      %[[T:.*]] = arith.addi %[[UP]], %[[SIGN]] : i32
 // DW-NEXT:      arith.shrsi %[[T]], %[[TWO]] : i32
 // DW-NOT:     affine.for %ic

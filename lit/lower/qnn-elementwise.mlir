@@ -3,7 +3,7 @@
 // add (TFLite's int8 add): each side (q - zp) << 20, requantized by its own multiplier (shift 0: no rounding
 // divide), summed, requantized by the output's (rounding divide by 2^18), plus the output zero point, clamped to
 // [-7, 127]. int8 operands bound every intermediate value, so each requantization takes the fast form (the same
-// bits): doubled, (x * m + 2^31) >> 32 (SMMULR), then (x + 2^17 + (x >> 31)) >> 18. The [1,2,1,1] operand is
+// bits): doubled, h = (x * m + 2^31) >> 32 (SMMULR), then (h + 2^17 + (x >> 31)) >> 18. The [1,2,1,1] operand is
 // broadcast: a 2 x 9 nest, one load of it per row position.
 // mul: (a - 1) * (a - 1) requantized. rescale of an int32 tensor (nothing bounds it: CMSIS-NN's form as written),
 // per channel along axis 1: each channel's multiplier and exponent are loaded once, outside the loop over its
@@ -56,8 +56,8 @@ func.func @elementwise(%a: tensor<1x2x3x3xi8>, %b: tensor<1x2x1x1xi8>, %acc: ten
 // CHECK-NEXT:        %[[SW:.*]] = arith.extsi %[[SD]] : i32 to i64
 // CHECK-NEXT:        arith.muli %[[SW]], %[[MO]] : i64
 // CHECK:             %[[HIGH:.*]] = arith.trunci %{{.*}} : i64 to i32
+// CHECK-NEXT:        %[[SIGN:.*]] = arith.shrsi %[[SD]], %i31 : i32
 // CHECK-NEXT:        %[[UP:.*]] = arith.addi %[[HIGH]], %[[NUDGE]] : i32
-// CHECK-NEXT:        %[[SIGN:.*]] = arith.shrsi %[[HIGH]], %i31 : i32
 // CHECK-NEXT:        %[[T:.*]] = arith.addi %[[UP]], %[[SIGN]] : i32
 // CHECK-NEXT:        %[[Q:.*]] = arith.shrsi %[[T]], %[[SHIFT]] : i32
 // CHECK-NEXT:        %[[Y:.*]] = arith.addi %[[Q]], %im7 : i32

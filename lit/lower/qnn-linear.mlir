@@ -5,8 +5,8 @@
 // output zero point. The zero point is folded at compile time into the bias: b - 3 * (row sums of W) =
 // [10 - 63, 20 + 63, 30 - 9, 40 - 9, 50]. Four outputs share each input load (4 accumulators), the fifth runs
 // alone. The weights are constants, so the accumulators are bounded (|acc| <= |b| + 255 * sum|w| < 2^30): the
-// store takes the fast requantization, the same bits as CMSIS-NN's: (2 acc * m + 2^31) >> 32 (SMMULR), then
-// (x + 2^5 + (x >> 31)) >> 6 rounds half away from zero, then the output zero point and the clamp [-7, 127].
+// store takes the fast requantization, the same bits as CMSIS-NN's: x = (2 acc * m + 2^31) >> 32 (SMMULR), then
+// (x + 2^5 + (2 acc >> 31)) >> 6 rounds half away from zero, then the output zero point and the clamp [-7, 127].
 func.func @fc(%x: tensor<1x6xi8>) -> tensor<1x5xi8> {
   %w = nn.constant dense<[[1, 2, 3, 4, 5, 6], [-1, -2, -3, -4, -5, -6], [1, 0, 1, 0, 1, 0], [0, 1, 0, 1, 0, 1], [127, -127, 0, 0, 0, 0]]> : tensor<5x6xi8>
   %b = nn.constant dense<[10, 20, 30, 40, 50]> : tensor<5xi32>
@@ -45,8 +45,8 @@ func.func @fc(%x: tensor<1x6xi8>) -> tensor<1x5xi8> {
 // CHECK-NEXT:    %[[SUM:.*]] = arith.addi %[[PROD]], %[[NUDGE]] : i64
 // CHECK-NEXT:    %[[SHIFTED:.*]] = arith.shrsi %[[SUM]], %[[C32]] : i64
 // CHECK-NEXT:    %[[HIGH:.*]] = arith.trunci %[[SHIFTED]] : i64 to i32
+// CHECK-NEXT:    %[[NEG:.*]] = arith.shrsi %[[DOUBLE]], %[[SIGN]] : i32
 // CHECK-NEXT:    %[[UP:.*]] = arith.addi %[[HIGH]], %[[HALF]] : i32
-// CHECK-NEXT:    %[[NEG:.*]] = arith.shrsi %[[HIGH]], %[[SIGN]] : i32
 // CHECK-NEXT:    %[[ROUNDING:.*]] = arith.addi %[[UP]], %[[NEG]] : i32
 // CHECK-NEXT:    %[[R:.*]] = arith.shrsi %[[ROUNDING]], %[[RIGHT]] : i32
 // CHECK-NEXT:    %[[Y:.*]] = arith.addi %[[R]], %[[ZP]] : i32

@@ -8,14 +8,26 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pytest
 from capstone import CS_ARCH_ARM, CS_MODE_MCLASS, CS_MODE_THUMB, Cs
 from capstone.arm import ARM_OP_IMM
 from elftools.elf.elffile import ELFFile
-from qnn_models import Builder, Case, emulated_outputs, first_difference, module_of, random_inputs, reference
+from qnn_models import (
+    Builder,
+    Case,
+    emulated_outputs,
+    first_difference,
+    jit_outputs,
+    loop_outputs,
+    module_of,
+    random_inputs,
+    reference,
+)
 from xdsl.ir import SSAValue
 
 from t2m.compiler.compile import CompileOptions, compile_module
 from t2m.dialects import qnn
+from t2m.passes._int8 import accumulator_bound, fits, folds_zero_point
 
 MULTIPLIES = ("mul", "mla", "mls", "smla", "smul", "smua", "smmul", "smmla")
 """Mnemonic prefixes of the M4's multiplies (requantization uses SMMULR/SMULL: a multiply, but not a MAC)."""
@@ -84,3 +96,36 @@ def test_inner_loops_of_every_mac_kernel_use_smlad_not_smlabb() -> None:
                 assert not any(m.split(".")[0] == "mla" for m in loop), (name, loop)
     inputs = random_inputs(module, 0)
     assert first_difference(emulated_outputs(result.obj, inputs), reference(module, inputs)) is None
+
+
+EDGES = [(2.0 ** -20, -128, 40, 1, True), (2.0 ** -23.5, 127, 8, -1, True), (2.0 ** -20, 0, 20, 1, True),
+         (2.0 ** -24.5, 127, 4, 1, False)]
+
+
+@pytest.mark.parametrize(("scale", "zp", "spacing", "side", "folds"), EDGES)
+def test_fast_requantization_at_the_zero_point_fold_limit(scale: float, zp: int, spacing: int, side: int,
+                                                          folds: bool) -> None:
+    """Per-channel fast requantization with right shifts of 20 to 24: the output zero point rides in the nudge
+    (a [channels, 3] table) while |zp| * 2^right cannot overflow, and not beyond; both bit-exact on the loop
+    interpreter, the host JIT and the emulator. The biases put channel c's outputs about `side * spacing * c`
+    from the zero point, as large as the fast form's bound allows (the inputs move the rounding). The last case
+    saturates at 127: there, 127 * 2^24 in the nudge would wrap to negative values (-128 stored)."""
+    rng = np.random.default_rng(7)
+    weight = rng.integers(-127, 128, (6, 5, 3, 3)).astype(np.int8)
+    bias = np.array([side * (spacing * c + rng.uniform(0, 1)) / scale for c in range(6)]).astype(np.int32)
+    requant = qnn.RequantAttr.from_scales([scale * (1 + 0.02 * c) for c in range(6)], zp)
+    bound = accumulator_bound(weight, bias)
+    assert fits(requant, bound)
+    assert folds_zero_point(requant, bound) is folds
+
+    def body(b: Builder, xs: list[SSAValue]) -> list[SSAValue]:
+        return [b.op(qnn.Conv2dOp(xs[0], b.const(weight), b.const(bias), (1, 1), (1,) * 4, (1, 1), 1, -3, requant))]
+
+    module = module_of([Case("edge", [((1, 5, 5, 7), (0.05, -3))], body)], "edge")
+    inputs = random_inputs(module, 1)
+    want = reference(module, inputs)
+    assert len(np.unique(want[0])) >= (6 if folds else 1)  # the folding cases: not saturated, not constant
+    assert first_difference(loop_outputs(module, inputs), want) is None
+    assert first_difference(jit_outputs(module, inputs), want) is None
+    obj = compile_module(module, "edge", CompileOptions(run=False)).obj
+    assert first_difference(emulated_outputs(obj, inputs), want) is None
