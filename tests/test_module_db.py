@@ -46,22 +46,12 @@ REFUSED: dict[str, tuple[str, str]] = {
         r"^model 'maxpool2d' uses 1 unsupported op \(getitem\)",
         "the model returns max_pool2d's int64 indices (for MaxUnpool in training), which t2m does not compute",
     ),
-    **{
-        f"{name}/{desc}": (
-            rf"^model '{name.lower()}' uses 1 unsupported op \(aten\.{op}\.default\)",
-            "1-d pooling is not among issue 12's ops: the importer names the op it cannot take",
-        )
-        for name, op, descs in (
-            ("MaxPool1d", "max_pool1d", ("3d_input", "stride")),
-            ("MaxPool1d", "max_pool1d_with_indices", ("return_indices",)),
-            ("AvgPool1d", "avg_pool1d", ("no_batch_dim", "default", "stride", "stride_pad")),
-            ("AdaptiveAvgPool1d", "adaptive_avg_pool1d", ("single", "no_batch_dim", "one_output")),
-        )
-        for desc in descs
-    },
+    "MaxPool1d/return_indices": (
+        r"^model 'maxpool1d' uses 1 unsupported op \(getitem\)",
+        "the model returns max_pool1d's int64 indices (for MaxUnpool in training), which t2m does not compute",
+    ),
 }
 """configuration -> (the refusal's first line, as a regex; why that is the true reason)"""
-
 
 
 @dataclass

@@ -101,6 +101,13 @@ CASES: list[tuple[str, nn.Module, tuple[int, ...], set[str]]] = [
     ("adaptive-unbatched", nn.AdaptiveAvgPool2d(2), (1, 6, 6), {"nn.adaptive_avg_pool2d"}),
     ("conv2d-unbatched", nn.Conv2d(1, 2, 3), (1, 6, 6), {"nn.conv2d"}),
     ("conv2d-unbatched-relu", nn.Sequential(nn.Conv2d(3, 2, 3, padding=1), nn.ReLU()), (3, 5, 4), {"nn.conv2d"}),
+    ("maxpool1d-ceil", nn.MaxPool1d(3, stride=2, padding=1, ceil_mode=True), (2, 3, 18), {"nn.max_pool2d"}),
+    ("maxpool1d-dilated", nn.MaxPool1d(2, dilation=3), (1, 2, 11), {"nn.max_pool2d"}),
+    ("avgpool1d-pad", nn.AvgPool1d(3, stride=2, padding=1, count_include_pad=False), (1, 4, 13), {"nn.avg_pool2d"}),
+    ("adaptive-avgpool1d", nn.AdaptiveAvgPool1d(3), (2, 3, 10), {"nn.adaptive_avg_pool2d"}),
+    ("maxpool1d-unbatched", nn.MaxPool1d(2), (4, 9), {"nn.max_pool2d"}),
+    ("tcn-block", nn.Sequential(nn.Conv1d(3, 8, 3, padding=1), nn.BatchNorm1d(8), nn.ReLU(), nn.MaxPool1d(2),
+                                nn.AdaptiveAvgPool1d(1)), (1, 3, 20), {"nn.conv2d", "nn.max_pool2d"}),
     # rank-0 values: a scalar input, a full reduction, and constants of rank 0 (they stay rank 0 in the IR)
     ("scalar-softmax", nn.Softmax(0), (), {"nn.softmax"}),
     ("scalar-log-softmax", nn.LogSoftmax(-1), (), {"nn.log_softmax"}),

@@ -562,6 +562,55 @@ def adaptive_avg_pool2d_of(t: Translator, node: Any, x: SSAValue) -> SSAValue:
     return _result(t, nn.AdaptiveAvgPool2dOp(x, size))
 
 
+def _pool1d(t: Translator, x: Value, pool: Callable[[SSAValue, int], SSAValue]) -> SSAValue:
+    """A 1-d pool as the 2-d pool of height 1, as Conv1d: [N, C, L] -> [N, C, 1, L] ([C, L]: a batch of one);
+    `pool` gets the 4-d value and the length L."""
+    x = t.tensor(x)
+    shape = _shape(x)
+    four = (1, shape[0], 1, shape[1]) if len(shape) == 2 else (shape[0], shape[1], 1, shape[2])
+    y = pool(_result(t, nn.ReshapeOp(x, four)), shape[-1])
+    return _result(t, nn.ReshapeOp(y, (*shape[:-1], _shape(y)[-1])))
+
+
+def _window1d(t: Translator, node: Any) -> tuple[int, int, int]:
+    """kernel, stride (default: the kernel) and padding of a 1-d pool."""
+    kernel = int(_single(t.arg(node, 1)))
+    return kernel, int(_single(t.arg(node, 2, []) or [kernel])), int(_single(t.arg(node, 3, 0)))
+
+
+@handles("aten.max_pool1d.default", "aten.max_pool1d_with_indices.default")
+def max_pool1d(t: Translator, node: Any) -> Value:
+    kernel, stride, pad = _window1d(t, node)
+    dilation = int(_single(t.arg(node, 4, 1, "dilation")))
+    ceil_mode = t.arg(node, 5, False, "ceil_mode")
+
+    def pool(x4: SSAValue, length: int) -> SSAValue:
+        extra = _ceil_extra(length, kernel, stride, pad, dilation) if ceil_mode else 0
+        return _result(t, nn.MaxPool2dOp(x4, [1, kernel], [1, stride], [0, pad, 0, pad + extra], [1, dilation]))
+
+    out = _pool1d(t, t.arg(node, 0), pool)
+    return (out, None) if "with_indices" in op_name(node) else out
+
+
+@handles("aten.avg_pool1d.default")
+def avg_pool1d(t: Translator, node: Any) -> Value:
+    kernel, stride, pad = _window1d(t, node)
+    include_pad = bool(t.arg(node, 5, True, "count_include_pad"))
+
+    def pool(x4: SSAValue, length: int) -> SSAValue:
+        if t.arg(node, 4, False, "ceil_mode") and _ceil_extra(length, kernel, stride, pad, 1):
+            raise Unsupported("avg_pool1d with ceil_mode=True where it changes the output size")
+        return _result(t, nn.AvgPool2dOp(x4, [1, kernel], [1, stride], [0, pad, 0, pad], include_pad, None))
+
+    return _pool1d(t, t.arg(node, 0), pool)
+
+
+@handles("aten.adaptive_avg_pool1d.default")
+def adaptive_avg_pool1d(t: Translator, node: Any) -> Value:
+    size = int(_single(t.arg(node, 1)))
+    return _pool1d(t, t.arg(node, 0), lambda x4, length: _result(t, nn.AdaptiveAvgPool2dOp(x4, [1, size])))
+
+
 @handles("aten.mean.dim")
 def mean(t: Translator, node: Any) -> Value:
     x, dims, keepdim = t.arg(node, 0), t.arg(node, 1), t.arg(node, 2, False, "keepdim")
