@@ -811,6 +811,55 @@ def adaptive_avg_pool2d(t: QTranslator, node: Any, out: QParams) -> SSAValue:
     return result if keep else t.emit(nn.ReshapeOp(result, list(x.shape[:2]))).results[0]
 
 
+def _as_2d(t: QTranslator, x: QTensor) -> QTensor:
+    """A 1-d pool's [N, C, L] (or unbatched [C, L]) input as the [N, C, 1, L] of the 2-d pool of height 1."""
+    return _view(t, x, (1, x.shape[0], 1, x.shape[1]) if len(x.shape) == 2 else (x.shape[0], x.shape[1], 1, x.shape[2]))
+
+
+def _window1d(t: QTranslator, node: Any) -> tuple[int, int, int]:
+    kernel = int(_pair(t.arg(node, 1))[0])
+    return kernel, int(_pair(t.arg(node, 2, []) or [kernel])[0]), int(_pair(t.arg(node, 3, 0))[0])
+
+
+@walks("aten.max_pool1d.default", "aten.max_pool1d_with_indices.default")
+def max_pool1d(t: QTranslator, node: Any) -> Any:
+    """The 2-d max pool of height 1 (exact, as max_pool2d)."""
+    x = _real_or_float(t, node)
+    if x is None:
+        return Float(node)
+    x4 = _as_2d(t, x)
+    kernel, stride, pad = _window1d(t, node)
+    if _pair(t.arg(node, 4, 1, "dilation"))[0] != 1:
+        raise Unsupported("dilated max pooling")
+    extra = _ceil_padding(x4.shape[3], kernel, stride, pad) if t.arg(node, 5, False, "ceil_mode") else 0
+    pooled = t.emit(qnn.MaxPool2dOp(x4.plain(), [1, kernel], [1, stride], [0, pad, 0, pad + extra])).results[0]
+    val = node.meta["val"]
+    shape = tuple((val[0] if isinstance(val, tuple | list) else val).shape)  # with_indices: (values, indices)
+    result = Real(_view(t, QTensor(pooled, x.q), shape))
+    return (result, None) if "with_indices" in op_name(node) else result
+
+
+@emits("aten.avg_pool1d.default")
+def avg_pool1d(t: QTranslator, node: Any, out: QParams) -> SSAValue:
+    """The 2-d average pool of height 1 in the input's quantization, then a rescale if the output's differs."""
+    x4 = _as_2d(t, t.real(node.args[0]))
+    kernel, stride, pad = _window1d(t, node)
+    if t.arg(node, 4, False, "ceil_mode") and _ceil_extra(x4.shape[3], kernel, stride, pad, 1):
+        raise Unsupported("avg_pool1d with ceil_mode=True where it changes the output size")
+    include_pad = bool(t.arg(node, 5, True, "count_include_pad"))
+    pool = qnn.AvgPool2dOp(x4.plain(), [1, kernel], [1, stride], [0, pad, 0, pad], include_pad, x4.q.zero_point, None)
+    pooled = t.requantize(QTensor(t.emit(pool).results[0], x4.q), out)
+    return _view(t, pooled, tuple(node.meta["val"].shape)).value
+
+
+@emits("aten.adaptive_avg_pool1d.default")
+def adaptive_avg_pool1d(t: QTranslator, node: Any, out: QParams) -> SSAValue:
+    x4 = _as_2d(t, t.real(node.args[0]))
+    pool = qnn.AdaptiveAvgPool2dOp(x4.plain(), [1, int(_pair(t.arg(node, 1))[0])])
+    pooled = t.requantize(QTensor(t.emit(pool).results[0], x4.q), out)
+    return _view(t, pooled, tuple(node.meta["val"].shape)).value
+
+
 @emits("aten.cat.default", "aten.concat.default")
 def cat(t: QTranslator, node: Any, out: QParams) -> SSAValue:
     """Concatenation of int8 tensors in one quantization: inputs in another one are rescaled first."""

@@ -143,6 +143,9 @@ SHARED = _ops(
     "avg_pool2d.default",
     "adaptive_avg_pool2d.default",
     "_adaptive_avg_pool2d.default",
+    "max_pool1d.default",
+    "avg_pool1d.default",
+    "adaptive_avg_pool1d.default",
     "mean.dim",
     # shape ops, identities and the zero padding a convolution absorbs
     "reshape.default",

@@ -18,6 +18,16 @@
 # UNBATCHED:        %[[X4:.*]] = nn.reshape %x : (tensor<4x9xf32>) -> tensor<1x4x1x9xf32>
 # UNBATCHED-NEXT:   %[[M:.*]] = nn.max_pool2d %[[X4]] {{.*}} -> tensor<1x4x1x4xf32>
 # UNBATCHED-NEXT:   nn.reshape %[[M]] : (tensor<1x4x1x4xf32>) -> tensor<4x4xf32>
+#
+# int8: the same views around qnn pools, in the input's quantization.
+#
+# RUN: t2m-import %s:Pools --quantize int8 --calibrate random 2>/dev/null | filecheck %s --check-prefix=INT8
+# INT8:      func.func @pools(%x: tensor<2x3x18xi8> {qnn.quant = #qnn.quant<{{.*}}>})
+# INT8:        %[[X4:.*]] = nn.reshape %x : (tensor<2x3x18xi8>) -> tensor<2x3x1x18xi8>
+# INT8-NEXT:   %[[M:.*]] = qnn.max_pool2d %[[X4]] {kernel = array<i64: 1, 3>, stride = array<i64: 1, 2>, {{.*}}} : (tensor<2x3x1x18xi8>) -> tensor<2x3x1x10xi8>
+# INT8:        qnn.avg_pool2d %{{.*}} {kernel = array<i64: 1, 2>, stride = array<i64: 1, 2>, padding = array<i64: 0, 0, 0, 0>, count_include_pad = 0 : i64, {{.*}}} : (tensor<2x3x1x10xi8>) -> tensor<2x3x1x5xi8>
+# INT8:        %[[G:.*]] = qnn.adaptive_avg_pool2d %{{.*}} {output_size = array<i64: 1, 2>} : (tensor<2x3x1x5xi8>) -> tensor<2x3x1x2xi8>
+# INT8-NEXT:   nn.reshape %[[G]] : (tensor<2x3x1x2xi8>) -> tensor<2x3x2xi8>
 
 import torch
 from torch import nn

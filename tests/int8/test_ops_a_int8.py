@@ -69,6 +69,13 @@ CASES: list[tuple[str, nn.Module, tuple[int, ...], set[str]]] = [
     ("maxpool-unbatched", nn.MaxPool2d(2), (2, 6, 6), {"qnn.max_pool2d"}),
     ("avgpool-unbatched", nn.AvgPool2d(2), (2, 6, 6), {"qnn.avg_pool2d"}),
     ("adaptive-unbatched", nn.AdaptiveAvgPool2d(2), (2, 6, 6), {"qnn.adaptive_avg_pool2d"}),
+    ("maxpool1d-ceil", nn.MaxPool1d(3, stride=2, padding=1, ceil_mode=True), (2, 4, 18), {"qnn.max_pool2d"}),
+    ("avgpool1d-pad", nn.AvgPool1d(3, stride=2, padding=1, count_include_pad=False), (1, 4, 13),
+     {"qnn.avg_pool2d"}),
+    ("adaptive-avgpool1d", nn.AdaptiveAvgPool1d(3), (2, 4, 10), {"qnn.adaptive_avg_pool2d"}),
+    ("maxpool1d-unbatched", nn.MaxPool1d(2), (4, 9), {"qnn.max_pool2d"}),
+    ("tcn-block", nn.Sequential(nn.Conv1d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool1d(2), nn.AvgPool1d(2),
+                                nn.AdaptiveAvgPool1d(1)), (1, 3, 20), {"qnn.conv2d", "qnn.max_pool2d"}),
 ]
 
 
