@@ -1281,16 +1281,22 @@ class SliceOp(IRDLOperation):
         )
 
     def verify_(self) -> None:
-        x = _tensor_shape(self.input)
-        start, step, sizes = self.box()
-        if len(sizes) != len(x):
-            raise VerifyException(f"'nn.slice' result rank {len(sizes)} must equal input rank {len(x)}")
-        for axis, (dim, s, k, n) in enumerate(zip(x, start, step, sizes, strict=True)):
-            if n < 1 or s + (n - 1) * k >= dim:
-                raise VerifyException(
-                    f"'nn.slice' axis {axis}: {n} elements from {s} in steps of {k} do not fit input {_fmt(x)}"
-                )
+        _verify_box(self, self.box(), _tensor_shape(self.input), "result", "input")
         _expect_same_element(self, [self.input], self.output)
+
+
+def _verify_box(op: Operation, box: tuple[tuple[int, ...], tuple[int, ...], Shape], whole: Shape, part: str,
+                whole_name: str) -> None:
+    """The strided box (start, step, sizes) of `part` lies inside `whole` on every axis (nn.slice reads it,
+    nn.insert_slice writes it)."""
+    start, step, sizes = box
+    if len(sizes) != len(whole):
+        raise VerifyException(f"'{op.name}' {part} rank {len(sizes)} must equal {whole_name} rank {len(whole)}")
+    for axis, (dim, s, k, n) in enumerate(zip(whole, start, step, sizes, strict=True)):
+        if n < 1 or s + (n - 1) * k >= dim:
+            raise VerifyException(
+                f"'{op.name}' axis {axis}: {n} elements from {s} in steps of {k} do not fit {whole_name} {_fmt(whole)}"
+            )
 
 
 @irdl_op_definition
@@ -1331,14 +1337,7 @@ class InsertSliceOp(IRDLOperation):
 
     def verify_(self) -> None:
         x = _tensor_shape(self.dest)
-        start, step, sizes = self.box()
-        if len(sizes) != len(x):
-            raise VerifyException(f"'nn.insert_slice' source rank {len(sizes)} must equal dest rank {len(x)}")
-        for axis, (dim, s, k, n) in enumerate(zip(x, start, step, sizes, strict=True)):
-            if n < 1 or s + (n - 1) * k >= dim:
-                raise VerifyException(
-                    f"'nn.insert_slice' axis {axis}: {n} elements from {s} in steps of {k} do not fit dest {_fmt(x)}"
-                )
+        _verify_box(self, self.box(), x, "source", "dest")
         _expect_result(self, _tensor_shape(self.output), x)
         _expect_same_element(self, [self.source, self.dest], self.output)
 
