@@ -171,3 +171,8 @@ class QnnFunctions(InterpreterFunctions):
     @impl(qnn.LutOp)
     def run_lut(self, interpreter: Interpreter, op: qnn.LutOp, args: tuple[Any, ...]):
         return (qnn.lut_s8(args[0], args[1]),)
+
+    @impl(qnn.LayerNormOp)
+    def run_layer_norm(self, interpreter: Interpreter, op: qnn.LayerNormOp, args: tuple[Any, ...]):
+        x, gamma, beta = args
+        return (qnn.layer_norm_s8(x, gamma, beta, op.input_zp.value.data, op.eps.value.data, op.requant),)

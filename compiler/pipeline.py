@@ -48,6 +48,7 @@ LOWER_NN: list[str] = [
     "lower-qnn-softmax",  # CMSIS-NN's fixed-point softmax
     "lower-qnn-lut",  # int8 activations (ELU, GELU, SiLU, hardswish, ...) as 256-entry tables
     "lower-qnn-matmul",  # int8 matmul of two activations, sums over axes (int32 accumulators)
+    "lower-qnn-norm",  # int8 layer norm, batch norm with batch statistics (integer statistics, 1/sqrt per row)
     "lower-nn-tensor",  # slice, transpose, embedding -> copies (any element type)
     "lower-nn-shape",  # reshape/flatten -> views, concat -> copies (any element type)
     "lower-nn-constant",  # weights -> memref.global constants (flash)

@@ -134,6 +134,58 @@ def rounding_divide(total: np.ndarray, count: np.ndarray | int) -> np.ndarray:
     return (np.sign(adjusted) * (np.abs(adjusted) // count)).astype(np.int32)
 
 
+# int8 normalisation (issue 12): layer norm, and batch norm with batch statistics (a layer norm of each channel
+# viewed as a row). Integer statistics of the row, 1/sqrt of the variance as a per-row Q31 multiplier (integer
+# square root, one 32-bit division), the normalised value in fixed point, times an int16 gamma plus an int32 beta,
+# requantized once, as the converted graph's dequantize -> float norm -> quantize.
+
+NORM_MAX_LENGTH = 1 << 14
+"""Longest row: sum((x - zp)^2) stays below 2^31 and |x_hat| * 2^12 * gamma below 2^30."""
+NORM_FRACTION_BITS = 12
+"""The normalised value x_hat is an int32 with 12 fraction bits (|x_hat| <= sqrt(N - 1) < 2^7)."""
+NORM_GAMMA_MAX = 2047
+"""Gamma is stored as an integer in [-2047, 2047] at one scale (max |gamma| / 2047)."""
+NORM_EPS_MAX = 1 << 55
+"""The epsilon term N^2 * eps / s_in^2 saturates here (the variance is then negligible either way)."""
+NORM_BIAS_MAX = 1 << 30
+"""|beta| in units of the accumulator: the sum with |x_hat * gamma| <= 2^30 stays an int32."""
+
+
+def norm_eps_term(length: int, eps: float, input_scale: float) -> int:
+    """N^2 * eps / s_in^2, rounded: the epsilon of `var + eps` in the units of `N * sum(d^2) - sum(d)^2`."""
+    return min(NORM_EPS_MAX, int(round(length * length * eps / (input_scale * input_scale))))
+
+
+def norm_row_scale(total: int) -> tuple[int, int]:
+    """1 / sqrt(total) as a Q31 multiplier and exponent (x * m * 2^(e - 31) = x / sqrt(total) * 2^12): the
+    total (>= 1) scaled by 4^-k into [2^28, 2^30), its integer square root R in [2^14, 2^15), m = floor((2^31 -
+    1) / R) << 14 in [2^30, 2^31), e = -2 - k. Relative error below 2^-13."""
+    total = max(int(total), 1)
+    k = (total.bit_length() - 29) // 2
+    scaled = total >> (2 * k) if k >= 0 else total << (-2 * k)
+    root = math.isqrt(scaled)
+    return (((1 << 31) - 1) // root) << 14, -2 - k
+
+
+def layer_norm_s8(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, input_zp: int, eps_term: int,
+                  requant: RequantAttr) -> np.ndarray:
+    """`qnn.layer_norm` on rows x[r, :] of N int8 values, d = x - zp: S = sum(d), Q = sum(d^2); W = N Q - S^2 +
+    eps_term (N^2 times the variance plus epsilon, in input units squared); per row (m, e) = norm_row_scale(W);
+    x_hat = requantize(N d - S, m, e) (the normalised value with 12 fraction bits); acc = x_hat * gamma + beta
+    (gamma and beta broadcast [1, N] or [R, 1]); the result requant(acc) + output zero point, saturated."""
+    d = x.astype(np.int64) - input_zp
+    length = d.shape[1]
+    total = d.sum(axis=1)
+    squares = (d * d).sum(axis=1)
+    pairs = [norm_row_scale(int(v)) for v in length * squares - total * total + eps_term]
+    m = np.array([p[0] for p in pairs], np.int64).reshape(-1, 1)
+    e = np.array([p[1] for p in pairs], np.int64).reshape(-1, 1)
+    centred = (length * d - total[:, None]).astype(np.int32)
+    x_hat = requantize(centred, m, e).astype(np.int64)
+    acc = x_hat * gamma.astype(np.int64) + beta.astype(np.int64)
+    return saturate_i8(requant.apply(acc.astype(np.int32), 0))
+
+
 # int8 softmax: CMSIS-NN `arm_nn_softmax_common_s8` (TFLite Micro bit-exact), gemmlowp fixed point with 5 integer
 # bits for the scaled differences and 12 accumulation bits.
 
@@ -951,6 +1003,64 @@ class ReduceSumOp(IRDLOperation):
         _expect_result(self, _tensor_shape(self.output), reduced_shape(x, axes))
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# Normalisation (issue 12)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@irdl_op_definition
+class LayerNormOp(IRDLOperation):
+    """int8 normalisation of each row of a [R, N] tensor (`layer_norm_s8`): the row's mean and variance in
+    integers, 1/sqrt(variance + eps) as a per-row Q31 multiplier, gamma (int16, at most 2047 in magnitude) and
+    beta (int32) applied to the normalised value (12 fraction bits), one requantization to the output. gamma and
+    beta are [1, N] (a layer norm's per-element affine) or [R, 1] (a batch norm's per-channel one, each channel a
+    row). `eps` is N^2 eps / s_in^2 (`norm_eps_term`); `requant` is s_gamma 2^-12 / s_out."""
+
+    name = "qnn.layer_norm"
+
+    input = operand_def(TensorType)
+    gamma = operand_def(TensorType)
+    beta = operand_def(TensorType)
+    output = result_def(TensorType)
+    input_zp = prop_def(IntegerAttr)
+    eps = prop_def(IntegerAttr)
+    requant = prop_def(RequantAttr)
+
+    traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$input `,` $gamma `,` $beta attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue | Operation, gamma: SSAValue | Operation, beta: SSAValue | Operation,
+                 input_zp: int, eps: int, requant: RequantAttr):
+        super().__init__(
+            operands=[input, gamma, beta],
+            result_types=[SSAValue.get(input).type],
+            properties={"input_zp": _int_prop(input_zp), "eps": IntegerAttr(eps, i64), "requant": requant},
+        )
+
+    def verify_(self) -> None:
+        _expect_element(self, "input", self.input, 8)
+        _expect_element(self, "result", self.output, 8)
+        _expect_element(self, "gamma", self.gamma, 16)
+        _expect_element(self, "beta", self.beta, 32)
+        _i8_range(self, "input_zp", self.input_zp.value.data)
+        x = _tensor_shape(self.input)
+        if len(x) != 2:
+            raise VerifyException(f"'qnn.layer_norm' input must be [rows, N], got {_fmt(x)}")
+        if x[1] > NORM_MAX_LENGTH:
+            raise VerifyException(f"'qnn.layer_norm' rows of {x[1]} values: at most {NORM_MAX_LENGTH} (the sum "
+                                  "of squares is a 32-bit integer)")
+        for what, value in (("gamma", self.gamma), ("beta", self.beta)):
+            shape = _tensor_shape(value)
+            if shape not in ((1, x[1]), (x[0], 1)):
+                raise VerifyException(f"'qnn.layer_norm' {what} must be [1, {x[1]}] or [{x[0]}, 1], got {_fmt(shape)}")
+        if not 0 <= self.eps.value.data <= NORM_EPS_MAX:
+            raise VerifyException(f"'qnn.layer_norm' eps {self.eps.value.data} must be in [0, 2^55]")
+        if self.requant.channels != 1:
+            raise VerifyException("'qnn.layer_norm' requant must have one multiplier")
+        _expect_result(self, _tensor_shape(self.output), x)
+
+
 QUANT_KEY = "qnn.quant"
 """Argument and result attribute of an int8 model function: the `QuantAttr` of that input or output."""
 
@@ -1048,6 +1158,7 @@ QNN = Dialect(
         LutOp,
         MatmulOp,
         ReduceSumOp,
+        LayerNormOp,
     ],
     [QuantAttr, RequantAttr],
 )

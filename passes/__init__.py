@@ -36,6 +36,7 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "lower-qnn-softmax": _load("lower_qnn_softmax", "LowerQnnSoftmax"),
         "lower-qnn-lut": _load("lower_qnn_lut", "LowerQnnLut"),
         "lower-qnn-matmul": _load("lower_qnn_matmul", "LowerQnnMatmul"),
+        "lower-qnn-norm": _load("lower_qnn_norm", "LowerQnnNorm"),
         "bufferize": _load("bufferize", "Bufferize"),
         "plan-memory": _load("plan_memory", "PlanMemoryPass"),
         # loops -> llvm dialect: t2m's conversions where xDSL 0.74 has none (order: pipeline.LOWER_TO_LLVM)

@@ -929,7 +929,7 @@ def lut(t: QTranslator, node: Any, out: QParams) -> SSAValue:
     x = t.real(node.args[0])
     name = op_name(node)
     if name == "aten.batch_norm.default" and t.arg(node, 5, False):
-        raise Unsupported("batch norm with batch statistics in int8 (the statistics depend on the input)")
+        return batch_norm_stats(t, node, out)
     channels = x.shape[1] if name in PER_CHANNEL_LUT and len(x.shape) >= 2 else 1
     q = torch.arange(-128, 128, dtype=torch.int32).to(torch.int8).repeat(channels, 1).reshape(1, channels, 256)
     real = torch.ops.quantized_decomposed.dequantize_per_tensor(q, x.q.scale, x.q.zero_point, I8_MIN, I8_MAX,
@@ -1157,13 +1157,67 @@ def _reduce_q(t: QTranslator, node: Any, out: QParams) -> SSAValue:
     return t.emit(nn.ReshapeOp(result, [d for i, d in enumerate(x.shape) if i not in axes])).results[0]
 
 
+def _normalise(t: QTranslator, x: QTensor, rows: int, gamma: Any, beta: Any, eps: float, out: QParams,
+               per_row: bool) -> SSAValue:
+    """`qnn.layer_norm` of x viewed [rows, N]: gamma at one scale as integers up to 2047 (coarser when beta is so
+    large that it would not fit its int32 otherwise), beta at s_gamma 2^-12, the output requantized by
+    s_gamma 2^-12 / s_out."""
+    length = math.prod(x.shape) // rows
+    if length > qnn.NORM_MAX_LENGTH:
+        raise Unsupported(f"an int8 normalisation over {length} values: at most {qnn.NORM_MAX_LENGTH} (its sum of "
+                          "squares is a 32-bit integer)")
+    count = rows if per_row else length
+    for name, value in (("weight", gamma), ("bias", beta)):
+        if value is not None and not isinstance(value, np.ndarray):
+            raise Unsupported(f"a normalisation {name} that is not a constant")
+    g = np.ones(count) if gamma is None else np.asarray(gamma, np.float64).reshape(-1)
+    b = np.zeros(count) if beta is None else np.asarray(beta, np.float64).reshape(-1)
+    scale = max(float(np.abs(g).max()) / qnn.NORM_GAMMA_MAX, float(np.abs(b).max()) / 2.0**18) or 1.0
+    unit = scale * 2.0**-qnn.NORM_FRACTION_BITS
+    shape = (rows, 1) if per_row else (1, length)
+    g_q = t.constant(np.round(g / scale).astype(np.int16).reshape(shape), 16)
+    b_q = t.constant(np.round(b / unit).astype(np.int32).reshape(shape), 32)
+    requant = qnn.RequantAttr.from_scales([unit / out.scale], out.zero_point)
+    eps_term = qnn.norm_eps_term(length, eps, x.q.scale)
+    x2 = _view(t, x, (rows, length)).plain()
+    return t.emit(qnn.LayerNormOp(x2, g_q, b_q, x.q.zero_point, eps_term, requant)).results[0]
+
+
+@emits("aten.layer_norm.default")
+def layer_norm(t: QTranslator, node: Any, out: QParams) -> SSAValue:
+    """Layer norm over the trailing dims: each [N] row normalised in integers (`qnn.layer_norm`)."""
+    x = t.real(node.args[0])
+    normalized = [int(d) for d in t.arg(node, 1)]
+    axis = len(x.shape) - len(normalized)
+    if axis < 0 or list(x.shape[axis:]) != normalized:
+        raise Unsupported(f"layer_norm over {normalized} of a tensor of shape {list(x.shape)}")
+    gamma, beta = t.arg(node, 2), t.arg(node, 3)
+    eps = float(t.arg(node, 4, 1e-5))
+    y = _normalise(t, x, math.prod(x.shape[:axis]), gamma, beta, eps, out, per_row=False)
+    return t.emit(nn.ReshapeOp(y, list(x.shape))).results[0]
+
+
+def batch_norm_stats(t: QTranslator, node: Any, out: QParams) -> SSAValue:
+    """Batch norm with the batch's statistics (`track_running_stats=False`): each channel, over the batch and
+    the positions, is one row of `qnn.layer_norm` with its gamma and beta (channels first: a transpose when the
+    batch is larger than 1)."""
+    x = t.real(node.args[0])
+    shape = x.shape
+    channels = shape[1]
+    gamma, beta = t.arg(node, 1), t.arg(node, 2)
+    eps = float(t.arg(node, 7, 1e-5, "eps"))
+    order = [1, 0, *range(2, len(shape))]
+    moved = x if shape[0] == 1 else QTensor(t.emit(nn.TransposeOp(x.plain(), order)).results[0], x.q)
+    y = _normalise(t, moved, channels, gamma, beta, eps, out, per_row=True)
+    if shape[0] == 1:
+        return t.emit(nn.ReshapeOp(y, list(shape))).results[0]
+    y = t.emit(nn.ReshapeOp(y, [shape[i] for i in order])).results[0]
+    return t.emit(nn.TransposeOp(y, order)).results[0]
+
+
 NO_INT8 = {
     "aten.lstm.input": "int8 LSTM: t2m unrolls recurrent layers in fp32 only (compile this model without --quantize)",
     "aten.gru.input": "int8 GRU: t2m unrolls recurrent layers in fp32 only (compile this model without --quantize)",
-    "aten.layer_norm.default": "int8 layer_norm: its variance and 1/sqrt have no exact int8 form in t2m "
-    "(compile this model without --quantize)",
-    "aten.native_layer_norm.default": "int8 layer_norm: its variance and 1/sqrt have no exact int8 form in t2m "
-    "(compile this model without --quantize)",
     "aten.embedding.default": "int8 embedding: t2m looks tables up in fp32 only (compile this model without "
     "--quantize)",
 }

@@ -47,6 +47,21 @@ def _quiet_torchao() -> Iterator[None]:
             logger.setLevel(level)
 
 
+@contextmanager
+def _post_training_only() -> Iterator[None]:
+    """`convert_pt2e` without its quantization-aware-training step. Any batch norm in training mode (here: one
+    that normalises by the batch's statistics, in eval) makes it search the graph for QAT conv + batch norm
+    patterns, exporting 96 pattern graphs (about 25 s), to fold what post-training quantization never has."""
+    import torchao.quantization.pt2e.quantize_pt2e as flow
+
+    fold = flow._fold_conv_bn_qat  # pyright: ignore[reportPrivateUsage] (torchao==0.18.0 is pinned)
+    flow._fold_conv_bn_qat = lambda model: model  # pyright: ignore[reportPrivateUsage]
+    try:
+        yield
+    finally:
+        flow._fold_conv_bn_qat = fold  # pyright: ignore[reportPrivateUsage]
+
+
 with _quiet_torchao():
     from torchao.quantization.pt2e import MinMaxObserver, PerChannelMinMaxObserver
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
@@ -195,6 +210,7 @@ TABLES = _ops(
     "tanh.default",
     "prelu.default",
     "batch_norm.default",
+    "layer_norm.default",  # int8 in t2m: integer statistics (qnn.layer_norm), gamma and beta stay float here
 )
 ALIASES = _ops("detach.default", "alias.default")
 """The tensor itself (same storage): dropped before annotation (`T2MQuantizer.transform_for_annotation`)."""
@@ -506,6 +522,22 @@ def written_view(program: Any) -> Node | None:
     return None
 
 
+def keep_batch_statistics(model: GraphModule) -> GraphModule:
+    """An alias between a conv or linear and a batch norm that uses the batch's statistics: `prepare_pt2e`
+    folds any batch norm after a conv into its weights, which needs running statistics (it crashes on None),
+    and these are not an affine map to fold. The alias hides the pair from the folding; the quantizer drops it
+    before annotation (`ALIASES`)."""
+    for node in list(model.graph.nodes):
+        if (node.op == "call_function" and node.target is torch.ops.aten.batch_norm.default and len(node.args) > 5
+                and node.args[5] and isinstance(node.args[0], Node) and node.args[0].op == "call_function"):
+            with model.graph.inserting_before(node):
+                alias = model.graph.call_function(torch.ops.aten.alias.default, (node.args[0],))
+            alias.meta = dict(node.args[0].meta)
+            node.replace_input_with(node.args[0], alias)
+    model.recompile()
+    return model
+
+
 def quantize_program(
     program: Any,
     example_inputs: tuple[Any, ...],
@@ -527,8 +559,9 @@ def quantize_program(
         )
     with torch.no_grad(), warnings.catch_warnings(), _quiet_torchao():
         warnings.simplefilter("ignore")  # torch's and torchao's notices are not the user's concern
-        prepared = prepare_pt2e(program.module(check_guards=False), quantizer or T2MQuantizer())
+        prepared = prepare_pt2e(keep_batch_statistics(program.module(check_guards=False)), quantizer or T2MQuantizer())
         for sample in samples:
             prepared(*sample)
-        converted = convert_pt2e(prepared)
+        with _post_training_only():
+            converted = convert_pt2e(prepared)
         return torch.export.export(converted, example_inputs)

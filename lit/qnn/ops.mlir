@@ -17,3 +17,12 @@ func.func @all(%x: tensor<1x2x4x4xi8> {qnn.quant = #qnn.quant<0.05, -3>}) -> (te
   %s = qnn.softmax %r {axis = 1 : i64, multiplier = 1717986918 : i32, shift = 22 : i32, diff_min = -496 : i32} : tensor<1x2x2x2xi8>
   func.return %s : tensor<1x2x2x2xi8>
 }
+
+// CHECK: func.func @norm(%x: tensor<3x8xi8>) -> tensor<3x8xi8>
+// CHECK: qnn.layer_norm %x, %{{.*}}, %{{.*}} {input_zp = -5 : i32, eps = 2621 : i64, requant = #qnn.requant<multiplier = [1332838830], shift = [-10], output_zp = 3>} : (tensor<3x8xi8>, tensor<1x8xi16>, tensor<1x8xi32>) -> tensor<3x8xi8>
+func.func @norm(%x: tensor<3x8xi8>) -> tensor<3x8xi8> {
+  %g = nn.constant dense<2047> : tensor<1x8xi16>
+  %b = nn.constant dense<-4096> : tensor<1x8xi32>
+  %y = qnn.layer_norm %x, %g, %b {input_zp = -5 : i32, eps = 2621 : i64, requant = #qnn.requant<multiplier = [1332838830], shift = [-10], output_zp = 3>} : (tensor<3x8xi8>, tensor<1x8xi16>, tensor<1x8xi32>) -> tensor<3x8xi8>
+  func.return %y : tensor<3x8xi8>
+}

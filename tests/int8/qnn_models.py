@@ -516,6 +516,11 @@ class IntLoopFunctions(InterpreterFunctions):
         quotient = abs(a) // abs(b)
         return (_signed(quotient if (a < 0) == (b < 0) else -quotient, width),)
 
+    @impl(arith.DivUIOp)
+    def run_divui(self, interpreter: Interpreter, op: arith.DivUIOp, args: PythonValues):
+        mask = (1 << _width(op.result.type)) - 1
+        return (_signed((args[0] & mask) // (args[1] & mask), _width(op.result.type)),)
+
     @impl(xmath.CountLeadingZerosOp)
     def run_ctlz(self, interpreter: Interpreter, op: xmath.CountLeadingZerosOp, args: PythonValues):
         width = _width(op.result.type)
