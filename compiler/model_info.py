@@ -20,11 +20,19 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from xdsl.dialects import func, llvm
 from xdsl.dialects.builtin import ModuleOp, TensorType
+from xdsl.ir import Attribute
 
 from t2m.compiler.errors import T2MError
 from t2m.dialects.t2m import layer_of, model_of
 
 META_PREFIX = "t2m-meta:"
+
+
+def _dtype(inputs: Sequence[Attribute], outputs: Sequence[Attribute]) -> str:
+    """The model's activation type: int8, float32, or mixed; int32 inputs (embedding indices) do not count."""
+    types = [t for t in inputs if not (isinstance(t, TensorType) and str(t.get_element_type()) == "i32")]
+    dtypes = {str(t.get_element_type()) for t in (*types, *outputs) if isinstance(t, TensorType)}
+    return _DTYPES.get(dtypes.pop(), "float32") if len(dtypes) == 1 else "mixed"
 
 
 @dataclass
@@ -83,7 +91,6 @@ def describe(module: ModuleOp, source: str = "the module") -> ModelInfo:
             "lower it with t2m-opt --lower (the bufferize pass records the model's entry point)",
         )
     shapes = [[list(t.get_shape()) for t in types.data] for types in (model.inputs, model.outputs)]
-    dtypes = {str(t.get_element_type()) for t in (*model.inputs.data, *model.outputs.data) if isinstance(t, TensorType)}
     layers = [
         LayerInfo(op.sym_name.data, layer.op_name, layer.mac_count, layer.variant_name)
         for op in module.ops
@@ -93,7 +100,7 @@ def describe(module: ModuleOp, source: str = "the module") -> ModelInfo:
         model.model.data,
         shapes[0],
         shapes[1],
-        dtype=_DTYPES.get(dtypes.pop(), "float32") if len(dtypes) == 1 else "mixed",
+        dtype=_dtype(model.inputs.data, model.outputs.data),
         layout=model.layout.data,
         layers=layers,
         arena_bytes=model.arena.value.data,
@@ -107,18 +114,19 @@ def describe(module: ModuleOp, source: str = "the module") -> ModelInfo:
 def describe_function(function: func.FuncOp) -> ModelInfo:
     """The interface of an nn-level model function (before `bufferize` records a `#t2m.model`): shapes, element
     type, and an int8 model's `qnn.quant` argument and result attributes."""
-    from t2m.dialects.qnn import QuantAttr
+    from t2m.dialects.qnn import INDEX_QUANT, QuantAttr
 
-    types = [*function.function_type.inputs.data, *function.function_type.outputs.data]
-    dtypes = {str(t.get_element_type()) for t in types if isinstance(t, TensorType)}
-    dictionaries = [*(function.arg_attrs or ()), *(function.res_attrs or ())]
-    quant = [q.values for d in dictionaries if isinstance(q := d.data.get("qnn.quant"), QuantAttr)]
+    inputs, outputs = function.function_type.inputs.data, function.function_type.outputs.data
+    args, results = len(inputs), len(outputs)
+    dictionaries = [*(function.arg_attrs or [None] * args), *(function.res_attrs or [None] * results)]
+    found = [d.data.get("qnn.quant") if d is not None else None for d in dictionaries]
+    quant = [q.values if isinstance(q, QuantAttr) else INDEX_QUANT for q in found]
     return ModelInfo(
         function.sym_name.data,
-        [list(t.get_shape()) for t in function.function_type.inputs.data],  # type: ignore[attr-defined]
-        [list(t.get_shape()) for t in function.function_type.outputs.data],  # type: ignore[attr-defined]
-        dtype=_DTYPES.get(dtypes.pop(), "float32") if len(dtypes) == 1 else "mixed",
-        quant=quant if len(quant) == len(types) else [],
+        [list(t.get_shape()) for t in inputs],  # type: ignore[attr-defined]
+        [list(t.get_shape()) for t in outputs],  # type: ignore[attr-defined]
+        dtype=_dtype(inputs, outputs),
+        quant=quant if any(isinstance(q, QuantAttr) for q in found) else [],
         input_types=[str(t.get_element_type()) for t in function.function_type.inputs.data  # type: ignore[attr-defined]
                      ],
     )
@@ -169,6 +177,9 @@ def model_inputs(inputs: Sequence[np.ndarray], info: ModelInfo, source: str) -> 
         return fit_inputs(inputs, info.inputs, source)
     quantized = []
     for i, x in enumerate(inputs):
+        if i < len(info.input_types) and info.input_types[i] == "i32":
+            quantized.append(x)  # embedding indices: taken as they are (`_indices`)
+            continue
         if x.dtype.kind == "f" and not info.input_quant:
             raise T2MError(
                 f"input {i} is {x.dtype}, but the int8 model states no input scale (#qnn.quant) to quantize it with",
@@ -185,13 +196,14 @@ def model_inputs(inputs: Sequence[np.ndarray], info: ModelInfo, source: str) -> 
                 "save the input as float32 or int8",
             )
         quantized.append(x)
-    return fit_inputs(quantized, info.inputs, source, np.int8)
+    return _with_indices(quantized, info, source, np.int8)
 
 
-def _with_indices(inputs: Sequence[np.ndarray], info: ModelInfo, source: str) -> list[np.ndarray]:
-    """A float model with int32 inputs (embedding indices): those take integer values (an integer array, or
-    floats that are whole numbers, as `t2m-run --input` loads a .npy), as int32."""
-    fitted = fit_inputs(inputs, info.inputs, source)  # counts and sizes checked once
+def _with_indices(inputs: Sequence[np.ndarray], info: ModelInfo, source: str, dtype: type = np.float32
+                  ) -> list[np.ndarray]:
+    """A model with int32 inputs (embedding indices): those take integer values (an integer array, or floats that
+    are whole numbers, as `t2m-run --input` loads a .npy), as int32; the others are `dtype`."""
+    fitted = fit_inputs(inputs, info.inputs, source, dtype)  # counts and sizes checked once
     for i, (x, kind) in enumerate(zip(inputs, info.input_types, strict=True)):
         if kind != "i32":
             continue

@@ -1061,6 +1061,10 @@ class LayerNormOp(IRDLOperation):
         _expect_result(self, _tensor_shape(self.output), x)
 
 
+INDEX_QUANT = (1.0, 0)
+"""Where an int8 model's int32 input (embedding indices, taken as they are) stands in its list of input and output
+quantizations (`#t2m.model`'s `quant`): the identity."""
+
 QUANT_KEY = "qnn.quant"
 """Argument and result attribute of an int8 model function: the `QuantAttr` of that input or output."""
 
@@ -1077,8 +1081,9 @@ def verify_io_quant(module: Operation) -> None:
         types = [*op.function_type.inputs.data, *op.function_type.outputs.data]
         names = [f"argument {i}" for i in range(len(op.function_type.inputs.data))]
         names += [f"result {i}" for i in range(len(op.function_type.outputs.data))]
-        dictionaries = [*(op.arg_attrs or ()), *(op.res_attrs or ())]
-        found = [d.data.get(QUANT_KEY) for d in dictionaries] + [None] * (len(types) - len(dictionaries))
+        args, results = len(op.function_type.inputs.data), len(op.function_type.outputs.data)
+        dictionaries = [*(op.arg_attrs or [None] * args), *(op.res_attrs or [None] * results)]
+        found = [d.data.get(QUANT_KEY) if d is not None else None for d in dictionaries]
         where = f"'func.func' @{op.sym_name.data}"
         for name, type, quant in zip(names, types, found, strict=True):
             if quant is None:
@@ -1087,11 +1092,12 @@ def verify_io_quant(module: Operation) -> None:
                 raise VerifyException(f"{where} {name} has {QUANT_KEY} = {quant}, expected a #qnn.quant<scale, zp>")
             if not (isinstance(type, TensorType) and type.get_element_type() == i8):
                 raise VerifyException(f"{where} {name} has a #qnn.quant but is {type}: only int8 tensors are quantized")
-        missing = [name for name, quant in zip(names, found, strict=True) if quant is None]
-        if missing and len(missing) < len(types):
+        int8 = [isinstance(t, TensorType) and t.get_element_type() == i8 for t in types]
+        missing = [name for name, quant, q8 in zip(names, found, int8, strict=True) if quant is None and q8]
+        if missing and len(missing) < sum(int8):
             raise VerifyException(
-                f"{where} has a #qnn.quant on {len(types) - len(missing)} of its {len(types)} inputs and outputs "
-                f"({missing[0]} has none): an int8 model gives every input and output its scale and zero point"
+                f"{where} has a #qnn.quant on {sum(int8) - len(missing)} of its {sum(int8)} int8 inputs and outputs "
+                f"({missing[0]} has none): an int8 model gives every int8 input and output its scale and zero point"
             )
 
 

@@ -59,11 +59,13 @@ def render_header(info: ModelInfo, obj: bytes, stack: int | None) -> str:
             " * q = clamp(round(x / SCALE) + ZERO_POINT, -128, 127), rounding half to even as PyTorch. */",
         ]
     quant = iter(info.quant)
+    kinds = iter([*info.input_types, *[""] * len(info.outputs)])
     for kind, shapes in (("INPUT", info.inputs), ("OUTPUT", info.outputs)):
         for tag, shape in zip(_tags(kind, len(shapes)), shapes, strict=True):
             lines.append(f"#define {upper}_{tag}_SIZE {math.prod(shape)} /* elements */")
             lines.append(f"#define {upper}_{tag}_SHAPE {_c_list(shape)}")
-            if int8 and (q := next(quant, None)) is not None:
+            q, indices = next(quant, None), next(kinds, "") == "i32"  # embedding indices have no scale
+            if int8 and q is not None and not indices:
                 lines.append(f"#define {upper}_{tag}_SCALE {_c_float(q[0])}")
                 lines.append(f"#define {upper}_{tag}_ZERO_POINT {q[1]}")
     arena = "one arena, static in .bss" if info.arena_entry else "static in .bss"

@@ -138,8 +138,9 @@ def quantize(program: Any, spec: str, calibrate: str, tool: str) -> Any:
             "--quantize",
             "drop --quantize and --calibrate: t2m imports the quantized graph as it is",
         )
-    shapes = [tuple(node.meta["val"].shape) for node in _user_inputs(program)]
-    samples = load_calibration(calibrate, shapes, tool)
+    inputs = _user_inputs(program)
+    shapes = [tuple(node.meta["val"].shape) for node in inputs]
+    samples = _with_input_dtypes(load_calibration(calibrate, shapes, tool), program, inputs, calibrate)
     from t2m.compiler.importer.quantizer import quantize_program
 
     try:
@@ -153,6 +154,23 @@ def quantize(program: Any, spec: str, calibrate: str, tool: str) -> Any:
             spec,
             "check that the model runs on the calibration data; report it if it does",
         ) from e
+
+
+def _with_input_dtypes(samples: list[tuple[Any, ...]], program: Any, inputs: list[Any], calibrate: str
+                       ) -> list[tuple[Any, ...]]:
+    """Calibration samples in the dtypes of the model's inputs: integer inputs (embedding indices) take the data's
+    values as integers; under `--calibrate random`, which has no meaningful indices, the model's example ones."""
+    import torch
+
+    dtypes = [node.meta["val"].dtype for node in inputs]
+    if all(d.is_floating_point for d in dtypes):
+        return samples
+    examples = program.example_inputs[0] if calibrate == "random" else None
+    return [
+        tuple(x if d.is_floating_point else examples[i] if examples is not None else torch.round(x).to(d)
+              for i, (x, d) in enumerate(zip(sample, dtypes, strict=True)))
+        for sample in samples
+    ]
 
 
 def _user_inputs(program: Any) -> list[Any]:

@@ -38,6 +38,7 @@ from xdsl.dialects.builtin import (
     ModuleOp,
     TensorType,
     f32,
+    i32,
 )
 from xdsl.ir import Block, Region, SSAValue
 from xdsl.rewriter import InsertPoint
@@ -47,6 +48,7 @@ from t2m.compiler.importer.aten import (
     Unsupported,
     UnsupportedOp,
     _ceil_extra,
+    _indices_only,
     _norm_dim,
     _pair,
     op_name,
@@ -214,7 +216,7 @@ class QTranslator(Translator):
                 user_inputs.append(node)
         quants = [self._input_quantization(node) for node in user_inputs]
         arg_types = [
-            TensorType(qnn.i8 if q is not None else f32, tuple(node.meta["val"].shape))
+            TensorType(_input_element(node, q), tuple(node.meta["val"].shape))
             for node, q in zip(user_inputs, quants, strict=True)
         ]
         block = Block(arg_types=arg_types)
@@ -407,6 +409,11 @@ class QTranslator(Translator):
     def rescale(self, value: SSAValue, q_in: QParams, out: QParams) -> SSAValue:
         requant = qnn.RequantAttr.from_scales([q_in.scale / out.scale], out.zero_point)
         return self.emit(qnn.RescaleOp(value, requant, 1 if _rank(value) > 1 else 0, q_in.zero_point)).results[0]
+
+
+def _input_element(node: Any, q: QParams | None) -> IntegerType | Any:
+    """A model input's element type: int32 embedding indices, int8 when quantized, else float32 (refused later)."""
+    return i32 if _indices_only(node) else qnn.i8 if q is not None else f32
 
 
 def _source(node: Any) -> str:
@@ -1215,11 +1222,24 @@ def batch_norm_stats(t: QTranslator, node: Any, out: QParams) -> SSAValue:
     return t.emit(nn.TransposeOp(y, order)).results[0]
 
 
+@emits("aten.embedding.default")
+def embedding(t: QTranslator, node: Any, out: QParams) -> SSAValue:
+    """Rows of an int8 table (quantized per tensor) gathered by int32 indices, a model input: exact, in the
+    table's quantization (rescaled if the graph quantizes the result otherwise)."""
+    table = t.lookup(node.args[0])
+    indices = t.lookup(node.args[1])
+    if not isinstance(table, Quantized) or table.axis is not None or table.data.ndim != 2:
+        raise Unsupported("an embedding whose table is not a constant [rows, features] weight quantized per tensor")
+    if not isinstance(indices, ModelInput) or indices.q is not None:
+        raise Unsupported("embedding indices computed in the model: pass the indices as an integer model input")
+    q = QParams(float(table.scales.reshape(-1)[0]), int(table.zero_points.reshape(-1)[0]))
+    rows = t.emit(nn.EmbeddingOp(t.constant(table.data, 8), indices.arg)).results[0]
+    return t.requantize(QTensor(rows, q), out).value
+
+
 NO_INT8 = {
     "aten.lstm.input": "int8 LSTM: t2m unrolls recurrent layers in fp32 only (compile this model without --quantize)",
     "aten.gru.input": "int8 GRU: t2m unrolls recurrent layers in fp32 only (compile this model without --quantize)",
-    "aten.embedding.default": "int8 embedding: t2m looks tables up in fp32 only (compile this model without "
-    "--quantize)",
 }
 
 

@@ -229,6 +229,7 @@ SPLIT = _ops("split.Tensor", "split_with_sizes.default", "chunk.default", "unbin
 MATMUL = _ops("matmul.default", "bmm.default", "mm.default")
 SUM = _ops("sum.dim_IntList", "sum.default")
 SOFTMAX = _ops("softmax.int", "_softmax.default")
+EMBEDDING = _ops("embedding.default")
 
 
 def _is_float_tensor(value: Any) -> bool:
@@ -315,6 +316,8 @@ class T2MQuantizer(Quantizer):
                 self._unary(node, ACTIVATION)  # not after a conv/linear/add: int8 in, int8 out
             elif target in TABLES:
                 self._unary(node, ACTIVATION)  # its parameters (PReLU's slope, batch norm's) stay float
+            elif target in EMBEDDING:
+                self._embedding(node)
         share_through_owners(model)
         return model
 
@@ -366,6 +369,14 @@ class T2MQuantizer(Quantizer):
         x = node.args[0]
         if isinstance(x, Node) and _is_float_tensor(x):
             _mark(node, {x: ACTIVATION}, SharedQuantizationSpec((x, node)))
+
+    def _embedding(self, node: Node) -> None:
+        """The table quantized per tensor as an activation (its own range, asymmetric), the rows looked up in that
+        quantization (TFLite's GATHER): the output shares the table's (scale, zero point), so looking up int8
+        rows is exact."""
+        table = node.args[0]
+        if isinstance(table, Node) and _is_float_tensor(table):
+            _mark(node, {table: ACTIVATION}, SharedQuantizationSpec((table, node)))
 
     def _split(self, node: Node) -> None:
         """The input observed once; each piece a getitem whose output shares that quantization."""

@@ -4,8 +4,8 @@ object on the emulator).
 
 Slices, select, chunk/split, permute/transpose and the channel shuffle move int8 values (exact: nn.slice and
 nn.transpose on i8); sum/mean over axes are `qnn.reduce_sum` + `qnn.rescale`; matmul/bmm of two activations is
-`qnn.matmul` + `qnn.rescale`; softmax over any axis is CMSIS-NN's. LSTM, GRU and Embedding have no int8 form in
-t2m: each is refused with its reason (LayerNorm: tests/int8/test_int8_norm.py).
+`qnn.matmul` + `qnn.rescale`; softmax over any axis is CMSIS-NN's. LSTM and GRU have no int8 form in t2m: each is
+refused with its reason (LayerNorm: tests/int8/test_int8_norm.py, Embedding: tests/int8/test_int8_embedding.py).
 """
 
 from __future__ import annotations
