@@ -204,7 +204,7 @@ def _with_indices(inputs: Sequence[np.ndarray], info: ModelInfo, source: str, dt
     """A model with int32 inputs (embedding indices): those take integer values (an integer array, or floats that
     are whole numbers, as `t2m-run --input` loads a .npy), as int32; the others are `dtype`."""
     fitted = fit_inputs(inputs, info.inputs, source, dtype)  # counts and sizes checked once
-    for i, (x, kind) in enumerate(zip(inputs, info.input_types, strict=True)):
+    for i, (x, kind) in enumerate(zip(inputs, info.input_types or [""] * len(inputs), strict=True)):
         if kind != "i32":
             continue
         whole = x.dtype.kind in "iu" or (x.dtype.kind == "f" and bool(np.all(np.isfinite(x) & (x == np.round(x)))))
