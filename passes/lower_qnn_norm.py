@@ -10,8 +10,11 @@ Per row of N int8 values (d = x - zp), as `qnn.layer_norm_s8`:
 4. R = isqrt(W) bit by bit (14 compares of a square), then one UDIV: m = ((2^31 - 1) / R) << 14, e = -2 - k: the
    row's 1/sqrt(W) as a run-time Q31 multiplier and exponent, the form a per-channel requantization reads from
    its table;
-5. per element: x_hat = requantize(N d - S, m, e) (12 fraction bits), acc = x_hat * gamma + beta, the output
-   requantization (a compile-time multiplier) and zero point, saturated to int8.
+5. per element: x_hat = requantize(N d - S, m, e) (12 fraction bits) in the one-SMMULR form of `_int8.Requant`,
+   exact because |(N d - S) << max(e, 0)| < 2^22 (a value is at most sqrt(N - 1) standard deviations from the
+   mean), with the round-half-away sign term masked off where e >= 0; acc = x_hat * gamma + beta; the output
+   requantization (a compile-time multiplier, in the cheap form when gamma and beta are constants that bound
+   acc) and zero point, saturated to int8. 16 rows of 64: 30 cycles per element on the M4 (fp32: 15).
 
 x is read twice (statistics, then output); nothing is stored between the passes, so the op needs no scratch.
 gamma and beta are per element ([1, N], layer norm) or per row ([R, 1], batch norm with batch statistics, one
@@ -20,8 +23,10 @@ channel per row), then loaded once per row.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import arith
 from xdsl.dialects.builtin import ModuleOp
@@ -35,8 +40,8 @@ from xdsl.pattern_rewriter import (
 )
 
 from t2m.dialects import qnn
-from t2m.passes._int8 import I32, I64, Ints, Requant
-from t2m.passes._loops import Ix, Kernel, replace_with_layer, shape_of
+from t2m.passes._int8 import I32, I64, Ints
+from t2m.passes._loops import Ix, Kernel, constant_array, replace_with_layer, shape_of
 
 DOWN = ((16, 46), (8, 38), (4, 34), (2, 32), (2, 30))
 """(shift, threshold bits): W >= 2^threshold is shifted right; W < 2^56 ends in [2^28, 2^30) or below 2^30."""
@@ -68,24 +73,52 @@ def isqrt(q: Ints, w: SSAValue) -> SSAValue:
     return root
 
 
-def row_scale(q: Ints, total: SSAValue) -> Requant:
-    """The row's 1/sqrt(W) * 2^12 as a requantization with a run-time multiplier and exponent."""
+@dataclass(frozen=True)
+class RowScale:
+    """A row's 1/sqrt(W) * 2^12 in the cheap form of `_int8.Requant` (one SMMULR): the doubling is in `left`,
+    the rounding constant 2^(right - 1) in `nudge`, and `sign_mask` keeps the round-half-away sign term only
+    where right >= 1 (the exponent is a run-time value that can be >= 0)."""
+
+    multiplier: SSAValue
+    left: SSAValue
+    right: SSAValue
+    nudge: SSAValue
+    sign_mask: SSAValue
+
+
+def row_scale(q: Ints, total: SSAValue) -> RowScale:
+    """The row's multiplier m = ((2^31 - 1) / isqrt(W')) << 14 and exponent e = -2 - k, once per row."""
     w, k = normalised(q, total)
     inverse = q.k.emit(arith.DivUIOp(q.const((1 << 31) - 1), isqrt(q, w)))
-    m = q.sext(q.shl(inverse, 14), I64)
     e = q.sub(-2, k)
     positive = q.cmp("sgt", e, 0)
-    left = q.select(positive, e, 0)
     right = q.select(positive, 0, q.sub(0, e))
-    mask = q.sub(q.shl(q.const(1), right), 1)
-    return Requant(m, left, right, mask, q.shrs(mask, 1))
+    return RowScale(q.sext(q.shl(inverse, 14), I64), q.add(q.select(positive, e, 0), 1), right,
+                    q.shrs(q.shl(q.const(1), right), 1), q.sub(0, q.bit(q.cmp("sgt", right, 0))))
+
+
+def normalise(q: Ints, centred: SSAValue, row: RowScale) -> SSAValue:
+    """`requantize(centred, m, e)`: exact in this form, as |centred << max(e, 0)| < 2^22 (module docstring)."""
+    shifted = q.shl(centred, row.left)
+    high = q.trunc(q.shrs(q.add(q.mul(q.sext(shifted, I64), row.multiplier), 1 << 31), 32), I32)
+    sign = q.and_(q.shrs(shifted, 31), row.sign_mask)
+    return q.shrs(q.add(q.add(high, row.nudge), sign), row.right)
+
+
+def accumulator_bound(length: int, gamma: np.ndarray | None, beta: np.ndarray | None) -> int | None:
+    """max |x_hat * gamma + beta| when gamma and beta are known: |x_hat| <= sqrt(N - 1) * 2^12 (a value's distance
+    from the mean is at most sqrt(N - 1) standard deviations; the floored square root adds less than 2^-13)."""
+    if gamma is None or beta is None:
+        return None
+    x_hat = (math.isqrt(max(length - 1, 0)) + 1) << qnn.NORM_FRACTION_BITS
+    return x_hat * int(np.abs(gamma.astype(np.int64)).max()) + int(np.abs(beta.astype(np.int64)).max())
 
 
 def build_layer_norm(k: Kernel, rows: int, length: int, per_row: bool, zp: int, eps: int,
-                     requant: qnn.RequantAttr) -> None:
+                     requant: qnn.RequantAttr, bound: int | None) -> None:
     q = Ints(k)
     x, gamma, beta, out = k.args
-    output = q.requant_of(None, requant)
+    output = q.requant_of(None, requant, bound=bound, with_zero_point=True)
 
     def row(ivs: list[Ix]) -> None:
         (r,) = ivs
@@ -104,7 +137,7 @@ def build_layer_norm(k: Kernel, rows: int, length: int, per_row: bool, zp: int, 
 
         def element(j: list[Ix]) -> None:
             d = q.sub(q.load(x, [r, j[0]]), zp)
-            x_hat = q.requantize(q.sub(q.mul(d, length), total), scale)
+            x_hat = normalise(q, q.sub(q.mul(d, length), total), scale)
             g, b = row_affine or (q.load(gamma, [0, j[0]]), q.load(beta, [0, j[0]]))
             q.store_i8(q.output(q.add(q.mul(x_hat, g), b), output, requant.zero_point), out, [r, j[0]])
 
@@ -121,8 +154,9 @@ class LowerLayerNorm(RewritePattern):
         rows, length = shape_of(op.input)
         per_row = shape_of(op.gamma) != (1, length)
         zp, eps = op.input_zp.value.data, op.eps.value.data
+        bound = accumulator_bound(length, constant_array(op.gamma), constant_array(op.beta))
         replace_with_layer(rewriter, op, [(op.input, "in"), (op.gamma, "gamma"), (op.beta, "beta")],
-                           lambda k: build_layer_norm(k, rows, length, per_row, zp, eps, op.requant))
+                           lambda k: build_layer_norm(k, rows, length, per_row, zp, eps, op.requant, bound))
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 // qnn.layer_norm, per row: S = sum(d) and Q = sum(d^2) in one loop (d = x - zp); W = N Q - S^2 + eps in i64,
 // floored at 1; W scaled into [2^28, 2^30) by constant shifts (five down, five up, counting k); its integer square
 // root bit by bit; one UDIV for the Q31 multiplier; then per element x_hat = requantize(N d - S) by the row's
-// run-time multiplier and exponent, acc = x_hat * gamma + beta, the output requantization. A per-row gamma and
+// run-time multiplier and exponent (one high multiply; the sign term masked off where the exponent is >= 0),
+// acc = x_hat * gamma + beta, the output requantization. A per-row gamma and
 // beta (a batch norm with batch statistics) are loaded once per row.
 func.func @norm(%x: tensor<3x8xi8>) -> (tensor<3x8xi8>, tensor<3x8xi8>) {
   %g = nn.constant dense<2047> : tensor<1x8xi16>
@@ -41,18 +42,25 @@ func.func @norm(%x: tensor<3x8xi8>) -> (tensor<3x8xi8>, tensor<3x8xi8>) {
 // CHECK-COUNT-5:   arith.shli %{{.*}}, %{{.*}} : i32
 // CHECK-COUNT-14:  arith.cmpi sle, %{{.*}}, %{{.*}} : i32
 // CHECK:           %[[INV:.*]] = arith.divui %i2147483647, %{{.*}} : i32
-// CHECK-NEXT:      %[[M:.*]] = arith.shli %[[INV]], %i14 : i32
+// CHECK:           %[[M:.*]] = arith.shli %[[INV]], %i14 : i32
 // CHECK-NEXT:      %[[M64:.*]] = arith.extsi %[[M]] : i32 to i64
-// CHECK-NEXT:      %[[E:.*]] = arith.subi %im2, %{{.*}} : i32
 // CHECK:           affine.for %j_1 = 0 to 8 {
 // CHECK:             %[[C:.*]] = arith.subi %{{.*}}, %[[S]] : i32
 // CHECK-NEXT:        %[[CL:.*]] = arith.shli %[[C]], %{{.*}} : i32
 // CHECK-NEXT:        %[[CW:.*]] = arith.extsi %[[CL]] : i32 to i64
-// CHECK-NEXT:        %{{.*}} = arith.muli %[[CW]], %[[M64]] : i64
-// CHECK:             %[[G:.*]] = memref.load %gamma[%c0, %j_1] : memref<1x8xi16>
+// CHECK-NEXT:        %[[P:.*]] = arith.muli %[[CW]], %[[M64]] : i64
+// CHECK-NEXT:        %[[PN:.*]] = arith.addi %[[P]], %{{.*}} : i64
+// CHECK-NEXT:        %[[HI64:.*]] = arith.shrsi %[[PN]], %{{.*}} : i64
+// CHECK-NEXT:        %[[HI:.*]] = arith.trunci %[[HI64]] : i64 to i32
+// CHECK-NEXT:        %[[SIGN:.*]] = arith.shrsi %[[CL]], %i31 : i32
+// CHECK-NEXT:        %[[MASKED:.*]] = arith.andi %[[SIGN]], %{{.*}} : i32
+// CHECK-NEXT:        %[[NUDGED:.*]] = arith.addi %[[HI]], %{{.*}} : i32
+// CHECK-NEXT:        %[[ROUNDED:.*]] = arith.addi %[[NUDGED]], %[[MASKED]] : i32
+// CHECK-NEXT:        %[[XHAT:.*]] = arith.shrsi %[[ROUNDED]], %{{.*}} : i32
+// CHECK-NEXT:        %[[G:.*]] = memref.load %gamma[%c0, %j_1] : memref<1x8xi16>
 // CHECK-NEXT:        %[[GW:.*]] = arith.extsi %[[G]] : i16 to i32
 // CHECK-NEXT:        %[[B:.*]] = memref.load %beta[%c0, %j_1] : memref<1x8xi32>
-// CHECK-NEXT:        %[[XG:.*]] = arith.muli %{{.*}}, %[[GW]] : i32
+// CHECK-NEXT:        %[[XG:.*]] = arith.muli %[[XHAT]], %[[GW]] : i32
 // CHECK-NEXT:        %{{.*}} = arith.addi %[[XG]], %[[B]] : i32
 // CHECK:             memref.store %{{.*}}, %out[%r, %j_1] : memref<3x8xi8>
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 from int8_helpers import Pair, import_quantized, qnn_ops, quantize, quantize_input, samples
-from qnn_models import emulated_outputs, jit_outputs, loop_outputs, reference
+from qnn_models import Builder, Case, emulated_outputs, jit_outputs, loop_outputs, module_of, reference
 from torch import nn
 
 from t2m.compiler.compile import CompileOptions, compile_module
@@ -55,6 +55,48 @@ def test_layer_norm_s8_is_within_one_lsb_of_the_float_formula(rows: int, length:
                             qnn.norm_eps_term(length, eps, s_in), qnn.RequantAttr.from_scales([unit / s_out], z_out))
     want = np.clip(np.round(y / s_out) + z_out, -128, 127)
     assert np.abs(got.astype(np.int64) - want).max() <= 1
+
+
+def _norm_case(name: str, rows: int, length: int, zp: int, eps: int, per_row: bool, seed: int) -> Case:
+    rng = np.random.default_rng(seed)
+    shape = (rows, 1) if per_row else (1, length)
+    gamma = rng.integers(-qnn.NORM_GAMMA_MAX, qnn.NORM_GAMMA_MAX + 1, shape).astype(np.int16)
+    beta = rng.integers(-(1 << 20), 1 << 20, shape).astype(np.int32)
+    requant = qnn.RequantAttr.from_scales([float(rng.uniform(2.0**-14, 2.0**-10))], int(rng.integers(-128, 128)))
+
+    def body(b: Builder, args: list) -> list:
+        return [b.op(qnn.LayerNormOp(args[0], b.const(gamma), b.const(beta), zp, eps, requant))]
+
+    return Case(name, [((rows, length), (0.05, zp))], body)
+
+
+def _edge_rows(rows: int, length: int, zp: int, seed: int) -> np.ndarray:
+    """Random rows, a constant row (variance 0), rows of two values one step apart (the smallest variances: the
+    row scale's exponent is >= 0 there), and rows at the int8 extremes (the largest)."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-128, 128, (rows, length))
+    x[0] = zp
+    x[1] = np.where(np.arange(length) == 0, zp + 1 if zp < 127 else zp - 1, zp)
+    x[2] = np.where(np.arange(length) % 2 == 0, 5, 6)
+    x[3] = np.where(np.arange(length) % 2 == 0, -128, 127)
+    return x.astype(np.int8)
+
+
+def test_every_level_gives_the_reference_bits_on_edge_rows() -> None:
+    """Hand-built qnn.layer_norm layers (eps 0 and large, per-element and per-row gamma, zero points at the
+    extremes) on rows whose variance is 0, one step, or the largest: the loop IR, the host JIT and the Cortex-M4
+    object give the reference interpreter's bits."""
+    cases = [_norm_case("a", 6, 16, -128, 0, False, 1), _norm_case("b", 5, 33, 127, 1 << 40, False, 2),
+             _norm_case("c", 4, 7, 3, 1, True, 3), _norm_case("d", 8, 250, -5, 2621, True, 4)]
+    module = module_of(cases)
+    shapes = [c.inputs[0][0] for c in cases]
+    zps = [c.inputs[0][1][1] for c in cases]
+    ints = [_edge_rows(r, n, zp, seed) for seed, ((r, n), zp) in enumerate(zip(shapes, zps, strict=True))]
+    want = reference(module, ints)
+    assert len(np.unique(want[3][0])) == 1  # a constant row of a per-row norm: every output is its beta's
+    obj = compile_module(module, "int8", CompileOptions(run=False)).obj
+    for got in (loop_outputs(module, ints), jit_outputs(module, ints), emulated_outputs(obj, ints)):
+        assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True))
 
 
 # ---------------------------------------------------------------------------------------------------------------
