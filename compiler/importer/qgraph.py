@@ -904,6 +904,7 @@ LUT_OPS = (
     "aten.prelu.default",
     "aten.batch_norm.default",
     "aten._native_batch_norm_legit_no_training.default",
+    "aten.rsub.Scalar",
 )
 PER_CHANNEL_LUT = ("aten.prelu.default", "aten.batch_norm.default", "aten._native_batch_norm_legit_no_training.default")
 
@@ -1158,8 +1159,6 @@ def _reduce_q(t: QTranslator, node: Any, out: QParams) -> SSAValue:
 
 
 NO_INT8 = {
-    "aten.lstm.input": "int8 LSTM: t2m unrolls recurrent layers in fp32 only (compile this model without --quantize)",
-    "aten.gru.input": "int8 GRU: t2m unrolls recurrent layers in fp32 only (compile this model without --quantize)",
     "aten.layer_norm.default": "int8 layer_norm: its variance and 1/sqrt have no exact int8 form in t2m "
     "(compile this model without --quantize)",
     "aten.native_layer_norm.default": "int8 layer_norm: its variance and 1/sqrt have no exact int8 form in t2m "
@@ -1172,3 +1171,11 @@ NO_INT8 = {
 @walks(*NO_INT8)
 def no_int8(t: QTranslator, node: Any) -> Any:
     raise Unsupported(NO_INT8[op_name(node)])
+
+
+@walks("aten.lstm.input", "aten.gru.input")
+def recurrent(t: QTranslator, node: Any) -> Any:
+    """A recurrent layer left whole in a quantized graph is float inside: t2m's quantizer unrolls it into its
+    steps before PT2E (`unroll.py`), another quantizer did not."""
+    raise Unsupported("an LSTM/GRU left whole by the quantizer stays float inside (no gate is quantized); "
+                      "quantize with t2m's --quantize int8, which unrolls it into its time steps")
