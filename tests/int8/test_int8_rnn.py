@@ -14,16 +14,16 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from int8_helpers import Pair, cosine, import_quantized, qnn_ops, quantize, quantize_input, samples
-from qnn_models import emulated_outputs, first_difference, jit_outputs, loop_outputs, reference
+from int8_helpers import Pair, cosine, import_quantized, io_quant, qnn_ops, quantize, quantize_input, samples
+from qnn_models import emulated_outputs, first_difference, loop_outputs, reference
 from torch import nn
 
+from t2m.compiler.backend import HostJIT
 from t2m.compiler.compile import CompileOptions, compile_module
 from t2m.compiler.errors import T2MError
 from t2m.compiler.importer import import_program
-from t2m.compiler.importer.quantizer import T2MQuantizer
-from t2m.compiler.importer.unroll import unroll_recurrent
-from t2m.compiler.pipeline import FUSE, apply_passes
+from t2m.compiler.importer.quantizer import T2MQuantizer, prepare_pt2e
+from t2m.compiler.importer.unroll import STATE, unroll_recurrent
 
 FEATURES, HIDDEN, STEPS = 8, 16, 5
 
@@ -53,13 +53,13 @@ CASES: dict[str, tuple[str, dict[str, Any], bool]] = {
 }
 
 
-def _model(name: str, **sizes: int) -> tuple[nn.Module, list[tuple[int, ...]]]:
+def _model(name: str, steps: int = STEPS, **sizes: int) -> tuple[nn.Module, list[tuple[int, ...]]]:
     """The seeded model of case `name` and its input shapes (batch 2 for the batch-first ones)."""
     cell, kw, state = CASES[name]
     torch.manual_seed(0)
     model = Recurrent(cell, state, **sizes, **kw).eval()
     rnn = model.rnn
-    x = (2, STEPS, rnn.input_size) if rnn.batch_first else (STEPS, 1, rnn.input_size)
+    x = (2, steps, rnn.input_size) if rnn.batch_first else (steps, 1, rnn.input_size)
     batch = x[0] if rnn.batch_first else x[1]
     h = (rnn.num_layers * (2 if rnn.bidirectional else 1), batch, rnn.hidden_size)
     return model, [x, *([h] * (2 if cell == "LSTM" else 1) if state else [])]
@@ -106,32 +106,47 @@ def test_within_two_lsb_of_pytorchs_converted_model(quantized: tuple[str, nn.Mod
     assert similarity >= 0.99, (name, similarity)
 
 
-def test_states_keep_one_quantization_across_steps(quantized: tuple[str, nn.Module, list[Any], Pair]) -> None:
-    """h and c are quantized alike at every step (and the step values alike from the second step on), so once
-    the rescales are fused into the linears no step rescales what it reads."""
-    _, _, _, pair = quantized
-    fused = apply_passes(pair.module.clone(), FUSE)
-    assert "qnn.rescale" not in qnn_ops(fused)
+@pytest.mark.parametrize("name", ["lstm-2-layers-batch-first", "gru-bidirectional-given-state-no-bias"])
+def test_each_value_of_a_step_has_one_observer_across_the_steps(name: str) -> None:
+    """h and c, and every value a step computes, are quantized alike at every step (one observer per layer,
+    direction and value): no step rescales the state it reads, and the steps share tables and multipliers."""
+    model, shapes = _model(name)
+    gm = torch.export.export(model, samples(shapes, 1, seed=1)[0]).module(check_guards=False)
+    prepared = prepare_pt2e(gm, T2MQuantizer())
+    observers: dict[str, set[int]] = {}
+    members: dict[str, int] = {}
+    for node in prepared.graph.nodes:
+        if (group := node.meta.get(STATE)) is not None:
+            found = {id(prepared.get_submodule(u.target)) for u in node.users if u.op == "call_module"}
+            observers.setdefault(group, set()).update(found)
+            members[group] = members.get(group, 0) + 1
+    last = "lstm.1" if name.startswith("lstm") else "gru.1"
+    assert members[f"{last}.h"] == STEPS and members[f"{last}.pre0"] == (STEPS - 1 if last == "lstm.1" else STEPS)
+    assert {group: len(found) for group, found in observers.items() if len(found) != 1} == {}
 
 
 @pytest.mark.parametrize("name", ["lstm-2-layers-batch-first", "gru-bidirectional-given-state-no-bias"])
 def test_jit_and_emulator_are_bit_exact(name: str) -> None:
-    model, shapes = _model(name)
-    program = quantize(model, samples(shapes, 16, seed=1))
-    pair = Pair(program, import_quantized(program))
-    inputs = [quantize_input(x, s, z) for x, (s, z) in zip(samples(shapes, 1, seed=4)[0], pair.in_quant,
-                                                            strict=True)]
-    want = reference(pair.module, inputs)
+    """One LLVM module for the Cortex-M4, run by the host JIT and, as an object, by the emulator (3 steps: each
+    step is some 40 layer functions to compile)."""
+    model, shapes = _model(name, steps=3)
+    module = import_quantized(quantize(model, samples(shapes, 16, seed=1)))
+    in_quant, _ = io_quant(module)
+    inputs = [quantize_input(x, s, z) for x, (s, z) in zip(samples(shapes, 1, seed=4)[0], in_quant, strict=True)]
+    want = reference(module, inputs)
     assert all(len(np.unique(w)) > 8 for w in want), "outputs that vary, or bit-exactness proves little"
-    assert first_difference(jit_outputs(pair.module, inputs), want) is None
-    obj = compile_module(pair.module, "int8", CompileOptions(run=False)).obj
-    assert first_difference(emulated_outputs(obj, inputs), want) is None
+    result = compile_module(module, "int8", CompileOptions(run=False))
+    assert result.info is not None
+    got = [np.full(shape, 99, np.int8) for shape in result.info.outputs]
+    assert HostJIT(result.ll).run(result.info.entry, inputs, got) == 0
+    assert first_difference(got, want) is None
+    assert first_difference(emulated_outputs(result.obj, inputs), want) is None
 
 
 @pytest.mark.parametrize("name", ["lstm", "gru"])
 def test_loop_level_ir_is_bit_exact(name: str) -> None:
     """Rung 2 (xDSL's interpreter is slow: a small layer)."""
-    model, shapes = _model(name, features=3, hidden=4)
+    model, shapes = _model(name, steps=3, features=3, hidden=4)
     program = quantize(model, samples(shapes, 8, seed=1))
     module = import_quantized(program)
     inputs = [np.random.default_rng(5).integers(-128, 128, shape).astype(np.int8) for shape in shapes]
@@ -150,7 +165,7 @@ def test_recurrent_weights_are_one_constant_whatever_the_length(cell: str) -> No
     """Every step's hidden projection reads the same int8 weights (and, from the second step on, the same
     requantization and tables): the object's weights (.rodata) do not grow with the sequence; its code does,
     one layer function per op of each step."""
-    short, long = _flash(cell, 3), _flash(cell, 6)
+    short, long = _flash(cell, 2), _flash(cell, 4)
     assert short["rodata"] == long["rodata"]
     assert long["text"] > short["text"]
 

@@ -4,8 +4,8 @@ object on the emulator).
 
 Slices, select, chunk/split, permute/transpose and the channel shuffle move int8 values (exact: nn.slice and
 nn.transpose on i8); sum/mean over axes are `qnn.reduce_sum` + `qnn.rescale`; matmul/bmm of two activations is
-`qnn.matmul` + `qnn.rescale`; softmax over any axis is CMSIS-NN's. LSTM, GRU, LayerNorm and Embedding have no
-int8 form in t2m: each is refused with its reason.
+`qnn.matmul` + `qnn.rescale`; softmax over any axis is CMSIS-NN's. LayerNorm and Embedding have no int8 form in
+t2m: each is refused with its reason (LSTM and GRU: tests/int8/test_int8_rnn.py).
 """
 
 from __future__ import annotations
@@ -130,8 +130,6 @@ class Recurrent(nn.Module):
 @pytest.mark.parametrize(
     ("layer", "reason"),
     [
-        (nn.LSTM(4, 4, batch_first=True), "int8 LSTM: t2m unrolls recurrent layers in fp32 only"),
-        (nn.GRU(4, 4, batch_first=True), "int8 GRU: t2m unrolls recurrent layers in fp32 only"),
         (nn.LayerNorm(4), "int8 layer_norm: its variance and 1/sqrt have no exact int8 form in t2m"),
     ],
 )
