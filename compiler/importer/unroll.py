@@ -16,9 +16,10 @@ ops; calibration then sets every gate's range, and PyTorch's converted model com
     h_n and c_n are `cat` of the last states; each only where the model reads it.
 
 Every weight is one constant read by all steps: the T step linears of a layer share one int8 weight tensor
-(torchao gives them one observer, convert_pt2e one frozen parameter). The states that feed back, h (and c),
-are marked (`STATE`) and quantized with one (scale, zero point) per layer and direction across the steps
-(`tie_states`), so no step rescales the state it reads.
+(torchao gives them one observer, convert_pt2e one frozen parameter). Every value a step computes is marked
+with its role (`STATE`) and quantized with one (scale, zero point) per layer and direction across the steps
+(`tie_states`), the states that feed back (h, c) included: no step rescales the state it reads, and from the
+second step on all steps have the same multipliers and tables, which the lowering keeps once in flash.
 
 torch is imported here at module level: only the quantizer imports this module.
 """
@@ -40,8 +41,8 @@ aten = torch.ops.aten
 
 RECURRENT = ("aten.lstm.input", "aten.gru.input")
 STATE = "t2m_recurrent_state"
-"""node.meta key: the state group (layer, direction, h or c of one recurrent node) an unrolled step's state
-belongs to; `tie_states` gives each group one quantization."""
+"""node.meta key: the value of a step a node computes (recurrent node, layer and direction, role: `h`, `c`, `pre0`,
+...), the same for every step; `tie_states` gives each such group one quantization."""
 
 ZEROS = (aten.zeros.default, aten.zeros_like.default, aten.new_zeros.default)
 
@@ -262,8 +263,8 @@ class _Unroller:
 
 
 def tie_states(model: GraphModule) -> None:
-    """Each marked state group (`STATE`: one layer and direction's h, or c) quantized as one: the first state's
-    output spec is the group's, every later step's shares it (PT2E `SharedQuantizationSpec`)."""
+    """Each marked group (`STATE`: one value of every step, h and c included) quantized as one: the first
+    member's output spec is the group's, every later step's shares it (PT2E `SharedQuantizationSpec`)."""
     from torchao.quantization.pt2e.quantizer import SharedQuantizationSpec
 
     owners: dict[str, Node] = {}
