@@ -2,16 +2,18 @@
 
 Weights become read-only globals (flash, `.rodata`) holding the same dense attribute, so no bytes are decoded or
 copied. A global is named after the layer that reads it when there is one (`@<model>_L03_conv2d_weight`), which
-makes the object's symbol table and size report readable; otherwise `@<model>_cst`.
+makes the object's symbol table and size report readable; otherwise `@<model>_cst`. Constants with the same type
+and bytes share one global (named after their first reader): an unrolled LSTM's steps, each a layer reading the
+same packed recurrent weights, keep one copy in flash, not one per time step.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from xdsl.context import Context
 from xdsl.dialects import bufferization, func, memref
-from xdsl.dialects.builtin import ModuleOp, StringAttr, UnitAttr
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, MemRefType, ModuleOp, StringAttr, UnitAttr
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
     PatternRewriter,
@@ -41,8 +43,13 @@ def _reader_name(op: nn.ConstantOp) -> str | None:
     return None
 
 
+@dataclass
 class LowerConstant(RewritePattern):
-    """nn.constant -> global + get_global + to_tensor (the to_tensor folds away in bufferize)."""
+    """nn.constant -> global + get_global + to_tensor (the to_tensor folds away in bufferize); a constant whose
+    type and bytes a global holds already reads that global."""
+
+    made: dict[tuple[MemRefType, DenseIntOrFPElementsAttr], str] = field(
+        default_factory=dict[tuple[MemRefType, DenseIntOrFPElementsAttr], str])
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: nn.ConstantOp, rewriter: PatternRewriter) -> None:
@@ -52,13 +59,16 @@ class LowerConstant(RewritePattern):
         function = model_function(op)
         module = function.parent_op()
         assert isinstance(module, ModuleOp)
-        name = unique_symbol(module, _reader_name(op) or f"{function.sym_name.data}_cst")
         mem_type = buffer_of(op.output)
         value = op.value
         if len(value.data.data) < memref_bytes(mem_type):  # a splat: store every element
             value = nn.dense_of(nn.dense_to_numpy(value))
-        glob = memref.GlobalOp.get(StringAttr(name), mem_type, value, StringAttr("private"), UnitAttr())
-        rewriter.insert(glob, InsertPoint.before(function))
+        name = self.made.get((mem_type, value))
+        if name is None:
+            name = unique_symbol(module, _reader_name(op) or f"{function.sym_name.data}_cst")
+            glob = memref.GlobalOp.get(StringAttr(name), mem_type, value, StringAttr("private"), UnitAttr())
+            rewriter.insert(glob, InsertPoint.before(function))
+            self.made[(mem_type, value)] = name
         get = memref.GetGlobalOp(name, mem_type)
         get.memref.name_hint = name
         rewriter.replace(op, [get, tensor := bufferization.ToTensorOp(get.memref)], [tensor.tensor])

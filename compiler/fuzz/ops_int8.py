@@ -1,9 +1,10 @@
 """The op table entries int8 graphs draw, with the parameters they support: what t2m's PT2E quantizer annotates
-and its importer reads back as qnn ops (docs/int8.md). The rest (log_softmax, GRU/LSTM, constants as Python
-numbers, subtraction and division, dilated max pooling, matmul/mm/addmm of a weight, a clamp to one value) stays
-in float and is refused with the reason, as is an in-place op on a view of a tensor read later (`VIEWS`); fuzzing
-it would only find those refusals. Every form of the identity quantizes (`x.float()` and `x.detach()` are dropped
-before annotation). A model output that no quantized op computes (the input itself) is refused too, as documented
+and its importer reads back as qnn ops (docs/int8.md); GRU/LSTM too, unrolled into their steps before PT2E. The
+rest (log_softmax, constants as Python numbers, subtraction and division, dilated max pooling, matmul/mm/addmm of
+a weight, a clamp to one value) stays in float and is refused with the reason, as is an in-place op on a view of
+a tensor read later (`VIEWS`); fuzzing it would only find those refusals. Every form of the identity quantizes
+(`x.float()` and `x.detach()` are dropped before annotation). A model output that no quantized op computes (the
+input itself) is refused too, as documented
 (`MODES["int8"].documented`).
 """
 
@@ -39,10 +40,10 @@ enable("max_pool2d", "int8", lambda p, producers: tuple(p["dilation"]) == (1, 1)
 enable("add", "int8", _binary)
 enable("mul", "int8", _binary)
 # issue 12 (ops_next.py): the table activations, conv1d, unbatched conv2d, pads, resizing, divisor_override, the
-# data movement ops, sum/mean over axes, matmul, layer_norm and batch statistics (qnn.layer_norm) have int8 forms;
-# GRU/LSTM are refused by the int8 front end with their reason (qgraph.py NO_INT8, docs/int8.md): not drawn.
+# data movement ops, sum/mean over axes, matmul, layer_norm and batch statistics (qnn.layer_norm) and GRU/LSTM
+# (unrolled before PT2E, compiler/importer/unroll.py) have int8 forms.
 for name in ("gelu", "prelu", "conv1d", "conv2d_unbatched", "pad", "upsample", "avg_pool2d_divisor", "slice", "select",
-             "chunk", "reduce", "permute", "matmul", "identity_module", "layer_norm", "batch_norm_stats"):
+             "chunk", "reduce", "permute", "matmul", "identity_module", "layer_norm", "batch_norm_stats", "rnn"):
     enable(name, "int8")
 for name in ("relu", "relu6", "sigmoid", "tanh", "hardswish", "hardsigmoid", "silu", "elu", "leaky_relu"):
     enable(name, "int8", _in_place)  # the table activations (qnn.lut) with relu and relu6

@@ -911,6 +911,7 @@ LUT_OPS = (
     "aten.prelu.default",
     "aten.batch_norm.default",
     "aten._native_batch_norm_legit_no_training.default",
+    "aten.rsub.Scalar",
 )
 PER_CHANNEL_LUT = ("aten.prelu.default", "aten.batch_norm.default", "aten._native_batch_norm_legit_no_training.default")
 
@@ -1237,12 +1238,9 @@ def embedding(t: QTranslator, node: Any, out: QParams) -> SSAValue:
     return t.requantize(QTensor(rows, q), out).value
 
 
-NO_INT8 = {
-    "aten.lstm.input": "int8 LSTM: t2m unrolls recurrent layers in fp32 only (compile this model without --quantize)",
-    "aten.gru.input": "int8 GRU: t2m unrolls recurrent layers in fp32 only (compile this model without --quantize)",
-}
-
-
-@walks(*NO_INT8)
-def no_int8(t: QTranslator, node: Any) -> Any:
-    raise Unsupported(NO_INT8[op_name(node)])
+@walks("aten.lstm.input", "aten.gru.input")
+def recurrent(t: QTranslator, node: Any) -> Any:
+    """A recurrent layer left whole in a quantized graph is float inside: t2m's quantizer unrolls it into its
+    steps before PT2E (`unroll.py`), another quantizer did not."""
+    raise Unsupported("an LSTM/GRU left whole by the quantizer stays float inside (no gate is quantized); "
+                      "quantize with t2m's --quantize int8, which unrolls it into its time steps")

@@ -31,6 +31,8 @@ from typing import Any
 import torch
 from torch.fx import GraphModule, Node
 
+from t2m.compiler.importer.unroll import tie_states, unroll_recurrent
+
 
 @contextmanager
 def _quiet_torchao() -> Iterator[None]:
@@ -211,6 +213,7 @@ TABLES = _ops(
     "prelu.default",
     "batch_norm.default",
     "layer_norm.default",  # int8 in t2m: integer statistics (qnn.layer_norm), gamma and beta stay float here
+    "rsub.Scalar",  # 1 - x (an unrolled GRU's 1 - z)
 )
 ALIASES = _ops("detach.default", "alias.default")
 """The tensor itself (same storage): dropped before annotation (`T2MQuantizer.transform_for_annotation`)."""
@@ -274,7 +277,9 @@ class T2MQuantizer(Quantizer):
         """Drops what returns its input itself (detach, alias, a conversion to the tensor's own dtype: `x.float()`
         of a float32 tensor) and the dtype checks torch.export puts before conversions, so that the ops around
         them quantize as if they were not there (a ReLU after them stays fused into the conv before them). Exact
-        even with in-place ops after them: the result shares the input's storage."""
+        even with in-place ops after them: the result shares the input's storage. LSTM and GRU layers are
+        unrolled into their steps first (`unroll.py`): PT2E would see no gate inside them."""
+        unroll_recurrent(model)
         for node in list(model.graph.nodes):
             if node.op != "call_function":
                 continue
@@ -318,6 +323,7 @@ class T2MQuantizer(Quantizer):
                 self._unary(node, ACTIVATION)  # its parameters (PReLU's slope, batch norm's) stay float
             elif target in EMBEDDING:
                 self._embedding(node)
+        tie_states(model)
         share_through_owners(model)
         return model
 

@@ -4,8 +4,8 @@ object on the emulator).
 
 Slices, select, chunk/split, permute/transpose and the channel shuffle move int8 values (exact: nn.slice and
 nn.transpose on i8); sum/mean over axes are `qnn.reduce_sum` + `qnn.rescale`; matmul/bmm of two activations is
-`qnn.matmul` + `qnn.rescale`; softmax over any axis is CMSIS-NN's. LSTM and GRU have no int8 form in t2m: each is
-refused with its reason (LayerNorm: tests/int8/test_int8_norm.py, Embedding: tests/int8/test_int8_embedding.py).
+`qnn.matmul` + `qnn.rescale`; softmax over any axis is CMSIS-NN's. LayerNorm, Embedding, LSTM and GRU have their
+own files (tests/int8/test_int8_norm.py, test_int8_embedding.py, test_int8_rnn.py).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from qnn_models import emulated_outputs, jit_outputs, loop_outputs, reference
 from torch import nn
 
 from t2m.compiler.compile import CompileOptions, compile_module
-from t2m.compiler.importer import import_program, unsupported_error
+from t2m.compiler.importer import import_program
 
 
 class Block(nn.Module):
@@ -115,40 +115,6 @@ def test_one_object_on_the_emulator_is_bit_exact() -> None:
     obj = compile_module(pair.module, "int8", CompileOptions(run=False)).obj
     want = reference(pair.module, ints)
     assert all(np.array_equal(g, w) for g, w in zip(emulated_outputs(obj, ints), want, strict=True))
-
-
-class Recurrent(nn.Module):
-    def __init__(self, layer: nn.Module):
-        super().__init__()
-        self.conv, self.layer = nn.Conv2d(4, 4, 1), layer
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.layer(self.conv(x).flatten(2).transpose(1, 2))
-        return torch.relu(self.conv(y[0] if isinstance(y, tuple) else y).sum(1))  # quantized again after it
-
-
-@pytest.mark.parametrize(
-    ("layer", "reason"),
-    [
-        (nn.LSTM(4, 4, batch_first=True), "int8 LSTM: t2m unrolls recurrent layers in fp32 only"),
-        (nn.GRU(4, 4, batch_first=True), "int8 GRU: t2m unrolls recurrent layers in fp32 only"),
-    ],
-)
-def test_layers_without_an_int8_form_are_refused_with_the_reason(layer: nn.Module, reason: str) -> None:
-    class Model(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv, self.layer, self.head = nn.Conv2d(4, 4, 1), layer, nn.Linear(4, 3)
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            y = self.layer(self.conv(x).flatten(2).transpose(1, 2))
-            return self.head(y[0] if isinstance(y, tuple) else y)
-
-    program = quantize(Model().eval(), samples([(1, 4, 2, 3)], 4, seed=5))
-    _, unsupported = import_program(program, "m")
-    assert any(u.reason.startswith(reason) for u in unsupported), [u.describe() for u in unsupported]
-    message = str(unsupported_error("m.py:Model", unsupported)).splitlines()[0]
-    assert message.startswith("quantized model 'm.py:Model' has ")
 
 
 class SoftmaxOfSoftmax(nn.Module):
