@@ -318,24 +318,25 @@ def int8_accuracy(model: Any, m: Measurement) -> Accuracy:
 @dataclass
 class Int8Model:
     """A zoo model in int8: built with the default kernels, with `--tune` from an empty cache (the search), and
-    rebuilt with `--tune` from that cache; its fp32 build for code size."""
+    rebuilt with `--tune` from that cache (both None with `t2m-bench --no-tune`); its fp32 build for code size."""
 
     key: str
     default: Measurement
-    tuned: Measurement
-    rebuild_seconds: float
+    tuned: Measurement | None
+    rebuild_seconds: float | None
     fp32: Measurement
 
 
 @dataclass
 class Int8Layer:
-    """An int8 anchor layer (or, with no CMSIS-NN figure, a layer of the variant table): default and tuned."""
+    """An int8 anchor layer (or, with no CMSIS-NN figure, a layer of the variant table): default and tuned (None
+    with `t2m-bench --no-tune`)."""
 
     label: str
     macs: int  # the anchors' count (pools: window taps), else t2m's
     cmsis: float | None
     default: Measurement
-    tuned: Measurement
+    tuned: Measurement | None
 
 
 def read_layer_macs(folder: Path) -> dict[str, int]:
@@ -403,9 +404,9 @@ def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def measure_model(key: str, tmp: str, log: Callable[[str], None] = _stderr) -> ModelResult:
-    """A zoo model: fp32, int8 with the default kernels (and its accuracy), int8 `--tune` from an empty cache in
-    `tmp`, and the rebuild from that cache."""
+def measure_model(key: str, tmp: str, log: Callable[[str], None] = _stderr, tune: bool = True) -> ModelResult:
+    """A zoo model: fp32, int8 with the default kernels (and its accuracy), and with `tune` int8 `--tune` from an
+    empty cache in `tmp` and the rebuild from that cache."""
     from t2m.compiler import zoo
 
     source = f"t2m.compiler.zoo:{key}"
@@ -416,6 +417,8 @@ def measure_model(key: str, tmp: str, log: Callable[[str], None] = _stderr) -> M
     q = measure_int8(quantized, source, 2 << 20)
     accuracy = int8_accuracy(zoo.build(key).eval(), q)
     log(f"  {key} int8: {q.cycles:,} est. cycles, {q.macs_per_cycle:.3f} MAC/cycle, {q.compile_seconds:.1f} s")
+    if not tune:
+        return ModelResult(key, m, q, accuracy, Int8Model(key, q, None, None, m))
     cache = str(Path(tmp) / f"{key}.json")
     tuned = measure_int8(quantized, source, 2 << 20, tune_cache=cache)
     again = measure_int8(quantized, source, 2 << 20, tune_cache=cache)
@@ -424,15 +427,19 @@ def measure_model(key: str, tmp: str, log: Callable[[str], None] = _stderr) -> M
     return ModelResult(key, m, q, accuracy, Int8Model(key, q, tuned, again.compile_seconds, m))
 
 
-def measure_layer(label: str, anchors_dir: Path, tmp: str, log: Callable[[str], None] = _stderr) -> LayerResult:
-    """An anchor layer of `_layer_models` (fp32, and for the int8 anchors int8 default and `--tune`), or with
-    label ADD_LABEL the residual add (int8 only)."""
+def measure_layer(label: str, anchors_dir: Path, tmp: str, log: Callable[[str], None] = _stderr, tune: bool = True
+                  ) -> LayerResult:
+    """An anchor layer of `_layer_models` (fp32, and for the int8 anchors int8 default and, with `tune`,
+    `--tune`), or with label ADD_LABEL the residual add (int8 only)."""
+
+    def tuned_build(module: Any, name: str) -> Measurement | None:
+        return measure_int8(module, label, 2 << 20, tune_cache=str(Path(tmp) / f"{name}.json")) if tune else None
+
     if label == ADD_LABEL:
         log(f"layer {ADD_LABEL} ...")
         add = add_layer_module()
         q = measure_int8(add, ADD_LABEL, 2 << 20)
-        tuned = measure_int8(add, ADD_LABEL, 2 << 20, tune_cache=str(Path(tmp) / "add.json"))
-        return LayerResult(None, Int8Layer(ADD_LABEL, 16 * 32 * 32, None, q, tuned))
+        return LayerResult(None, Int8Layer(ADD_LABEL, 16 * 32 * 32, None, q, tuned_build(add, "add")))
     anchor = read_layer_anchors(anchors_dir)[label]
     factory, shape, kind = _layer_models()[label]
     log(f"layer {label} ...")
@@ -442,16 +449,17 @@ def measure_layer(label: str, anchors_dir: Path, tmp: str, log: Callable[[str], 
     if kind == "int8":
         quantized = import_torch(seeded(factory), shape, name, int8=True, samples=LAYER_CALIBRATION_SAMPLES)
         q = measure_int8(quantized, label, 2 << 20)
-        tuned = measure_int8(quantized, label, 2 << 20, tune_cache=str(Path(tmp) / f"{name}.json"))
-        layer = Int8Layer(label, read_layer_macs(anchors_dir).get(label, q.macs), anchor, q, tuned)
+        layer = Int8Layer(label, read_layer_macs(anchors_dir).get(label, q.macs), anchor, q,
+                          tuned_build(quantized, name))
     return LayerResult((label, kind, anchor, m, q), layer)
 
 
 def run_bench(anchors_dir: Path, models: list[str], layers: bool, log: Callable[[str], None],
-              layer_filter: str | None = None, jobs: int = 1) -> str:
-    """Measure everything (fp32 and int8, default kernels and `--tune`) and return BENCHMARKS.md. `layer_filter`:
-    only the anchor layers whose label contains it. `jobs` > 1: that many models and layers measured at a time,
-    each in a process of its own (the figures are the same; the compile seconds grow with the load)."""
+              layer_filter: str | None = None, jobs: int = 1, tune: bool = True) -> str:
+    """Measure everything (fp32 and int8, default kernels and, with `tune`, `--tune`) and return BENCHMARKS.md.
+    `layer_filter`: only the anchor layers whose label contains it. `jobs` > 1: that many models and layers
+    measured at a time, each in a process of its own (the figures are the same; the compile seconds grow with the
+    load). Without `tune` the `--tune` columns say "not measured (--no-tune)": the search is most of the time."""
     import tempfile
 
     model_anchors = read_model_anchors(anchors_dir)
@@ -472,16 +480,17 @@ def run_bench(anchors_dir: Path, models: list[str], layers: bool, log: Callable[
     load = (load_average(), None)
     with tempfile.TemporaryDirectory(prefix="t2m-bench-") as tmp:  # fresh tuning caches, never the user's
         if jobs <= 1:
-            model_results = [measure_model(key, tmp, log) for key in models]
+            model_results = [measure_model(key, tmp, log, tune) for key in models]
             load = (load[0], load_average())
-            layer_results = [measure_layer(label, anchors_dir, tmp, log) for label in labels]
+            layer_results = [measure_layer(label, anchors_dir, tmp, log, tune) for label in labels]
         else:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
             with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-                model_futures = [pool.submit(measure_model, key, tmp) for key in models]
-                layer_futures = [pool.submit(measure_layer, label, anchors_dir, tmp) for label in labels]
+                model_futures = [pool.submit(measure_model, key, tmp, _stderr, tune) for key in models]
+                layer_futures = [pool.submit(measure_layer, label, anchors_dir, tmp, _stderr, tune)
+                                 for label in labels]
                 model_results = [f.result() for f in model_futures]
                 load = (load[0], load_average())
                 layer_results = [f.result() for f in layer_futures]
@@ -661,12 +670,17 @@ def layer_goal(label: str) -> float:
     return CONV3_GOAL if "conv 3×3" in label else LAYER_GOAL
 
 
+NOT_TUNED = "not measured (--no-tune)"
+"""What a `--tune` cell of the table says when `t2m-bench --no-tune` skipped the search."""
+
+
 def render_dsp(models: list[Int8Model], layers: list[Int8Layer], anchors: dict[str, ModelAnchor],
                load: tuple[float | None, float | None] = (None, None), jobs: int = 1) -> str:
     """The int8 sections of the DSP kernels (issue 11): per anchor layer t2m / CMSIS-NN in cycles against the
     goal, each layer kind's kernel variants (cycles and code bytes), the models in Mcycles and MAC/cycle next to
     the MLPerf Tiny figures, compile time with and without `--tune` (`load`: the 1-minute load average when the
-    models' measurements started and ended), and code size next to fp32's."""
+    models' measurements started and ended), and code size next to fp32's. A layer or model measured without
+    `--tune` (tuned None) shows NOT_TUNED in the `--tune` cells, its default build everywhere else."""
     out: list[str] = []
     anchored = [layer for layer in layers if layer.cmsis is not None]
     if anchored:
@@ -683,15 +697,18 @@ def render_dsp(models: list[Int8Model], layers: list[Int8Layer], anchors: dict[s
         ]
         for layer in anchored:
             assert layer.cmsis is not None
-            best = min(layer.default.cycles, layer.tuned.cycles)
+            tuned = layer.tuned
+            builds = [layer.default, *([tuned] if tuned else [])]
+            best = min(m.cycles for m in builds)
             goal = layer_goal(layer.label)
             met = "yes" if best <= goal * layer.cmsis else "no"
-            exact = "yes" if layer.default.rel_error == 0 == layer.tuned.rel_error else "NO"
+            exact = "yes" if all(m.rel_error == 0 for m in builds) else "NO"
+            tune_cells = (f"{tuned.cycles:,} | {tuned.cycles / layer.cmsis:.2f}×" if tuned else f"{NOT_TUNED} | -")
             out.append(
                 f"| {layer.label} | {layer.macs:,} | {layer.cmsis:,.0f} | {layer.default.cycles:,} | "
-                f"{layer.default.cycles / layer.cmsis:.2f}× | {layer.tuned.cycles:,} | "
-                f"{layer.tuned.cycles / layer.cmsis:.2f}× | ≤ {goal}× | {met} "
-                f"| {layer.macs / best:.3f} | {layer.macs / layer.cmsis:.3f} | {_variants_of(layer.tuned)} | {exact} |"
+                f"{layer.default.cycles / layer.cmsis:.2f}× | {tune_cells} | ≤ {goal}× | {met} "
+                f"| {layer.macs / best:.3f} | {layer.macs / layer.cmsis:.3f} | "
+                f"{_variants_of(tuned) if tuned else NOT_TUNED} | {exact} |"
             )
         out.append("")
     if layers:
@@ -707,6 +724,10 @@ def render_dsp(models: list[Int8Model], layers: list[Int8Layer], anchors: dict[s
             "|---|---|---:|---:|---:|---|",
         ]
         for layer in layers:
+            if layer.tuned is None:
+                out.append(f"| {layer.label} | {NOT_TUNED} | {layer.default.cycles:,} | {layer.default.code:,} | "
+                           f"{layer.default.weights:,} | default |")
+                continue
             trials = [(t.variant, t.cycles, t.text, t.rodata, t.variant == c.variant) for c in layer.tuned.tuning
                       for t in c.trials]
             if not trials:
@@ -728,7 +749,7 @@ def render_dsp(models: list[Int8Model], layers: list[Int8Layer], anchors: dict[s
         ]
         for m in models:
             macs = m.default.macs
-            cells = [_mcycles(macs, m.default.cycles), _mcycles(macs, m.tuned.cycles)]
+            cells = [_mcycles(macs, m.default.cycles), _mcycles(macs, m.tuned.cycles) if m.tuned else NOT_TUNED]
             a = anchors.get(m.key)
             cells += [_mcycles(macs, v * 1e6) for v in (a.tflm_cmsis, a.microtvm, a.best)] if a else ["-"] * 3
             out.append(f"| {m.key} | {macs:,} | " + " | ".join(cells) + " |")
@@ -745,10 +766,15 @@ def render_dsp(models: list[Int8Model], layers: list[Int8Layer], anchors: dict[s
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for m in models:
+            if m.tuned is not None and m.rebuild_seconds is not None:
+                search = f"{m.tuned.compile_seconds:.1f} | {m.rebuild_seconds:.1f} | {len(m.tuned.tuning)}"
+                tuned_code = f"{m.tuned.code:,}"
+            else:
+                search, tuned_code = f"{NOT_TUNED} | {NOT_TUNED} | -", NOT_TUNED
+            int8 = m.tuned or m.default  # the --tune build's code when measured, else the default build's
             out.append(
-                f"| {m.key} | {m.fp32.compile_seconds:.1f} | {m.default.compile_seconds:.1f} | "
-                f"{m.tuned.compile_seconds:.1f} | {m.rebuild_seconds:.1f} | {len(m.tuned.tuning)} | {m.fp32.code:,} | "
-                f"{m.default.code:,} | {m.tuned.code:,} | {m.tuned.code / m.fp32.code:.2f}× |"
+                f"| {m.key} | {m.fp32.compile_seconds:.1f} | {m.default.compile_seconds:.1f} | {search} | "
+                f"{m.fp32.code:,} | {m.default.code:,} | {tuned_code} | {int8.code / m.fp32.code:.2f}× |"
             )
         out.append("")
     return "\n".join(out)

@@ -1,7 +1,8 @@
 """`<name>.report.json` and `<name>.report.html` of `t2m-compile`: flash and RAM against the part's budgets,
 cycles per layer, activation memory over time; an int8 build and an fp32 build of the same model side by side.
 
-The HTML file stands alone (charts embedded as PNG) so it can be attached to a ticket or opened from a CI artifact.
+The HTML file stands alone (charts embedded as SVG images, written here: no plotting library) so it can be attached
+to a ticket or opened from a CI artifact.
 Charts are drawn to be read at a glance: cycles in k/M, memory in KB, layer names horizontal, legends beside the
 plot rather than over it, every segment of a stacked bar labelled with its size even when it is a sliver.
 """
@@ -10,8 +11,8 @@ from __future__ import annotations
 
 import base64
 import html
-import io
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from t2m.compiler.compile import CompileResult
@@ -67,12 +68,6 @@ def ram_budget(options: Any) -> int | None:
     return None if limit is None else limit[0]
 
 
-def _png(fig: Any) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    return base64.b64encode(buf.getvalue()).decode()
-
-
 def cycles_text(n: float) -> str:
     """12,345 -> 12.3k; 2,345,678 -> 2.35M (axis ticks and labels)."""
     for unit, scale in (("M", 1e6), ("k", 1e3)):
@@ -95,87 +90,168 @@ def _layer_names(data: dict[str, Any]) -> list[str]:
     return [f"{row['symbol'].split('_L', 1)[-1]}" for row in data["layers"]]
 
 
-def _cycles_chart(data: dict[str, Any]) -> Any:
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter
+# --- charts: hand-written SVG (no plotting library to import: the report is written by every t2m-compile) ---------
 
+_CHAR = 0.6 * (_FONT + 3)  # the width of a character of the chart's font, in pixels (sans-serif averages 0.6 em)
+_ROW = 22  # pixels per bar
+_PLOT = 520  # the plot's width in pixels
+
+
+def _text_width(text: str) -> float:
+    return len(text) * _CHAR
+
+
+def _ticks(right: float) -> list[float]:
+    """Round tick values from 0 to `right` (steps of 1, 2 or 5 times a power of ten; about five ticks)."""
+    if right <= 0:
+        return [0.0]
+    raw = right / 5
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    return [i * step for i in range(int(right / step + 1e-9) + 1)]
+
+
+def _svg(width: float, height: float, body: list[str]) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
+            f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="sans-serif" font-size="{_FONT + 3}">'
+            f'<rect width="100%" height="100%" fill="white"/>{"".join(body)}</svg>')
+
+
+def _label(x: float, y: float, text: str, anchor: str = "start", size: int = _FONT + 3, weight: str = "normal"
+           ) -> str:
+    return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" font-weight="{weight}" '
+            f'dominant-baseline="middle">{html.escape(text)}</text>')
+
+
+def _rect(x: float, y: float, w: float, h: float, color: str, title: str) -> str:
+    """A bar; its tooltip (`title`) says what it is, as a chart's hover would."""
+    return (f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(w, 0):.1f}" height="{h:.1f}" fill="{color}" '
+            f'stroke="white" stroke-width="0.5"><title>{html.escape(title)}</title></rect>')
+
+
+def _vline(x: float, top: float, bottom: float, color: str) -> str:
+    return (f'<line x1="{x:.1f}" y1="{top:.1f}" x2="{x:.1f}" y2="{bottom:.1f}" stroke="{color}" stroke-width="1.5" '
+            'stroke-dasharray="6 3"/>')
+
+
+def _axis(left: float, top: float, bottom: float, right: float, tick_text: Callable[[float], str]) -> list[str]:
+    """The x axis under a plot spanning [0, right] over `_PLOT` pixels from `left`: ticks, their labels, a frame."""
+    out = [f'<rect x="{left:.1f}" y="{top:.1f}" width="{_PLOT}" height="{bottom - top:.1f}" fill="none" '
+           'stroke="#888"/>']
+    for tick in _ticks(right):
+        x = left + _PLOT * tick / right
+        out.append(f'<line x1="{x:.1f}" y1="{bottom:.1f}" x2="{x:.1f}" y2="{bottom + 4:.1f}" stroke="#888"/>')
+        out.append(_label(x, bottom + 12, tick_text(tick), "middle", _FONT + 2))
+    return out
+
+
+def _legend(x: float, y: float, entries: Sequence[tuple[str, str, bool]]) -> list[str]:
+    """Legend entries (color, text, dashed line rather than a patch) stacked from (x, y), beside the plot."""
+    out = []
+    for i, (color, text, dashed) in enumerate(entries):
+        cy = y + 9 + 18 * i
+        if dashed:
+            out.append(f'<line x1="{x:.1f}" y1="{cy:.1f}" x2="{x + 16:.1f}" y2="{cy:.1f}" stroke="{color}" '
+                       'stroke-width="1.5" stroke-dasharray="6 3"/>')
+        else:
+            out.append(f'<rect x="{x:.1f}" y="{cy - 5:.1f}" width="16" height="10" fill="{color}"/>')
+        out.append(_label(x + 22, cy, text, size=_FONT + 2))
+    return out
+
+
+def _legend_width(entries: Sequence[tuple[str, str, bool]]) -> float:
+    return max((22 + _text_width(text) for _, text, _ in entries), default=0) + 10
+
+
+def _layer_bars(data: dict[str, Any], title: str, values: list[float], labels: list[str], right: float,
+                tick_text: Callable[[float], str], xlabel: str = "", line: tuple[float, str] | None = None) -> str:
+    """One horizontal bar per layer, the first at the top, each labelled at its end; optionally a dashed
+    vertical line (the arena) named in a legend beside the plot."""
+    names = _layer_names(data)
+    left = 10 + max((_text_width(n) for n in names), default=0) + 6
+    top = 30
+    bottom = top + _ROW * max(len(names), 1)
+    legend = [(_COLORS["arena"], "live activations", False), (_COLORS["budget"], line[1], True)] if line else []
+    width = left + _PLOT + (_legend_width(legend) + 10 if legend else 20)
+    body = [_label(width / 2, 14, title, "middle", _FONT + 4)]
+    color = _COLORS["arena"] if line else _COLORS["code"]
+    for i, (name, value, text) in enumerate(zip(names, values, labels, strict=True)):
+        y = top + _ROW * i
+        w = _PLOT * value / right
+        body.append(_label(left - 6, y + _ROW / 2, name, "end"))
+        body.append(_rect(left, y + 3, w, _ROW - 6, color, f"{name}: {text or tick_text(value)}"))
+        if text:
+            body.append(_label(left + w + 4, y + _ROW / 2, text, size=_FONT + 2))
+    body += _axis(left, top, bottom, right, tick_text)
+    if line:
+        body.append(_vline(left + _PLOT * line[0] / right, top, bottom, _COLORS["budget"]))
+        body += _legend(left + _PLOT + 10, top, legend)
+    height = bottom + 24
+    if xlabel:
+        body.append(_label(left + _PLOT / 2, bottom + 30, xlabel, "middle"))
+        height += 16
+    return _svg(width, height, body)
+
+
+def _cycles_chart(data: dict[str, Any]) -> str:
     layers = data["layers"]
-    fig, ax = plt.subplots(figsize=(8, 0.28 * len(layers) + 1.2))
     cycles = [row["estimated_cycles"] for row in layers]
-    bars = ax.barh(_layer_names(data)[::-1], cycles[::-1], color=_COLORS["code"])
     labels = [f"{cycles_text(c)} ({100 * r['share']:.1f}%)" for c, r in zip(cycles, layers, strict=True)]
-    ax.bar_label(bars, labels[::-1], padding=3, fontsize=_FONT - 1)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: cycles_text(x)))
-    ax.set_xlim(0, max(cycles, default=1) * 1.25)  # room for the labels at the end of the bars
-    ax.set_xlabel("estimated Cortex-M4 cycles", fontsize=_FONT)
-    ax.tick_params(labelsize=_FONT)
-    ax.set_title("cycles per layer (estimated), share of the model", fontsize=_FONT + 1)
-    return fig
+    right = max(cycles, default=1) * 1.25 or 1  # room for the labels at the end of the bars
+    return _layer_bars(data, "cycles per layer (estimated), share of the model", cycles, labels, right, cycles_text,
+                       "estimated Cortex-M4 cycles")
 
 
-def _activation_chart(data: dict[str, Any]) -> Any:
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter
-
-    layers = data["layers"]
-    fig, ax = plt.subplots(figsize=(8, 0.28 * len(layers) + 1.2))
-    live = [row["live_bytes"] / 1024 for row in layers]  # plotted in KB, so that the ticks fall on round KB
+def _activation_chart(data: dict[str, Any]) -> str:
+    live = [row["live_bytes"] / 1024 for row in data["layers"]]  # in KB, so that the ticks fall on round KB
     arena = data["ram"]["arena"] / 1024
-    ax.barh(_layer_names(data)[::-1], live[::-1], color=_COLORS["arena"], label="live activations")
-    ax.axvline(arena, color=_COLORS["budget"], linestyle="--", label=f"arena (static, allocated): {arena:.3g} KB")
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g} KB"))
-    ax.set_xlim(0, max([*live, arena], default=1) * 1.1 or 1)
-    ax.tick_params(labelsize=_FONT)
-    ax.set_title("activation memory while each layer runs (first layer at the top)", fontsize=_FONT + 1)
-    ax.legend(fontsize=_FONT, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    return fig
+    right = max([*live, arena], default=1) * 1.1 or 1
+    return _layer_bars(data, "activation memory while each layer runs (first layer at the top)", live,
+                       ["" for _ in live], right, lambda x: f"{x:g} KB",
+                       line=(arena, f"arena (static, allocated): {arena:.3g} KB"))
 
 
-def _memory_chart(data: dict[str, Any]) -> Any:
-    """Flash and RAM as stacked bars against the part's budgets; each segment says its size."""
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter
-
+def _memory_chart(data: dict[str, Any]) -> str:
+    """Flash and RAM as stacked bars against the part's budgets; each segment says its size (legend and tooltip)."""
     budget = data.get("budget", {})
     flash = [("code", data["flash"]["code"]), ("weights", data["flash"]["weights"])]
     ram = [("arena", data["ram"]["arena"]), ("stack", data["ram"].get("stack", 0))]
     kb = 1024  # plotted in KB, so that the ticks fall on round KB
-    fig, axes = plt.subplots(2, 1, figsize=(8, 2.6))
-    for ax, title, segments, limit in ((axes[0], "flash", flash, budget.get("flash")),
-                                       (axes[1], "RAM", ram, budget.get("ram"))):
-        total = sum(size for _, size in segments) / kb
-        right = max(total, (limit or 0) / kb) * 1.05 or 1
-        left = 0.0
-        for label, size in segments:
+    panels = (("flash", flash, budget.get("flash")), ("RAM", ram, budget.get("ram")))
+    legends = []
+    for _, segments, limit in panels:
+        entries = [(_COLORS["stack" if label == "stack" else label],
+                    f"{'activations' if label == 'arena' else label}: {kb_text(size)}", False)
+                   for label, size in segments]
+        legends.append(entries + ([(_COLORS["budget"], f"budget: {kb_text(limit)}", True)] if limit else []))
+    left = 10 + _text_width("flash") + 6
+    width = left + _PLOT + 10 + max(_legend_width(e) for e in legends)
+    panel = 100
+    body: list[str] = []
+    for i, ((title, segments, limit), legend) in enumerate(zip(panels, legends, strict=True)):
+        top = 10 + panel * i
+        bottom = top + 56
+        right = max(sum(size for _, size in segments) / kb, (limit or 0) / kb) * 1.05 or 1
+        x = left
+        body.append(_label(left - 6, (top + bottom) / 2, title, "end"))
+        for (_, size), (color, text, _) in zip(segments, legend, strict=False):  # the legend may add the budget
             # a segment narrower than 0.6% of the axis is drawn that wide, so it can be seen; its label is exact
             shown = max(size / kb, right * 0.006) if size else 0
-            ax.barh([title], [shown], left=[left], color=_COLORS["stack" if label == "stack" else label],
-                    edgecolor="white", label=f"{'activations' if label == 'arena' else label}: {kb_text(size)}")
-            left += shown
+            body.append(_rect(x, top + 8, _PLOT * shown / right, bottom - top - 16, color, text))
+            x += _PLOT * shown / right
+        body += _axis(left, top, bottom, right, lambda v: f"{v:g} KB")
         if limit:
-            ax.axvline(limit / kb, color=_COLORS["budget"], linestyle="--", label=f"budget: {kb_text(limit)}")
-        ax.set_xlim(0, right)
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g} KB"))
-        ax.tick_params(labelsize=_FONT)
-        ax.legend(fontsize=_FONT, loc="upper left", bbox_to_anchor=(1.01, 1.1), frameon=False)
-    fig.tight_layout()
-    return fig
+            body.append(_vline(left + _PLOT * limit / kb / right, top, bottom, _COLORS["budget"]))
+        body += _legend(left + _PLOT + 10, top, legend)
+    return _svg(width, 10 + panel * 2, body)
 
 
 def _charts(data: dict[str, Any]) -> list[tuple[str, str]]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figures = [("Flash and RAM against the budgets", _memory_chart(data))]
+    """(title, SVG) of each chart, in page order."""
+    charts = [("Flash and RAM against the budgets", _memory_chart(data))]
     if "estimated_cycles" in data:
-        figures.append(("Cycles per layer", _cycles_chart(data)))
-    figures.append(("Activation memory over time", _activation_chart(data)))
-    charts = []
-    for title, fig in figures:
-        charts.append((title, _png(fig)))
-        plt.close(fig)
+        charts.append(("Cycles per layer", _cycles_chart(data)))
+    charts.append(("Activation memory over time", _activation_chart(data)))
     return charts
 
 
@@ -264,8 +340,9 @@ def render_html(data: dict[str, Any], others: Sequence[dict[str, Any]] = ()) -> 
         if trials else ""
     )
     charts = "".join(
-        f"<h2>{esc(title)}</h2><img alt='{esc(title)}' src='data:image/png;base64,{png}'>"
-        for title, png in _charts(data)
+        f"<h2>{esc(title)}</h2><img alt='{esc(title)}' "
+        f"src='data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()}'>"
+        for title, svg in _charts(data)
     )
     cycles = f"{data['estimated_cycles']:,} estimated cycles, " if "estimated_cycles" in data else ""
     budget = data.get("budget", {})

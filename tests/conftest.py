@@ -16,6 +16,18 @@ INSTALL_COMMAND = f"apt-get install -y {ARM_PACKAGES}"
 M4_HARD_FLOAT = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"]
 
 
+LONGEST_FIRST = ("test_docs_tutorial.py", "test_docs.py", "test_route.py", "test_fuzz.py", "test_int8_zoo.py",
+                 "test_int8_layers.py")
+"""The files that take longest, run first: `make test` hands whole files to two pytest-xdist workers in
+collection order (`--dist loadfile`), and a long file handed out last leaves the other worker idle at the end."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """LONGEST_FIRST's files ahead of the others; within a file, and among the others, the order is kept."""
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 def _skip_unless_present(missing: list[str]) -> None:
     if missing:
         pytest.skip(f"{', '.join(missing)} not installed; install the GNU Arm toolchain and QEMU: {INSTALL_COMMAND}")

@@ -30,8 +30,9 @@ def test_reads_the_anchor_figures() -> None:
 
 
 def test_bench_one_model_end_to_end() -> None:
+    """fp32 and int8 without the --tune search (test_bench_an_int8_pool_layer_end_to_end measures that one)."""
     lines: list[str] = []
-    table = run_bench(find_anchors(), ["ad"], layers=False, log=lines.append)
+    table = run_bench(find_anchors(), ["ad"], layers=False, log=lines.append, tune=False)
     row = next(line for line in table.splitlines() if line.startswith("| ad | 264,192 |"))
     cells = [c.strip() for c in row.strip("|").split("|")]
     cycles, rel_error = int(cells[2].replace(",", "")), float(cells[-1])
@@ -39,6 +40,18 @@ def test_bench_one_model_end_to_end() -> None:
     ratio_row = next(line for line in table.splitlines() if line.startswith("| ad | ") and "×" in line)
     mcycles = float(ratio_row.split("|")[2])
     assert f"{1.206 / mcycles:.2f}×" in ratio_row  # TFLM + CMSIS-NN / t2m, from the anchors file
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in table.splitlines()
+            if line.startswith("| ad | ")]
+    fp32_row, int8_row, dsp_row = (r for r in rows if r[1] == "264,192")
+    int8_cycles = int(int8_row[2].replace(",", ""))
+    assert int8_row[-1] == "yes" and int8_cycles < cycles  # int8: bit-exact, faster
+    assert dsp_row[2:4] == [f"{int8_cycles / 1e6:.2f} ({int8_row[3]})", "not measured (--no-tune)"]
+    (compile_row,) = [r for r in rows if len(r) == 10 and r[1] == fp32_row[8]]
+    assert compile_row[3:6] == ["not measured (--no-tune)", "not measured (--no-tune)", "-"]
+    assert compile_row[6:9] == [fp32_row[4], int8_row[4], "not measured (--no-tune)"]
+    code = [int(c.replace(",", "")) for c in compile_row[6:8]]
+    assert compile_row[9] == f"{code[1] / code[0]:.2f}×"  # the default int8 build's code against fp32's
+    assert not any("--tune" in line for line in lines)  # nothing searched
 
 
 def _cells(table: str, start: str) -> list[str]:
@@ -76,6 +89,22 @@ def test_render_dsp_compares_with_the_goals_and_mlperf() -> None:
     assert _cells(table, "| kws | 3.0 |")[1:] == ["3.0", "2.0", "9.5", "2.5", "0", "27,000", "20,000", "21,000",
                                                   "0.78×"]
     assert _cells(table, f"| {conv} | (one kernel) |")[2:] == ["600,000", "100", "0", "yes"]
+
+
+def test_render_dsp_without_tune_says_what_was_not_measured() -> None:
+    """`t2m-bench --no-tune`: the --tune cells say so; goals, bit-exactness and code ratios use the default build."""
+    conv = "ResNet-8 conv 3×3, stride 1, pad 1: 32×32×16 → 16"
+    layers = [Int8Layer(conv, 2_000_000, 1_000_000, _measurement(450_000, 300), None)]
+    models = [Int8Model("kws", _measurement(8_000_000, 20_000, 2.0, 2_656_768), None, None,
+                        _measurement(9_000_000, 25_000, 3.0, 2_656_768))]
+    table = render_dsp(models, layers, read_model_anchors(find_anchors()))
+    assert _cells(table, f"| {conv} | 2,000,000 |")[3:] == [
+        "450,000", "0.45×", "not measured (--no-tune)", "-", "≤ 0.5×", "yes", f"{2_000_000 / 450_000:.3f}",
+        "2.000", "not measured (--no-tune)", "yes"]
+    assert _cells(table, f"| {conv} | not measured")[2:] == ["450,000", "300", "0", "default"]
+    assert _cells(table, "| kws | 2,656,768 |")[2:4] == ["8.00 (0.332)", "not measured (--no-tune)"]
+    assert _cells(table, "| kws | 3.0 |")[2:] == ["2.0", "not measured (--no-tune)", "not measured (--no-tune)", "-",
+                                                  "25,000", "20,000", "not measured (--no-tune)", "0.80×"]
 
 
 def test_bench_an_int8_pool_layer_end_to_end() -> None:

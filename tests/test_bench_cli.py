@@ -41,8 +41,8 @@ def fake_bench(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[list[str
     calls: list[list[str]] = []
 
     def run_bench(anchors: Path, models: list[str], layers: bool, log: object, layer_filter: str | None,
-                  jobs: int) -> str:
-        calls.append([*models, f"jobs={jobs}"])
+                  jobs: int, tune: bool) -> str:
+        calls.append([*models, f"jobs={jobs}", *([] if tune else ["no-tune"])])
         return "| model | cycles |\n|---|---|\n| ad | 1 |"
 
     monkeypatch.setattr(bench, "run_bench", run_bench)
@@ -55,7 +55,8 @@ def test_table_goes_to_standard_output_by_default(
 ) -> None:
     assert main(["--models", "FCAutoencoder,kws", "--no-layers"]) == 0
     assert capsys.readouterr().out == "| model | cycles |\n|---|---|\n| ad | 1 |\n"
-    assert fake_bench == [["ad", "kws", "jobs=1"]]
+    assert main(["--models", "ad", "--no-layers", "--no-tune"]) == 0
+    assert fake_bench == [["ad", "kws", "jobs=1"], ["ad", "jobs=1", "no-tune"]]
     assert list(tmp_path.iterdir()) == []  # no BENCHMARKS.md, nothing
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from t2m.compiler.cli.compile_main import main as compile_main
-from t2m.compiler.report import cycles_text, kb_text, layer_table, side_by_side
+from t2m.compiler.report import _charts, cycles_text, kb_text, layer_table, side_by_side  # pyright: ignore[reportPrivateUsage]
 
 CONV = (
     "{stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilation = array<i64: 1, 1>, groups = 1 : i64, "
@@ -81,6 +81,27 @@ def test_builds_side_by_side() -> None:
     table = side_by_side([fp32, int8])
     assert "<th>m (float32)</th><th>m8 (int8)</th>" in table
     assert "<td class=text>estimated cycles</td><td>5,000</td><td>2,500</td>" in table
+
+
+def test_charts_say_what_they_show() -> None:
+    """The three SVG charts: each layer by name with its cycles and share, the arena against the live bytes, and
+    every flash and RAM segment (the 64 B stack a sliver) with its size, against the budgets."""
+    data = _report() | {"budget": {"flash": 1 << 20, "ram": 640 << 10}}
+    charts = dict(_charts(data))
+    assert list(charts) == ["Flash and RAM against the budgets", "Cycles per layer", "Activation memory over time"]
+    for svg in charts.values():
+        assert svg.startswith("<svg xmlns=\"http://www.w3.org/2000/svg\"") and svg.endswith("</svg>")
+    cycles = charts["Cycles per layer"]
+    assert [cycles.index(t) < cycles.index("01_relu") for t in (">00_conv2d<", ">4k (80.0%)<")] == [True, True]
+    assert ">1k (20.0%)<" in cycles and ">estimated Cortex-M4 cycles<" in cycles
+    assert [t in cycles for t in (">0<", ">1k<", ">5k<", ">6k<")] == [True, True, True, False]  # to 1.25 x the max
+    live = charts["Activation memory over time"]
+    assert ">arena (static, allocated): 2 KB<" in live and "<title>01_relu: 1 KB</title>" in live
+    memory = charts["Flash and RAM against the budgets"]
+    for text in ("code: 0.0977 KB", "weights: 0.195 KB", "budget: 1024 KB", "activations: 2 KB", "stack: 0.0625 KB",
+                 "budget: 640 KB"):
+        assert memory.count(f">{text}<") == (1 if text.startswith("budget") else 2), text  # legend (+ tooltip)
+    assert 'width="3.1"' in memory  # the stack: 64 B of a 672 KB axis, drawn 0.6% of 520 px wide, to be seen
 
 
 def _compile(folder: Path, *extra: str) -> None:

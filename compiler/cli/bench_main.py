@@ -38,6 +38,8 @@ def build_parser() -> ArgumentParser:
     )
     p.add_argument("--no-layers", action="store_true", help="skip the per-layer anchor comparison")
     p.add_argument("--layer-filter", metavar="TEXT", help="measure only the anchor layers whose label contains TEXT")
+    p.add_argument("--no-tune", action="store_true",
+                   help="skip the int8 --tune search (most of the time): its columns say 'not measured (--no-tune)'")
     p.add_argument("--anchors", help="folder of anchor figures (default: the copy shipped in t2m.compiler/anchors)")
     p.add_argument("--jobs", type=int, default=1, metavar="N",
                    help="measure N models and layers at a time, each in its own process (default 1)")
@@ -58,7 +60,7 @@ def _main(argv: Sequence[str]) -> int:
     anchors = find_anchors(args.anchors)
     if args.jobs < 1:
         raise T2MError(f"--jobs must be at least 1, not {args.jobs}", "--jobs", "pass a number of processes, e.g. 2")
-    text = run_bench(anchors, models, not args.no_layers, log, args.layer_filter, args.jobs)
+    text = run_bench(anchors, models, not args.no_layers, log, args.layer_filter, args.jobs, tune=not args.no_tune)
     write_output(args.output, text if text.endswith("\n") else text + "\n")
     if args.output != STDOUT:
         print(f"t2m-bench: wrote {args.output}", file=sys.stderr)
