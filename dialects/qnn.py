@@ -145,39 +145,45 @@ NORM_FRACTION_BITS = 12
 """The normalised value x_hat is an int32 with 12 fraction bits (|x_hat| <= sqrt(N - 1) < 2^7)."""
 NORM_GAMMA_MAX = 2047
 """Gamma is stored as an integer in [-2047, 2047] at one scale (max |gamma| / 2047)."""
-NORM_EPS_MAX = 1 << 55
-"""The epsilon term N^2 * eps / s_in^2 saturates here (the variance is then negligible either way)."""
+NORM_EPS_BITS = 16
+"""W = N Q - S^2 carries 16 fraction bits, so that an epsilon far below one input step squared still counts (a
+row of 3 values one step apart has N Q - S^2 = 2; eps / s_in^2 is often a fraction of that)."""
+NORM_EPS_MAX = 1 << 61
+"""The epsilon term N^2 * eps / s_in^2 * 2^16 saturates here (the variance is then negligible either way): W stays
+below 2^62."""
 NORM_BIAS_MAX = 1 << 30
 """|beta| in units of the accumulator: the sum with |x_hat * gamma| <= 2^30 stays an int32."""
 
 
 def norm_eps_term(length: int, eps: float, input_scale: float) -> int:
-    """N^2 * eps / s_in^2, rounded: the epsilon of `var + eps` in the units of `N * sum(d^2) - sum(d)^2`."""
-    return min(NORM_EPS_MAX, int(round(length * length * eps / (input_scale * input_scale))))
+    """N^2 * eps / s_in^2 * 2^16, rounded: the epsilon of `var + eps` in the units of W = (N * sum(d^2) -
+    sum(d)^2) * 2^16."""
+    return min(NORM_EPS_MAX, int(round(length * length * eps / (input_scale * input_scale) * 2**NORM_EPS_BITS)))
 
 
 def norm_row_scale(total: int) -> tuple[int, int]:
-    """1 / sqrt(total) as a Q31 multiplier and exponent (x * m * 2^(e - 31) = x / sqrt(total) * 2^12): the
-    total (>= 1) scaled by 4^-k into [2^28, 2^30), its integer square root R in [2^14, 2^15), m = floor((2^31 -
-    1) / R) << 14 in [2^30, 2^31), e = -2 - k. Relative error below 2^-13."""
+    """1 / sqrt(total / 2^16) as a Q31 multiplier and exponent (x * m * 2^(e - 31) = x / sqrt(total / 2^16) *
+    2^12): the total (>= 1) scaled by 4^-k into [2^28, 2^30), its integer square root R in [2^14, 2^15), m =
+    floor((2^31 - 1) / R) << 14 in [2^30, 2^31), e = 6 - k. Relative error below 2^-13."""
     total = max(int(total), 1)
     k = (total.bit_length() - 29) // 2
     scaled = total >> (2 * k) if k >= 0 else total << (-2 * k)
     root = math.isqrt(scaled)
-    return (((1 << 31) - 1) // root) << 14, -2 - k
+    return (((1 << 31) - 1) // root) << 14, NORM_EPS_BITS // 2 - 2 - k
 
 
 def layer_norm_s8(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, input_zp: int, eps_term: int,
                   requant: RequantAttr) -> np.ndarray:
-    """`qnn.layer_norm` on rows x[r, :] of N int8 values, d = x - zp: S = sum(d), Q = sum(d^2); W = N Q - S^2 +
-    eps_term (N^2 times the variance plus epsilon, in input units squared); per row (m, e) = norm_row_scale(W);
-    x_hat = requantize(N d - S, m, e) (the normalised value with 12 fraction bits); acc = x_hat * gamma + beta
-    (gamma and beta broadcast [1, N] or [R, 1]); the result requant(acc) + output zero point, saturated."""
+    """`qnn.layer_norm` on rows x[r, :] of N int8 values, d = x - zp: S = sum(d), Q = sum(d^2); W = (N Q - S^2)
+    2^16 + eps_term (N^2 times the variance plus epsilon, in input units squared, 16 fraction bits); per row
+    (m, e) = norm_row_scale(W); x_hat = requantize(N d - S, m, e) (the normalised value with 12 fraction bits);
+    acc = x_hat * gamma + beta (gamma and beta broadcast [1, N] or [R, 1]); the result requant(acc) + output
+    zero point, saturated."""
     d = x.astype(np.int64) - input_zp
     length = d.shape[1]
     total = d.sum(axis=1)
     squares = (d * d).sum(axis=1)
-    pairs = [norm_row_scale(int(v)) for v in length * squares - total * total + eps_term]
+    pairs = [norm_row_scale(int(v)) for v in (length * squares - total * total) * 2**NORM_EPS_BITS + eps_term]
     m = np.array([p[0] for p in pairs], np.int64).reshape(-1, 1)
     e = np.array([p[1] for p in pairs], np.int64).reshape(-1, 1)
     centred = (length * d - total[:, None]).astype(np.int32)
@@ -1055,7 +1061,7 @@ class LayerNormOp(IRDLOperation):
             if shape not in ((1, x[1]), (x[0], 1)):
                 raise VerifyException(f"'qnn.layer_norm' {what} must be [1, {x[1]}] or [{x[0]}, 1], got {_fmt(shape)}")
         if not 0 <= self.eps.value.data <= NORM_EPS_MAX:
-            raise VerifyException(f"'qnn.layer_norm' eps {self.eps.value.data} must be in [0, 2^55]")
+            raise VerifyException(f"'qnn.layer_norm' eps {self.eps.value.data} must be in [0, 2^61]")
         if self.requant.channels != 1:
             raise VerifyException("'qnn.layer_norm' requant must have one multiplier")
         _expect_result(self, _tensor_shape(self.output), x)

@@ -3,11 +3,11 @@
 Per row of N int8 values (d = x - zp), as `qnn.layer_norm_s8`:
 
 1. S = sum(d) and Q = sum(d^2) in one pass (int32: N <= 2^14);
-2. W = N Q - S^2 + eps in 64 bits (N^2 times the variance plus epsilon), at least 1;
+2. W = (N Q - S^2) 2^16 + eps in 64 bits (N^2 times the variance plus epsilon, 16 fraction bits), at least 1;
 3. W scaled by an even power of two into [2^28, 2^30): five conditional shifts down (16, 8, 4, 2, 2 bits), five
    up, by constants (the M4 has no 64-bit shift by a variable amount: each is two or three instructions by a
    constant), counting k;
-4. R = isqrt(W) bit by bit (14 compares of a square), then one UDIV: m = ((2^31 - 1) / R) << 14, e = -2 - k: the
+4. R = isqrt(W) bit by bit (14 compares of a square), then one UDIV: m = ((2^31 - 1) / R) << 14, e = 6 - k: the
    row's 1/sqrt(W) as a run-time Q31 multiplier and exponent, the form a per-channel requantization reads from
    its table;
 5. per element: x_hat = requantize(N d - S, m, e) (12 fraction bits) in the one-SMMULR form of `_int8.Requant`,
@@ -44,7 +44,7 @@ from t2m.passes._int8 import I32, I64, Ints
 from t2m.passes._loops import Ix, Kernel, constant_array, replace_with_layer, shape_of
 
 DOWN = ((16, 46), (8, 38), (4, 34), (2, 32), (2, 30))
-"""(shift, threshold bits): W >= 2^threshold is shifted right; W < 2^56 ends in [2^28, 2^30) or below 2^30."""
+"""(shift, threshold bits): W >= 2^threshold is shifted right; W < 2^62 ends in [2^28, 2^30) or below 2^30."""
 UP = ((16, 14), (8, 20), (4, 24), (2, 26), (2, 28))
 """(shift, threshold bits): W < 2^threshold is shifted left; W >= 1 ends in [2^28, 2^30)."""
 
@@ -87,10 +87,10 @@ class RowScale:
 
 
 def row_scale(q: Ints, total: SSAValue) -> RowScale:
-    """The row's multiplier m = ((2^31 - 1) / isqrt(W')) << 14 and exponent e = -2 - k, once per row."""
+    """The row's multiplier m = ((2^31 - 1) / isqrt(W')) << 14 and exponent e = 6 - k, once per row."""
     w, k = normalised(q, total)
     inverse = q.k.emit(arith.DivUIOp(q.const((1 << 31) - 1), isqrt(q, w)))
-    e = q.sub(-2, k)
+    e = q.sub(qnn.NORM_EPS_BITS // 2 - 2, k)
     positive = q.cmp("sgt", e, 0)
     right = q.select(positive, 0, q.sub(0, e))
     return RowScale(q.sext(q.shl(inverse, 14), I64), q.add(q.select(positive, e, 0), 1), right,
@@ -130,6 +130,7 @@ def build_layer_norm(k: Kernel, rows: int, length: int, per_row: bool, zp: int, 
         total, squares = k.reduce([(0, length, "j")], [q.const(0), q.const(0)], statistics)
         wide_total = q.sext(total, I64)
         variance = q.sub(q.mul(q.sext(squares, I64), length), q.mul(wide_total, wide_total))
+        variance = q.shl(variance, qnn.NORM_EPS_BITS)
         variance = q.add(variance, q.const(eps, I64)) if eps else variance
         variance = q.select(q.cmp("slt", variance, 1), q.const(1, I64), variance)
         scale = row_scale(q, variance)

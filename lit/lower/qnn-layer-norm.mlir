@@ -1,11 +1,11 @@
 // RUN: t2m-opt %s -p lower-qnn-norm | filecheck %s
 
-// qnn.layer_norm, per row: S = sum(d) and Q = sum(d^2) in one loop (d = x - zp); W = N Q - S^2 + eps in i64,
-// floored at 1; W scaled into [2^28, 2^30) by constant shifts (five down, five up, counting k); its integer square
-// root bit by bit; one UDIV for the Q31 multiplier; then per element x_hat = requantize(N d - S) by the row's
-// run-time multiplier and exponent (one high multiply; the sign term masked off where the exponent is >= 0),
-// acc = x_hat * gamma + beta, the output requantization. A per-row gamma and
-// beta (a batch norm with batch statistics) are loaded once per row.
+// qnn.layer_norm, per row: S = sum(d) and Q = sum(d^2) in one loop (d = x - zp); W = (N Q - S^2) 2^16 + eps
+// in i64, floored at 1; W scaled into [2^28, 2^30) by constant shifts (five down, five up, counting k); its
+// integer square root bit by bit; one UDIV for the Q31 multiplier; then per element x_hat = requantize(N d - S)
+// by the row's run-time multiplier and exponent (one high multiply; the sign term masked off where the exponent
+// is >= 0), acc = x_hat * gamma + beta, the output requantization. A per-row gamma and beta (a batch norm with
+// batch statistics) are loaded once per row.
 func.func @norm(%x: tensor<3x8xi8>) -> (tensor<3x8xi8>, tensor<3x8xi8>) {
   %g = nn.constant dense<2047> : tensor<1x8xi16>
   %b = nn.constant dense<-4096> : tensor<1x8xi32>
@@ -34,7 +34,8 @@ func.func @norm(%x: tensor<3x8xi8>) -> (tensor<3x8xi8>, tensor<3x8xi8>) {
 // CHECK:           %[[NQ:.*]] = arith.muli %{{.*}}, %{{.*}} : i64
 // CHECK-NEXT:      %[[S2:.*]] = arith.muli %{{.*}}, %{{.*}} : i64
 // CHECK-NEXT:      %[[V:.*]] = arith.subi %[[NQ]], %[[S2]] : i64
-// CHECK-NEXT:      %[[W:.*]] = arith.addi %[[V]], %{{.*}} : i64
+// CHECK-NEXT:      %[[VF:.*]] = arith.shli %[[V]], %{{.*}} : i64
+// CHECK-NEXT:      %[[W:.*]] = arith.addi %[[VF]], %{{.*}} : i64
 // CHECK-NEXT:      %[[LOW:.*]] = arith.cmpi slt, %[[W]], %{{.*}} : i64
 // CHECK-NEXT:      %{{.*}} = arith.select %[[LOW]], %{{.*}}, %[[W]] : i64
 // CHECK-COUNT-5:   arith.shrsi %{{.*}}, %{{.*}} : i64
