@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+from xdsl.dialects.builtin import ModuleOp
 
 from t2m.compiler.backend import HostJIT
 from t2m.compiler.compile import CompileOptions, compile_module
@@ -61,7 +62,8 @@ def _torch_int8_values(converted: Any, x: torch.Tensor) -> list[np.ndarray]:
     return values
 
 
-def test_the_difference_is_the_layer_norm_inputs_1_lsb_not_the_layer_norm() -> None:
+def _converted() -> tuple[Any, ModuleOp, torch.Tensor, np.ndarray]:
+    """PyTorch's converted model, its import, the input, and the input quantized as t2m's model takes it."""
     model = FuzzModel()
     init_weights(model, SEED)
     model.eval()
@@ -70,10 +72,13 @@ def test_the_difference_is_the_layer_norm_inputs_1_lsb_not_the_layer_norm() -> N
     converted = quantize_program(export(LoadedModel("fuzz", model, None, example)), example, [example])
     module, unsupported = import_program(converted, "fuzz")
     assert not unsupported, [u.describe() for u in unsupported]
+    return converted, module, example[0], quantize(x, *describe_function(entry_function(module)).input_quant[0])
+
+
+def test_the_difference_is_the_layer_norm_inputs_1_lsb_not_the_layer_norm() -> None:
+    converted, module, x, xq = _converted()
     norm = next(op for op in module.walk() if isinstance(op, qnn.LayerNormOp))
-    info = describe_function(entry_function(module))
-    xq = quantize(x, *info.input_quant[0])
-    *_, torch_norm_input, torch_output = _torch_int8_values(converted, example[0])
+    *_, torch_norm_input, torch_output = _torch_int8_values(converted, x)
 
     # t2m's int8 input of the layer norm (the model cut there): 1 LSB from PyTorch's, and in the failing row all
     # three values equal where PyTorch has one of them 1 LSB higher
@@ -93,14 +98,7 @@ def test_the_difference_is_the_layer_norm_inputs_1_lsb_not_the_layer_norm() -> N
 
 
 def test_every_level_gives_the_interpreters_bits() -> None:
-    model = FuzzModel()
-    init_weights(model, SEED)
-    model.eval()
-    x = make_input(INPUT_SHAPE, SEED, (), 1.0)
-    example = (torch.from_numpy(x.copy()),)
-    converted = quantize_program(export(LoadedModel("fuzz", model, None, example)), example, [example])
-    module, _ = import_program(converted, "fuzz")
-    xq = quantize(x, *describe_function(entry_function(module)).input_quant[0])
+    _, module, _, xq = _converted()
     interpreted = run_module(module, [xq])
     result = compile_module(module, "fuzz", CompileOptions(run=False), stop_at="ll")
     assert result.info is not None
