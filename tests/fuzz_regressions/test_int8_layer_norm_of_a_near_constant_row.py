@@ -23,7 +23,7 @@ from xdsl.dialects.builtin import ModuleOp
 
 from t2m.compiler.backend import HostJIT
 from t2m.compiler.compile import CompileOptions, compile_module
-from t2m.compiler.fuzz.harness import agree_int8, init_weights, make_input
+from t2m.compiler.fuzz.harness import agree_int8, init_weights, make_input, torch_int8_values
 from t2m.compiler.importer import LoadedModel, export, import_program
 from t2m.compiler.importer.quantizer import quantize_program
 from t2m.compiler.interpreter import entry_function, run_module
@@ -46,20 +46,6 @@ class FuzzModel(nn.Module):
         return self.l4(self.l3(self.l2(self.l1(x))))
 
 
-def _torch_int8_values(converted: Any, x: torch.Tensor) -> list[np.ndarray]:
-    """The int8 tensors of PyTorch's converted graph, in graph order (each quantize op's result)."""
-    values: list[np.ndarray] = []
-
-    class Recorder(torch.fx.Interpreter):
-        def run_node(self, n: torch.fx.Node) -> Any:
-            result = super().run_node(n)
-            if n.op == "call_function" and "quantize_per_tensor" in str(n.target) and "dequantize" not in str(n.target):
-                values.append(result.numpy())
-            return result
-
-    with torch.no_grad():
-        Recorder(converted.module()).run(x)
-    return values
 
 
 def _converted() -> tuple[Any, ModuleOp, torch.Tensor, np.ndarray]:
@@ -78,7 +64,7 @@ def _converted() -> tuple[Any, ModuleOp, torch.Tensor, np.ndarray]:
 def test_the_difference_is_the_layer_norm_inputs_1_lsb_not_the_layer_norm() -> None:
     converted, module, x, xq = _converted()
     norm = next(op for op in module.walk() if isinstance(op, qnn.LayerNormOp))
-    *_, torch_norm_input, torch_output = _torch_int8_values(converted, x)
+    *_, torch_norm_input, torch_output = torch_int8_values(converted, x)
 
     # t2m's int8 input of the layer norm (the model cut there): 1 LSB from PyTorch's, and in the failing row all
     # three values equal where PyTorch has one of them 1 LSB higher
