@@ -114,12 +114,10 @@ def describe(module: ModuleOp, source: str = "the module") -> ModelInfo:
 def describe_function(function: func.FuncOp) -> ModelInfo:
     """The interface of an nn-level model function (before `bufferize` records a `#t2m.model`): shapes, element
     type, and an int8 model's `qnn.quant` argument and result attributes."""
-    from t2m.dialects.qnn import INDEX_QUANT, QuantAttr
+    from t2m.dialects.qnn import INDEX_QUANT, QuantAttr, io_quant
 
     inputs, outputs = function.function_type.inputs.data, function.function_type.outputs.data
-    args, results = len(inputs), len(outputs)
-    dictionaries = [*(function.arg_attrs or [None] * args), *(function.res_attrs or [None] * results)]
-    found = [d.data.get("qnn.quant") if d is not None else None for d in dictionaries]
+    found = io_quant(function)
     quant = [q.values if isinstance(q, QuantAttr) else INDEX_QUANT for q in found]
     return ModelInfo(
         function.sym_name.data,

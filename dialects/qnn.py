@@ -1075,6 +1075,17 @@ QUANT_KEY = "qnn.quant"
 """Argument and result attribute of an int8 model function: the `QuantAttr` of that input or output."""
 
 
+def io_quant(function: Operation) -> list[Attribute | None]:
+    """The `qnn.quant` of each argument, then each result, of a `func.func` (None where it has none), aligned
+    with the function type even when only the arguments or only the results carry attributes."""
+    from xdsl.dialects import func
+
+    assert isinstance(function, func.FuncOp)
+    args, results = len(function.function_type.inputs.data), len(function.function_type.outputs.data)
+    dictionaries = [*(function.arg_attrs or [None] * args), *(function.res_attrs or [None] * results)]
+    return [d.data.get(QUANT_KEY) if d is not None else None for d in dictionaries]
+
+
 def verify_io_quant(module: Operation) -> None:
     """`qnn.quant` on a function's arguments and results, as MLIR verifies a dialect's argument attributes: a
     `#qnn.quant` on int8 tensors only, and on every input and output of a function once on any (the C header and
@@ -1087,9 +1098,7 @@ def verify_io_quant(module: Operation) -> None:
         types = [*op.function_type.inputs.data, *op.function_type.outputs.data]
         names = [f"argument {i}" for i in range(len(op.function_type.inputs.data))]
         names += [f"result {i}" for i in range(len(op.function_type.outputs.data))]
-        args, results = len(op.function_type.inputs.data), len(op.function_type.outputs.data)
-        dictionaries = [*(op.arg_attrs or [None] * args), *(op.res_attrs or [None] * results)]
-        found = [d.data.get(QUANT_KEY) if d is not None else None for d in dictionaries]
+        found = io_quant(op)
         where = f"'func.func' @{op.sym_name.data}"
         for name, type, quant in zip(names, types, found, strict=True):
             if quant is None:

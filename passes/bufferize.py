@@ -28,7 +28,7 @@ from xdsl.pattern_rewriter import PatternRewriteWalker
 from xdsl.traits import SymbolTable
 from xdsl.utils.exceptions import PassFailedException
 
-from t2m.dialects.qnn import INDEX_QUANT, QuantAttr
+from t2m.dialects.qnn import INDEX_QUANT, QuantAttr, io_quant
 from t2m.dialects.t2m import LAYER_KEY, MODEL_KEY, LayerAttr, ModelAttr, layer_of, model_of
 from t2m.passes._loops import Kernel, buffer_of, memref_bytes, reinterpret, shape_of, unique_symbol
 from t2m.passes.lower_nn_constant import LowerConstant
@@ -53,8 +53,7 @@ def _io_quant(function: func.FuncOp) -> list[QuantAttr]:
     """The `qnn.quant` argument and result attributes of an int8 model (on every int8 input and output, or none: a
     float model), in order; an int32 input (embedding indices, taken as they are) stands at scale 1, zero point 0."""
     inputs, outputs = function.function_type.inputs.data, function.function_type.outputs.data
-    dictionaries = [*(function.arg_attrs or [None] * len(inputs)), *(function.res_attrs or [None] * len(outputs))]
-    found = [d.data.get("qnn.quant") if d is not None else None for d in dictionaries]
+    found = io_quant(function)
     if not any(isinstance(q, QuantAttr) for q in found):
         return []
     quant = []
